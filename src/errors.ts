@@ -1,0 +1,55 @@
+/**
+ * Every error the library throws is one of these classes, each with a stable `code`.
+ * Messages and properties never carry plaintext values: only field paths, ids and reason codes.
+ */
+export class WaybillSealError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A record or value does not fit its schema. `path` names the field, `reason` is a stable code. */
+export class ValidationError extends WaybillSealError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super('VALIDATION', `invalid field ${path || '(record)'}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/** A ciphertext, wrapped key or tag did not verify. Deliberately says nothing more. */
+export class AuthenticationError extends WaybillSealError {
+  constructor() {
+    super('AUTHENTICATION', 'authentication failed');
+  }
+}
+
+/** A sealed value is not in a format this version can read (before any cryptography is tried). */
+export class FormatError extends WaybillSealError {
+  readonly reason: string;
+  constructor(reason: string) {
+    super('FORMAT', `malformed sealed data: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** A key is missing, of the wrong size, or a keyring/key store is misconfigured. */
+export class KeyError extends WaybillSealError {
+  readonly reason: string;
+  constructor(reason: string, message?: string) {
+    super('KEY', message ?? `key error: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+/** An option or argument is wrong (programming or configuration error). */
+export class ConfigError extends WaybillSealError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}

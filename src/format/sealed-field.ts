@@ -1,0 +1,63 @@
+/**
+ * Wire format of one sealed field (docs/FORMAT.md):
+ *   { "enc": "ws1.<suite>.<dataKeyId>.<base64url(nonce || ciphertext || tag)>",
+ *     "mask": { "label": "...", "screen": "..." }, "tok"?: { "<index>": "<token>" } }
+ */
+import { fromBase64Url, toBase64Url } from '../crypto/bytes.js';
+import { FormatError } from '../errors.js';
+
+export const FORMAT_VERSION = 'ws1';
+
+declare const sealedBrand: unique symbol;
+
+/** A sealed protected field. It holds ciphertext and masks, never plaintext. */
+export interface SealedField {
+  readonly enc: string;
+  readonly mask: Readonly<Record<string, string>>;
+  readonly tok?: Readonly<Record<string, string>>;
+  readonly [sealedBrand]?: true;
+}
+
+export interface ParsedEnc {
+  readonly version: string;
+  readonly suite: string;
+  readonly dataKeyId: string;
+  readonly payload: Uint8Array;
+}
+
+/** `<keyClass>/<scope>/<generation>`, e.g. `contact/2025-03/1`. */
+export const DATA_KEY_ID = /^([a-z][a-z0-9-]{0,31})\/([A-Za-z0-9_-]{1,64})\/([1-9][0-9]{0,8})$/;
+const SUITE = /^[a-z0-9-]{1,32}$/;
+
+export function formatEnc(suite: string, dataKeyId: string, payload: Uint8Array): string {
+  return `${FORMAT_VERSION}.${suite}.${dataKeyId}.${toBase64Url(payload)}`;
+}
+
+export function parseEnc(enc: unknown): ParsedEnc {
+  if (typeof enc !== 'string') throw new FormatError('enc is not a string');
+  if (enc.length > 1_000_000) throw new FormatError('enc too long');
+  const parts = enc.split('.');
+  if (parts.length !== 4) throw new FormatError('enc must have 4 dot-separated parts');
+  const [version, suite, dataKeyId, body] = parts as [string, string, string, string];
+  if (version !== FORMAT_VERSION) throw new FormatError('unsupported format version');
+  if (!SUITE.test(suite)) throw new FormatError('bad suite id');
+  if (!DATA_KEY_ID.test(dataKeyId)) throw new FormatError('bad data key id');
+  const payload = fromBase64Url(body);
+  if (!payload) throw new FormatError('payload is not canonical base64url');
+  return { version, suite, dataKeyId, payload };
+}
+
+export function isSealedField(value: unknown): value is SealedField {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  if (typeof v['enc'] !== 'string' || !v['enc'].startsWith(`${FORMAT_VERSION}.`)) return false;
+  if (!isStringRecord(v['mask'])) return false;
+  if (v['tok'] !== undefined && !isStringRecord(v['tok'])) return false;
+  return Object.keys(v).every((k) => k === 'enc' || k === 'mask' || k === 'tok');
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
+  );
+}

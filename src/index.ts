@@ -1,0 +1,34 @@
+/**
+ * waybill-seal: field-level encryption, stored display masks and keyed search for waybill
+ * personal data. This entry point is pure TypeScript (no Node built-ins): it runs in any runtime.
+ * Node file helpers live in `waybill-seal/node`.
+ */
+export { s, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
+export { defineSchema, type Schema, type SchemaOptions, type PlainRecord, type SealedRecord, type MaskedRecord, type OpenedRecord } from './schema/schema.js';
+export { waybill, type WaybillSchema } from './schema/waybill.js';
+export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';
+
+export { createSealer, type Sealer, type SealerOptions, type AccessRequest, type OpenResult } from './seal/sealer.js';
+export { mask, type Profile } from './seal/mask-view.js';
+export { inspect, type FieldInfo } from './seal/inspect.js';
+export { monthScope, type ScopeFunction } from './seal/scope.js';
+
+export { SUITES, type SuiteName } from './crypto/aead.js';
+export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';
+
+export type { Keyring, WrapContext, WrappedDataKey, SecretName } from './keys/keyring.js';
+export { MemoryKeyStore, type KeyStore, type DataKeyRecord, type KeyFilter } from './keys/key-store.js';
+export { LocalKeyring, generateLocalKeyMaterial, type LocalKeyMaterial, type KekVersion } from './keys/local-keyring.js';
+export { newKeyFile, parseKeyFile, type KeyFile } from './keys/key-file.js';
+export type { KeyCacheOptions } from './keys/cache.js';
+
+export type { MaskOptions, MaskContext } from './mask/index.js';
+
+export {
+  WaybillSealError,
+  ValidationError,
+  AuthenticationError,
+  FormatError,
+  KeyError,
+  ConfigError,
+} from './errors.js';

@@ -1,0 +1,156 @@
+/**
+ * Data keys: one random key per (key class, scope, generation), created on first use, wrapped by
+ * the keyring and shared through the key store. Sealing moves to a new generation when a key
+ * reaches its suite's message cap (random-nonce GCM); opening finds any generation by id.
+ */
+import { getSuite } from '../crypto/aead.js';
+import { randomBytes } from '../crypto/random.js';
+import { AuthenticationError, KeyError } from '../errors.js';
+import { DATA_KEY_ID } from '../format/sealed-field.js';
+import { KeyCache, type KeyCacheOptions } from './cache.js';
+import type { DataKeyRecord, KeyStore } from './key-store.js';
+import type { Keyring, WrapContext } from './keyring.js';
+
+export interface DataKey {
+  readonly id: string;
+  readonly suite: string;
+  readonly key: Uint8Array;
+}
+
+export interface DataKeyManagerOptions {
+  cache?: KeyCacheOptions;
+  /** Overrides the suite's per-key message cap (lower only; for tests and cautious deployments). */
+  messageCap?: number;
+}
+
+export const dataKeyId = (keyClass: string, scope: string, generation: number) => `${keyClass}/${scope}/${generation}`;
+
+export function contextOf(r: Pick<DataKeyRecord, 'id' | 'keyClass' | 'scope' | 'generation' | 'suite'>): WrapContext {
+  return { dataKeyId: r.id, keyClass: r.keyClass, scope: r.scope, generation: r.generation, suite: r.suite };
+}
+
+interface Current {
+  key: DataKey;
+  used: number;
+}
+
+export class DataKeyManager {
+  readonly #cache: KeyCache;
+  readonly #current = new Map<string, Current>();
+  readonly #pending = new Map<string, Promise<DataKey>>();
+  readonly #cap: number | undefined;
+  #closed = false;
+
+  constructor(
+    readonly keyring: Keyring,
+    readonly store: KeyStore,
+    options: DataKeyManagerOptions = {},
+  ) {
+    this.#cache = new KeyCache(options.cache);
+    this.#cap = options.messageCap;
+  }
+
+  /**
+   * The key to seal `count` more messages of (class, scope) under `suite`. Reserving the count
+   * here, before encrypting, is what keeps a key under its cap.
+   */
+  async forSeal(keyClass: string, scope: string, suite: string, count = 1): Promise<DataKey> {
+    this.#assertOpen();
+    const slot = `${keyClass}/${scope}/${suite}`;
+    const cap = this.#capOf(suite);
+    const cur = this.#current.get(slot);
+    if (cur && (cap === undefined || cur.used + count <= cap)) {
+      cur.used += count;
+      return cur.key;
+    }
+    const pending = this.#pending.get(slot);
+    if (pending) {
+      await pending;
+      return this.forSeal(keyClass, scope, suite, count);
+    }
+    const next = this.#nextKey(keyClass, scope, suite, cur?.key);
+    this.#pending.set(slot, next);
+    try {
+      const key = await next;
+      const own = { ...key, key: key.key.slice() };
+      this.#current.set(slot, { key: own, used: count });
+      return own;
+    } finally {
+      this.#pending.delete(slot);
+    }
+  }
+
+  /** The data key a ciphertext names. */
+  async forOpen(id: string, suite: string): Promise<DataKey> {
+    this.#assertOpen();
+    const cached = this.#cache.get(id);
+    if (cached) return { id, suite, key: cached };
+    const record = await this.store.get(id);
+    if (!record) throw new KeyError('data_key_missing', `data key ${id} is not in the key store`);
+    if (record.suite !== suite) throw new AuthenticationError();
+    return this.#unwrap(record);
+  }
+
+  #capOf(suite: string): number | undefined {
+    const suiteCap = getSuite(suite).messageCap;
+    if (this.#cap === undefined) return suiteCap;
+    return suiteCap === undefined ? this.#cap : Math.min(suiteCap, this.#cap);
+  }
+
+  async #nextKey(keyClass: string, scope: string, suite: string, exhausted: DataKey | undefined): Promise<DataKey> {
+    const existing = await this.store.list({ keyClass, scope });
+    const usable = existing
+      .filter((r) => r.suite === suite && r.id !== exhausted?.id)
+      .filter((r) => exhausted === undefined || r.generation > generationOf(exhausted.id))
+      .sort((a, b) => b.generation - a.generation)[0];
+    // A fresh sealer continues the newest generation; after a cap it always takes a new one.
+    if (usable && exhausted === undefined) return this.#unwrap(usable);
+    const generation = Math.max(0, ...existing.map((r) => r.generation)) + 1;
+    return this.#create(keyClass, scope, suite, generation);
+  }
+
+  async #create(keyClass: string, scope: string, suite: string, generation: number): Promise<DataKey> {
+    const id = dataKeyId(keyClass, scope, generation);
+    if (!DATA_KEY_ID.test(id)) throw new KeyError('bad_scope', `invalid data key id for key class "${keyClass}"`);
+    const key = randomBytes(getSuite(suite).keyLength);
+    const base = { id, keyClass, scope, generation, suite };
+    const wrapped = await this.keyring.wrap(key, contextOf(base));
+    const stored = await this.store.putIfAbsent({ ...base, ...wrapped, createdAt: new Date().toISOString() });
+    // Another instance won the race for this id: use its key, so every record opens.
+    if (stored.wrapped !== wrapped.wrapped) return this.#unwrap(stored);
+    this.#cache.set(id, key);
+    return { id, suite, key };
+  }
+
+  async #unwrap(record: DataKeyRecord): Promise<DataKey> {
+    const key = await this.keyring.unwrap({ kekId: record.kekId, wrapped: record.wrapped }, contextOf(record));
+    this.#cache.set(record.id, key);
+    return { id: record.id, suite: record.suite, key };
+  }
+
+  /** Drop cached keys, e.g. after shredding, so the store is asked again. */
+  forget(): void {
+    this.#cache.clear();
+    this.#current.clear();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Zero every cached key; the manager refuses work afterwards. */
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#current.values()) c.key.key.fill(0);
+    this.#current.clear();
+    this.#cache.wipe();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
+  }
+}
+
+function generationOf(id: string): number {
+  return Number(id.slice(id.lastIndexOf('/') + 1));
+}

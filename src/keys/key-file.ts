@@ -1,0 +1,69 @@
+/**
+ * The local key file (`waybill-seal keygen`): KEK versions, named secrets, the default suite and
+ * the wrapped data keys. Parsing is pure, so the file can come from anywhere (disk, env, a secret store).
+ */
+import { isSuiteName, type SuiteName } from '../crypto/aead.js';
+import { KeyError } from '../errors.js';
+import { isPlainObject } from '../schema/walk.js';
+import type { DataKeyRecord } from './key-store.js';
+import { generateLocalKeyMaterial, type LocalKeyMaterial } from './local-keyring.js';
+
+export const KEY_FILE_FORMAT = 'waybill-seal/keys';
+
+export interface KeyFile extends LocalKeyMaterial {
+  readonly format: typeof KEY_FILE_FORMAT;
+  readonly version: 1;
+  /** Suite a sealer built from this file uses by default. */
+  readonly suite: SuiteName;
+  readonly dataKeys: readonly DataKeyRecord[];
+}
+
+export function newKeyFile(suite: SuiteName = 'xchacha20-poly1305'): KeyFile {
+  return { format: KEY_FILE_FORMAT, version: 1, suite, ...generateLocalKeyMaterial(), dataKeys: [] };
+}
+
+/** Checks the structure of a parsed key file; key bytes are checked when a keyring is built. */
+export function parseKeyFile(json: unknown): KeyFile {
+  if (!isPlainObject(json) || json['format'] !== KEY_FILE_FORMAT) throw new KeyError('bad_key_file', 'not a waybill-seal key file');
+  if (json['version'] !== 1) throw new KeyError('bad_key_file', 'unsupported key file version');
+  if (!isSuiteName(json['suite'])) throw new KeyError('bad_key_file', 'key file names an unknown suite');
+  if (!Array.isArray(json['keks']) || !json['keks'].every(isKekVersion)) throw new KeyError('bad_key_file', 'malformed keks');
+  if (!Number.isSafeInteger(json['currentKek'])) throw new KeyError('bad_key_file', 'malformed currentKek');
+  const dataKeys = json['dataKeys'] ?? [];
+  if (!Array.isArray(dataKeys) || !dataKeys.every(isDataKeyRecord)) throw new KeyError('bad_key_file', 'malformed dataKeys');
+  if (json['secrets'] !== undefined && !isSecrets(json['secrets'])) throw new KeyError('bad_key_file', 'malformed secrets');
+  return json as unknown as KeyFile;
+}
+
+function isKekVersion(v: unknown): boolean {
+  return (
+    isPlainObject(v) &&
+    Number.isSafeInteger(v['version']) &&
+    typeof v['createdAt'] === 'string' &&
+    isPlainObject(v['keys']) &&
+    Object.values(v['keys']).every((k) => typeof k === 'string')
+  );
+}
+
+function isSecrets(v: unknown): boolean {
+  return (
+    isPlainObject(v) &&
+    Object.values(v).every(
+      (list) => Array.isArray(list) && list.every((s) => isPlainObject(s) && Number.isSafeInteger(s['version']) && typeof s['key'] === 'string'),
+    )
+  );
+}
+
+export function isDataKeyRecord(v: unknown): v is DataKeyRecord {
+  return (
+    isPlainObject(v) &&
+    typeof v['id'] === 'string' &&
+    typeof v['keyClass'] === 'string' &&
+    typeof v['scope'] === 'string' &&
+    Number.isSafeInteger(v['generation']) &&
+    typeof v['suite'] === 'string' &&
+    typeof v['kekId'] === 'string' &&
+    typeof v['wrapped'] === 'string' &&
+    typeof v['createdAt'] === 'string'
+  );
+}

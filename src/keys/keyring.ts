@@ -1,0 +1,34 @@
+/**
+ * Keyrings hold key-encryption keys (KEKs) and wrap/unwrap data keys. They are separate from the
+ * data path: the sealer only sees this interface, so a local file, an HSM or a KMS can stand behind it.
+ */
+export interface WrapContext {
+  readonly dataKeyId: string;
+  readonly keyClass: string;
+  readonly scope: string;
+  readonly generation: number;
+  readonly suite: string;
+}
+
+export interface WrappedDataKey {
+  /** Which KEK wrapped it, e.g. `local:v1:contact`. */
+  readonly kekId: string;
+  /** base64url of the wrapped key. */
+  readonly wrapped: string;
+}
+
+/** Named secrets for keyed features (blind indexes, audit chain, record integrity). */
+export type SecretName = 'index' | 'audit' | 'integrity';
+
+export interface Keyring {
+  /** Wrap a data key under the current KEK of its key class. */
+  wrap(dataKey: Uint8Array, ctx: WrapContext): Promise<WrappedDataKey>;
+  /** Unwrap a data key; throws AuthenticationError if it does not verify, KeyError if the KEK is absent. */
+  unwrap(wrapped: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array>;
+  /** The KEK id new data keys of this class are wrapped under (undefined: class not held). */
+  currentKekId(keyClass: string): string | undefined;
+  /** A secret for keyed features, by name and version (default: current). */
+  secret?(name: SecretName, version?: number): Promise<Uint8Array>;
+  /** Zero key material held in memory (best effort). */
+  close?(): void;
+}

@@ -1,0 +1,126 @@
+/**
+ * LocalKeyring: raw KEKs held in process memory (from a key file or an environment variable).
+ * Data keys are wrapped with XChaCha20-Poly1305 under the KEK of their key class, with the data
+ * key's identity as associated data, so a wrapped key moved to another store row fails to unwrap.
+ */
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { concatBytes, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
+import { randomBytes } from '../crypto/random.js';
+import { AuthenticationError, KeyError } from '../errors.js';
+import type { Keyring, SecretName, WrapContext, WrappedDataKey } from './keyring.js';
+import { KEY_CLASSES } from '../schema/kinds.js';
+
+export interface KekVersion {
+  readonly version: number;
+  readonly createdAt: string;
+  /** base64url 256-bit KEK per key class; a keyring may hold only some classes. */
+  readonly keys: Readonly<Record<string, string>>;
+}
+
+export interface SecretVersion {
+  readonly version: number;
+  readonly key: string;
+}
+
+export interface LocalKeyMaterial {
+  readonly keks: readonly KekVersion[];
+  /** The KEK version new data keys are wrapped under. */
+  readonly currentKek: number;
+  readonly secrets?: Partial<Record<SecretName, readonly SecretVersion[]>>;
+}
+
+const KEK_ID = /^local:v([1-9][0-9]{0,8}):([a-z][a-z0-9-]{0,31})$/;
+const WRAP_NONCE = 24;
+
+export const kekId = (version: number, keyClass: string) => `local:v${version}:${keyClass}`;
+
+/** Decodes a base64url key and refuses wrong sizes and all-zero keys. */
+export function decodeKey(b64: unknown, what: string, length = 32): Uint8Array {
+  const key = typeof b64 === 'string' ? fromBase64Url(b64) : undefined;
+  if (!key || key.length !== length) throw new KeyError('bad_key', `${what} must be ${length * 8}-bit base64url`);
+  if (key.every((b) => b === 0)) throw new KeyError('weak_key', `${what} is all zeros`);
+  return key;
+}
+
+export function generateLocalKeyMaterial(keyClasses: readonly string[] = KEY_CLASSES): LocalKeyMaterial {
+  const keys: Record<string, string> = {};
+  for (const c of keyClasses) keys[c] = toBase64Url(randomBytes(32));
+  const secret = (): SecretVersion[] => [{ version: 1, key: toBase64Url(randomBytes(32)) }];
+  return {
+    keks: [{ version: 1, createdAt: new Date().toISOString(), keys }],
+    currentKek: 1,
+    secrets: { index: secret(), audit: secret(), integrity: secret() },
+  };
+}
+
+export class LocalKeyring implements Keyring {
+  readonly #keks = new Map<string, Uint8Array>();
+  readonly #secrets = new Map<string, Uint8Array>();
+  readonly #currentSecret = new Map<SecretName, number>();
+  readonly #current: number;
+
+  constructor(material: LocalKeyMaterial) {
+    if (!Array.isArray(material?.keks) || material.keks.length === 0) throw new KeyError('no_kek', 'keyring has no KEK');
+    for (const v of material.keks) {
+      if (!Number.isSafeInteger(v.version) || v.version < 1) throw new KeyError('bad_kek', 'KEK version must be a positive integer');
+      for (const [keyClass, b64] of Object.entries(v.keys ?? {})) {
+        const id = kekId(v.version, keyClass);
+        if (!KEK_ID.test(id)) throw new KeyError('bad_kek', `invalid key class "${keyClass}"`);
+        this.#keks.set(id, decodeKey(b64, `KEK ${id}`));
+      }
+    }
+    if (!material.keks.some((v) => v.version === material.currentKek)) {
+      throw new KeyError('bad_kek', 'currentKek names no KEK version');
+    }
+    this.#current = material.currentKek;
+    for (const [name, versions] of Object.entries(material.secrets ?? {}) as [SecretName, SecretVersion[]][]) {
+      for (const s of versions) this.#secrets.set(`${name}:${s.version}`, decodeKey(s.key, `${name} secret v${s.version}`));
+      const max = Math.max(...versions.map((s) => s.version));
+      if (versions.length > 0) this.#currentSecret.set(name, max);
+    }
+  }
+
+  currentKekId(keyClass: string): string | undefined {
+    const id = kekId(this.#current, keyClass);
+    return this.#keks.has(id) ? id : undefined;
+  }
+
+  async wrap(dataKey: Uint8Array, ctx: WrapContext): Promise<WrappedDataKey> {
+    const id = this.currentKekId(ctx.keyClass);
+    if (!id) throw new KeyError('no_kek', `this keyring holds no KEK for key class "${ctx.keyClass}"`);
+    const nonce = randomBytes(WRAP_NONCE);
+    const sealed = xchacha20poly1305(this.#keks.get(id)!, nonce, wrapAad(id, ctx)).encrypt(dataKey);
+    return { kekId: id, wrapped: toBase64Url(concatBytes(nonce, sealed)) };
+  }
+
+  async unwrap(w: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array> {
+    const m = KEK_ID.exec(w.kekId);
+    if (!m || m[2] !== ctx.keyClass) throw new AuthenticationError();
+    const kek = this.#keks.get(w.kekId);
+    if (!kek) throw new KeyError('no_kek', `this keyring does not hold KEK ${w.kekId}`);
+    const raw = fromBase64Url(w.wrapped);
+    if (!raw || raw.length < WRAP_NONCE + 16) throw new AuthenticationError();
+    try {
+      return xchacha20poly1305(kek, raw.subarray(0, WRAP_NONCE), wrapAad(w.kekId, ctx)).decrypt(raw.subarray(WRAP_NONCE));
+    } catch {
+      throw new AuthenticationError();
+    }
+  }
+
+  async secret(name: SecretName, version?: number): Promise<Uint8Array> {
+    const v = version ?? this.#currentSecret.get(name);
+    const key = v === undefined ? undefined : this.#secrets.get(`${name}:${v}`);
+    if (!key) throw new KeyError('no_secret', `this keyring holds no ${name} secret${version ? ` v${version}` : ''}`);
+    return key;
+  }
+
+  close(): void {
+    wipe(...this.#keks.values(), ...this.#secrets.values());
+    this.#keks.clear();
+    this.#secrets.clear();
+  }
+}
+
+export function wrapAad(kekId: string, ctx: WrapContext): Uint8Array {
+  return encodeParts(['waybill-seal/wrap', kekId, ctx.dataKeyId, ctx.keyClass, ctx.scope, String(ctx.generation), ctx.suite]);
+}

@@ -1,0 +1,55 @@
+import { PLACEHOLDER, stars } from './stars.js';
+import type { MaskProfile } from './types.js';
+
+interface UnitRoomRule {
+  pattern: RegExp;
+  mask: (match: string) => string;
+}
+
+/** A unit or room number: digits with an optional letter (A501, 501B), or Chinese numerals (二单元). */
+const NUMBER = String.raw`(?:[A-Za-z]?\d+[A-Za-z]?|[零〇一二三四五六七八九十百]+)`;
+
+const starEach = (match: string): string => stars(Array.from(match).length);
+
+/** 5-2-301 → 5-*-***: the first part is the building and stays. */
+const starAfterBuilding = (match: string): string => {
+  const [building = '', ...rest] = match.split('-');
+  return [building, ...rest.map(starEach)].join('-');
+};
+
+/**
+ * GB/T 41833 asks the label to hide the unit and room; the building (栋/幢/号楼), street and street
+ * number stay so the parcel can still be sorted. Each rule matches only the number it hides (context
+ * in lookarounds), one star per character; a starred number has no digit left, so later rules skip it.
+ */
+const UNIT_ROOM_RULES: readonly UnitRoomRule[] = [
+  // building-unit-room or building-room; not a street-number range such as 1-3号.
+  {
+    pattern: /(?<![\d-])\d+-[A-Za-z]?\d+[A-Za-z]?(?:-[A-Za-z]?\d+[A-Za-z]?)?(?![\d-]|号(?!房)|[栋幢楼层座弄巷])/g,
+    mask: starAfterBuilding,
+  },
+  // 2单元, 二单元
+  { pattern: new RegExp(String.raw`${NUMBER}(?=\s*单元)`, 'g'), mask: starEach },
+  // 501室, 3户, 1801号房
+  { pattern: new RegExp(String.raw`${NUMBER}(?=\s*(?:室|户|号房))`, 'g'), mask: starEach },
+  // a room written straight after a floor, building or unit: 18楼1801, 3栋501, 2单元301, B座1203
+  { pattern: /(?<=(?:楼|层|栋|幢|座|单元)\s*)[A-Za-z]?\d{3,4}[A-Za-z]?(?![\d号栋幢楼层座单])/g, mask: starEach },
+];
+
+export function maskAddressDetail(value: string, profile: MaskProfile): string {
+  if (profile === 'screen') return PLACEHOLDER;
+  let found = false;
+  let masked = value.normalize('NFKC');
+  for (const rule of UNIT_ROOM_RULES) {
+    masked = masked.replace(rule.pattern, (match) => {
+      found = true;
+      return rule.mask(match);
+    });
+  }
+  // Without a recognisable unit or room there is no safe partial form.
+  return found ? masked : PLACEHOLDER;
+}
+
+export function checkAddressDetail(value: string): string | undefined {
+  return value.trim() === '' ? 'empty' : undefined;
+}

@@ -1,0 +1,146 @@
+import type { ProtectedKind, VirtualNumber } from '../schema/kinds.js';
+import { checkAddressDetail, maskAddressDetail } from './address.js';
+import { checkEmail, maskEmail } from './email.js';
+import { checkIdNumber, maskIdNumber } from './id-number.js';
+import { checkName, maskName } from './name.js';
+import { checkLandline, checkMobile, checkVirtualNumber, maskPhone, maskVirtualNumber } from './phone.js';
+import { maskAll, PLACEHOLDER } from './stars.js';
+import { checkText, maskText } from './text.js';
+import type { MaskContext, MaskOptions, MaskProfile } from './types.js';
+
+export type { MaskContext, MaskOptions, MaskProfile } from './types.js';
+export { maskAll } from './stars.js';
+
+const BUILTIN_PROFILES: readonly MaskProfile[] = ['label', 'screen'];
+
+/** Every profile's mask for a value: `{ label, screen, ...custom profiles }`. Built-in names cannot be overridden. */
+export function computeMasks(
+  kind: ProtectedKind,
+  value: string | VirtualNumber,
+  options: MaskOptions,
+  ctx: MaskContext,
+): Record<string, string> {
+  const masks: Record<string, string> = {};
+  for (const profile of BUILTIN_PROFILES) masks[profile] = maskValue(kind, value, profile, options, ctx);
+  for (const profile of Object.keys(options?.custom ?? {})) {
+    if (!isBuiltin(profile)) masks[profile] = maskValue(kind, value, profile, options, ctx);
+  }
+  return masks;
+}
+
+/** One profile's mask. Total: any input gives a string, an unknown profile or a failing custom function the full mask. */
+export function maskValue(
+  kind: ProtectedKind,
+  value: string | VirtualNumber,
+  profile: string,
+  options: MaskOptions,
+  ctx: MaskContext,
+): string {
+  try {
+    if (isBuiltin(profile)) return maskBuiltin(kind, value, profile, options ?? {}, ctx ?? {});
+    const custom = options?.custom;
+    const fn = custom !== undefined && Object.hasOwn(custom, profile) ? custom[profile] : undefined;
+    if (typeof fn === 'function') {
+      const masked: unknown = fn(displayText(value), ctx ?? {});
+      if (typeof masked === 'string') return masked;
+    }
+  } catch {
+    // Masking must never fail a write or leak the value through an error: fall through to the full mask.
+  }
+  return fullMask(value);
+}
+
+/**
+ * Validation before sealing: undefined when the value is fine, else a stable reason code
+ * ('empty', 'already_masked', 'invalid_mobile', ...). Never includes the value.
+ */
+export function checkProtectedValue(kind: ProtectedKind, value: string | VirtualNumber, ctx: MaskContext): string | undefined {
+  const context = ctx ?? {};
+  if (kind === 'virtualNumber') {
+    if (!isVirtualNumber(value)) return 'invalid_type';
+    if (value.main.trim() === '' || value.ext.trim() === '') return 'empty';
+    if (isMasked(value.main) || isMasked(value.ext)) return 'already_masked';
+    return checkVirtualNumber(value);
+  }
+  if (typeof value !== 'string') return 'invalid_type';
+  // A blank remark is a real value (it must round-trip); a blank name or phone is not.
+  if (value.trim() === '') return kind === 'text' ? undefined : 'empty';
+  // E-waybill issuers refuse masked data, and sealing a mask would lose the real value for good.
+  if (isMasked(value)) return 'already_masked';
+  switch (kind) {
+    case 'name':
+      return checkName(value);
+    case 'mobile':
+      return checkMobile(value, context);
+    case 'landline':
+      return checkLandline(value, context);
+    case 'idNumber':
+      return checkIdNumber(value);
+    case 'addressDetail':
+      return checkAddressDetail(value);
+    case 'email':
+      return checkEmail(value);
+    case 'text':
+      return checkText(value);
+    default:
+      return 'unknown_kind';
+  }
+}
+
+function maskBuiltin(
+  kind: ProtectedKind,
+  value: string | VirtualNumber,
+  profile: MaskProfile,
+  options: MaskOptions,
+  ctx: MaskContext,
+): string {
+  if (kind === 'virtualNumber') return maskVirtualNumber(value, displayText(value));
+  if (typeof value !== 'string') return fullMask(value);
+  switch (kind) {
+    case 'name':
+      return maskName(value, profile, options);
+    case 'mobile':
+    case 'landline':
+      return maskPhone(value, kind, profile, options, ctx);
+    case 'idNumber':
+      return maskIdNumber(value, profile);
+    case 'addressDetail':
+      return maskAddressDetail(value, profile);
+    case 'email':
+      return maskEmail(value, profile);
+    case 'text':
+      return maskText();
+    default:
+      return fullMask(value);
+  }
+}
+
+function isBuiltin(profile: string): profile is MaskProfile {
+  return (BUILTIN_PROFILES as readonly string[]).includes(profile);
+}
+
+function isVirtualNumber(value: unknown): value is VirtualNumber {
+  if (typeof value !== 'object' || value === null) return false;
+  const { main, ext } = value as { main?: unknown; ext?: unknown };
+  return typeof main === 'string' && typeof ext === 'string';
+}
+
+/** `*` (also full-width ＊ and other forms NFKC folds to it) anywhere: masked data, in every kind. */
+function isMasked(value: string): boolean {
+  return value.normalize('NFKC').includes('*');
+}
+
+/** The string custom profiles and the full mask see; a virtual number reads `main转ext`. */
+function displayText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (isVirtualNumber(value)) return `${value.main}转${value.ext}`;
+  return '';
+}
+
+function fullMask(value: unknown): string {
+  try {
+    return maskAll(displayText(value));
+  } catch {
+    return PLACEHOLDER;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A key store in a JSON file (the CLI's and the demo's default): data keys live in the file's
+ * `dataKeys` array, other properties (a key file's KEKs) are preserved. Every write re-reads the
+ * file under a lock file and replaces it atomically (temp file + rename), so concurrent processes
+ * never lose each other's keys.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { KeyError } from '../errors.js';
+import { isDataKeyRecord } from '../keys/key-file.js';
+import { matchesFilter, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
+
+const LOCK_TIMEOUT_MS = 10_000;
+
+export class JsonFileKeyStore implements KeyStore {
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly path: string) {}
+
+  async get(id: string) {
+    return (await this.#read()).keys.find((r) => r.id === id);
+  }
+
+  async list(filter?: KeyFilter) {
+    return (await this.#read()).keys.filter((r) => matchesFilter(r, filter));
+  }
+
+  putIfAbsent(record: DataKeyRecord): Promise<DataKeyRecord> {
+    return this.#update((keys) => {
+      const existing = keys.find((r) => r.id === record.id);
+      return existing ? { keys, result: existing } : { keys: [...keys, record], result: record };
+    });
+  }
+
+  delete(id: string): Promise<boolean> {
+    return this.#update((keys) => {
+      const rest = keys.filter((r) => r.id !== id);
+      return { keys: rest, result: rest.length !== keys.length };
+    });
+  }
+
+  async #read(): Promise<{ doc: Record<string, unknown>; keys: DataKeyRecord[] }> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { doc: {}, keys: [] };
+      throw new KeyError('store_unreadable', `cannot read key store ${this.path}`);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new KeyError('store_corrupt', `key store ${this.path} is not valid JSON`);
+    }
+    const keys = (doc as Record<string, unknown>)?.['dataKeys'] ?? [];
+    if (typeof doc !== 'object' || doc === null || !Array.isArray(keys) || !keys.every(isDataKeyRecord)) {
+      throw new KeyError('store_corrupt', `key store ${this.path} has malformed dataKeys`);
+    }
+    return { doc: doc as Record<string, unknown>, keys };
+  }
+
+  /** Serialises updates in this process, and across processes with a lock file. */
+  #update<T>(fn: (keys: DataKeyRecord[]) => { keys: DataKeyRecord[]; result: T }): Promise<T> {
+    const run = async () => {
+      const release = await lock(`${this.path}.lock`);
+      try {
+        const { doc, keys } = await this.#read();
+        const { keys: next, result } = fn(keys);
+        if (next !== keys) {
+          const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+          await writeFile(tmp, `${JSON.stringify({ ...doc, dataKeys: next }, null, 2)}\n`, { mode: 0o600 });
+          await rename(tmp, this.path);
+        }
+        return result;
+      } finally {
+        await release();
+      }
+    };
+    const p = this.#chain.then(run, run);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+}
+
+async function lock(path: string): Promise<() => Promise<void>> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.close();
+      return () => unlink(path).catch(() => undefined);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (Date.now() - start > LOCK_TIMEOUT_MS) throw new KeyError('store_locked', `lock file ${path} is held; remove it if stale`);
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
+    }
+  }
+}

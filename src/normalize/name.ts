@@ -1,0 +1,37 @@
+/**
+ * Middle-dot look-alikes found in ethnic-minority and foreign names (阿沛·阿旺晋美): bullet, Big5
+ * hyphenation point, katakana and half-width katakana middle dots, full-width full stop, Greek ano
+ * teleia, bullet/dot operators, word-separator middle dot. U+00B7 (GB 2312 0xA1A4) is the standard.
+ */
+const MIDDLE_DOT_LOOKALIKES = /[\u00B7\u0387\u2022\u2027\u2219\u22C5\u2E31\u30FB\uFF0E\uFF65]/g;
+/** An ASCII full stop between two Han characters is a middle dot typed on a Latin keyboard. */
+const HAN_FULL_STOP = /(?<=\p{Script=Han})\s*\.\s*(?=\p{Script=Han})/gu;
+const LATIN_NAME = /^[\p{Script=Latin}\p{M}' \u2019.-]+$/u;
+const LATIN_LETTER = /\p{Script=Latin}/u;
+
+/** NFKC, trimmed, inner whitespace collapsed, every middle-dot variant as U+00B7 without spaces around it. */
+export function normalizeName(input: string): string {
+  if (typeof input !== 'string') return '';
+  // Mapped before NFKC too: NFKC turns U+FF0E into an ASCII full stop.
+  return input
+    .replace(MIDDLE_DOT_LOOKALIKES, '\u00B7')
+    .normalize('NFKC')
+    .replace(MIDDLE_DOT_LOOKALIKES, '\u00B7')
+    .replace(HAN_FULL_STOP, '\u00B7')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/\s*\u00B7\s*/g, '\u00B7');
+}
+
+const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : undefined;
+
+/** User-perceived characters. CJK Extension B (𠮷) is a surrogate pair, so never UTF-16 units. */
+export function graphemes(s: string): string[] {
+  if (segmenter === undefined) return Array.from(s);
+  return Array.from(segmenter.segment(s), (part) => part.segment);
+}
+
+/** A (normalised) name written in Latin script: letters, accents, spaces, hyphens, apostrophes, full stops. */
+export function isLatinName(name: string): boolean {
+  return LATIN_NAME.test(name) && LATIN_LETTER.test(name);
+}

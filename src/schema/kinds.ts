@@ -1,0 +1,36 @@
+/** The kinds of protected (encrypted and masked) fields, and the plaintext type each one holds. */
+export const PROTECTED_KINDS = [
+  'name',
+  'mobile',
+  'landline',
+  'virtualNumber',
+  'idNumber',
+  'addressDetail',
+  'email',
+  'text',
+] as const;
+export type ProtectedKind = (typeof PROTECTED_KINDS)[number];
+
+/** A privacy ("virtual") number: an 11-digit main number plus an extension, valid until `expiresAt`. */
+export interface VirtualNumber {
+  main: string;
+  ext: string;
+  expiresAt?: string;
+}
+
+export type ProtectedValueOf<K extends ProtectedKind> = K extends 'virtualNumber' ? VirtualNumber : string;
+
+/** Key classes are cryptographic boundaries: each has its own KEK and data keys. */
+export const KEY_CLASSES = ['contact', 'address', 'identity', 'note'] as const;
+export type KeyClass = (typeof KEY_CLASSES)[number];
+
+export const DEFAULT_KEY_CLASS: Record<ProtectedKind, KeyClass> = {
+  name: 'contact',
+  mobile: 'contact',
+  landline: 'contact',
+  virtualNumber: 'contact',
+  email: 'contact',
+  idNumber: 'identity',
+  addressDetail: 'address',
+  text: 'note',
+};

@@ -1,0 +1,68 @@
+/** `defineSchema`: a named, versioned record type with its record id and key scope. */
+import { ConfigError } from '../errors.js';
+import type { MaskedOfShape, NodeDef, OpenedOfShape, PlainOfShape, SealedOfShape, Shape } from './builder.js';
+
+export interface SchemaOptions<Sh extends Shape> {
+  /** The plain string field that identifies a record (bound into every ciphertext). */
+  recordId: keyof Sh & string;
+  /**
+   * The plain date field whose calendar month (UTC) is the default data-key scope, so retention
+   * can destroy a month at once. Defaults to `createdAt` when the schema has one.
+   */
+  scopeFrom?: keyof Sh & string;
+}
+
+export interface Schema<Sh extends Shape = Shape> {
+  readonly name: string;
+  readonly version: number;
+  readonly shape: Sh;
+  readonly recordId: string;
+  readonly scopeFrom: string | undefined;
+  /** Phantom: the plain, sealed and masked record types. */
+  readonly _plain?: PlainOfShape<Sh>;
+  readonly _sealed?: SealedOfShape<Sh>;
+  readonly _masked?: MaskedOfShape<Sh>;
+}
+
+export type PlainRecord<S extends Schema> = S extends Schema<infer Sh> ? PlainOfShape<Sh> : never;
+export type SealedRecord<S extends Schema> = S extends Schema<infer Sh> ? SealedOfShape<Sh> : never;
+export type MaskedRecord<S extends Schema> = S extends Schema<infer Sh> ? MaskedOfShape<Sh> : never;
+/** What `open` returns: the plain record type, where a field that was not opened holds its screen mask. */
+export type OpenedRecord<S extends Schema> = S extends Schema<infer Sh> ? OpenedOfShape<Sh> : never;
+
+const NAME = /^[a-z][a-z0-9_-]{0,63}$/i;
+
+export function defineSchema<Sh extends Shape>(
+  name: string,
+  version: number,
+  shape: Sh,
+  options: SchemaOptions<Sh>,
+): Schema<Sh> {
+  if (!NAME.test(name)) throw new ConfigError(`schema name must match ${NAME}`);
+  if (!Number.isSafeInteger(version) || version < 1) throw new ConfigError('schema version must be a positive integer');
+  const idDef: NodeDef | undefined = shape[options.recordId]?.def;
+  if (!idDef || idDef.type !== 'plain' || idDef.kind !== 'string' || idDef.optional) {
+    throw new ConfigError(`recordId "${options.recordId}" must be a required plain string field`);
+  }
+  const scopeFrom = options.scopeFrom ?? ('createdAt' in shape ? 'createdAt' : undefined);
+  if (scopeFrom !== undefined) {
+    const def = shape[scopeFrom]?.def;
+    if (!def || def.type !== 'plain' || def.kind !== 'date' || def.optional) {
+      throw new ConfigError(`scopeFrom "${scopeFrom}" must be a required date field`);
+    }
+  }
+  checkFieldNames(shape, '');
+  return { name, version, shape, recordId: options.recordId, scopeFrom };
+}
+
+function checkFieldNames(shape: Shape, prefix: string): void {
+  for (const [key, node] of Object.entries(shape)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new ConfigError(`invalid field name "${prefix}${key}"`);
+    const def = node.def;
+    if (def.type === 'object') checkFieldNames(def.shape, `${prefix}${key}.`);
+    if (def.type === 'array') {
+      if (def.element.def.type === 'object') checkFieldNames(def.element.def.shape, `${prefix}${key}[].`);
+      else if (def.element.def.type !== 'plain') throw new ConfigError(`arrays hold plain values or objects (${prefix}${key})`);
+    }
+  }
+}

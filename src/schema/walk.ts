@@ -1,0 +1,156 @@
+/**
+ * One walk over a record and its schema: validates the structure (never echoing values),
+ * copies it, and collects the protected leaves so the caller can replace them
+ * (seal: plaintext → sealed field; mask/open: sealed field → string).
+ */
+import { ValidationError } from '../errors.js';
+import { isSealedField, type SealedField } from '../format/sealed-field.js';
+import type { AnyNode, NodeDef, Shape } from './builder.js';
+import type { ProtectedKind, VirtualNumber } from './kinds.js';
+
+export type ProtectedDef = Extract<NodeDef, { type: 'protected' }>;
+
+export interface Leaf<V> {
+  readonly def: ProtectedDef;
+  /** Value path with array indexes (`items.2.name`): bound into the ciphertext. */
+  readonly path: string;
+  /** Schema path with `[]` for arrays (`items[].name`): what policies and options name. */
+  readonly schemaPath: string;
+  /** Country of the nearest address (or `country` field) above the leaf, for phone parsing. */
+  readonly country: string | undefined;
+  readonly value: V;
+  readonly parent: Record<string, unknown>;
+  readonly key: string;
+}
+
+export type WalkMode = 'plain' | 'sealed';
+type LeafValue<M extends WalkMode> = M extends 'plain' ? string | VirtualNumber : SealedField;
+
+export interface Walked<M extends WalkMode> {
+  readonly copy: Record<string, unknown>;
+  readonly leaves: Leaf<LeafValue<M>>[];
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export function isIsoDate(v: unknown): v is string {
+  return typeof v === 'string' && ISO_DATE.test(v) && !Number.isNaN(Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v));
+}
+
+export function walkRecord<M extends WalkMode>(shape: Shape, record: unknown, mode: M): Walked<M> {
+  const leaves: Leaf<LeafValue<M>>[] = [];
+  if (!isPlainObject(record)) throw new ValidationError('', 'not_an_object');
+  const copy = walkObject(shape, record, '', '', undefined, mode, leaves as Leaf<unknown>[]);
+  return { copy, leaves };
+}
+
+function walkObject(
+  shape: Shape,
+  value: Record<string, unknown>,
+  path: string,
+  schemaPath: string,
+  inheritedCountry: string | undefined,
+  mode: WalkMode,
+  leaves: Leaf<unknown>[],
+): Record<string, unknown> {
+  for (const key of Object.keys(value)) {
+    if (!Object.hasOwn(shape, key)) throw new ValidationError(join(path, key), 'unknown_field');
+  }
+  const country = countryOf(value) ?? inheritedCountry;
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(shape)) {
+    const v = value[key];
+    const p = join(path, key);
+    if (v === undefined) {
+      if (!child.def.optional) throw new ValidationError(p, 'required');
+      continue;
+    }
+    out[key] = walkNode(child, v, p, join(schemaPath, key), country, mode, leaves, out, key);
+  }
+  return out;
+}
+
+function walkNode(
+  node: AnyNode,
+  v: unknown,
+  path: string,
+  schemaPath: string,
+  country: string | undefined,
+  mode: WalkMode,
+  leaves: Leaf<unknown>[],
+  parent: Record<string, unknown>,
+  key: string,
+): unknown {
+  const def = node.def;
+  switch (def.type) {
+    case 'plain':
+      checkPlain(def.kind, v, path);
+      return v;
+    case 'object':
+      if (!isPlainObject(v)) throw new ValidationError(path, 'expected_object');
+      return walkObject(def.shape, v, path, schemaPath, country, mode, leaves);
+    case 'array': {
+      if (!Array.isArray(v)) throw new ValidationError(path, 'expected_array');
+      const arr: unknown[] = [];
+      v.forEach((item, i) => {
+        const ip = `${path}.${i}`;
+        if (def.element.def.type === 'object') {
+          if (!isPlainObject(item)) throw new ValidationError(ip, 'expected_object');
+          arr.push(walkObject(def.element.def.shape, item, ip, `${schemaPath}[]`, country, mode, leaves));
+        } else {
+          if (def.element.def.type === 'plain') checkPlain(def.element.def.kind, item, ip);
+          arr.push(item);
+        }
+      });
+      return arr;
+    }
+    case 'protected':
+      if (mode === 'plain') checkProtectedShape(def.kind, v, path);
+      else if (!isSealedField(v)) throw new ValidationError(path, 'expected_sealed_field');
+      leaves.push({ def, path, schemaPath, country, value: v, parent, key });
+      return undefined;
+  }
+}
+
+function checkPlain(kind: string, v: unknown, path: string): void {
+  const ok =
+    kind === 'string'
+      ? typeof v === 'string' && v.isWellFormed()
+      : kind === 'number'
+        ? typeof v === 'number' && Number.isFinite(v)
+        : kind === 'boolean'
+          ? typeof v === 'boolean'
+          : isIsoDate(v);
+  if (!ok) throw new ValidationError(path, `expected_${kind}`);
+}
+
+function checkProtectedShape(kind: ProtectedKind, v: unknown, path: string): void {
+  if (kind === 'virtualNumber') {
+    if (!isPlainObject(v)) throw new ValidationError(path, 'expected_object');
+    for (const k of Object.keys(v)) {
+      if (k !== 'main' && k !== 'ext' && k !== 'expiresAt') throw new ValidationError(`${path}.${k}`, 'unknown_field');
+    }
+    if (typeof v['main'] !== 'string') throw new ValidationError(`${path}.main`, 'expected_string');
+    if (typeof v['ext'] !== 'string') throw new ValidationError(`${path}.ext`, 'expected_string');
+    if (v['expiresAt'] !== undefined && !isIsoDate(v['expiresAt'])) throw new ValidationError(`${path}.expiresAt`, 'expected_date');
+    return;
+  }
+  if (typeof v !== 'string') throw new ValidationError(path, 'expected_string');
+  // Lone surrogates cannot round-trip through UTF-8; refusing them keeps "opened == input" exact.
+  if (!v.isWellFormed()) throw new ValidationError(path, 'malformed_unicode');
+}
+
+function countryOf(v: Record<string, unknown>): string | undefined {
+  if (typeof v['country'] === 'string') return v['country'];
+  const address = v['address'];
+  if (isPlainObject(address) && typeof address['country'] === 'string') return address['country'];
+  return undefined;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const join = (path: string, key: string) => (path ? `${path}.${key}` : key);

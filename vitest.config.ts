@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as users do; tests run them against the source.
+    alias: [
+      { find: /^waybill-seal$/, replacement: src('index.ts') },
+      { find: /^waybill-seal\/node$/, replacement: src('node.ts') },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The JSON report lets .ci/run print a plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.tmp/vitest-report.json' }]],
+    // Native libraries (PKCS#11) read their environment per process: keep forks.
+    pool: 'forks',
+    testTimeout: 60_000,
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+  },
+});
