@@ -64,6 +64,7 @@ export function isDataKeyRecord(v: unknown): v is DataKeyRecord {
     typeof v['suite'] === 'string' &&
     typeof v['kekId'] === 'string' &&
     typeof v['wrapped'] === 'string' &&
-    typeof v['createdAt'] === 'string'
+    typeof v['createdAt'] === 'string' &&
+    (v['shreddedAt'] === undefined || typeof v['shreddedAt'] === 'string')
   );
 }

@@ -12,6 +12,8 @@ export interface DataKeyRecord {
   readonly kekId: string;
   readonly wrapped: string;
   readonly createdAt: string;
+  /** Set on a tombstone: the key was destroyed (crypto-shredding); `wrapped` is then empty. */
+  readonly shreddedAt?: string;
 }
 
 export interface KeyFilter {
@@ -24,9 +26,19 @@ export interface KeyStore {
   /** Stores `record` unless its id exists; returns whichever record is stored afterwards. */
   putIfAbsent(record: DataKeyRecord): Promise<DataKeyRecord>;
   list(filter?: KeyFilter): Promise<DataKeyRecord[]>;
-  /** Removes a key (crypto-shredding). Returns whether it existed. */
+  /**
+   * Compare-and-swap: replaces the stored record with `next` (same id) only while it still has
+   * `expected`'s `kekId` and `wrapped`. Used by KEK rewrap and shredding, so concurrent writers
+   * never lose a key. Returns whether it replaced.
+   */
+  replace(expected: DataKeyRecord, next: DataKeyRecord): Promise<boolean>;
+  /** Removes a record entirely. Returns whether it existed. */
   delete(id: string): Promise<boolean>;
 }
+
+/** The same stored version of a key: what `replace` compares. */
+export const sameVersion = (a: DataKeyRecord, b: DataKeyRecord): boolean =>
+  a.id === b.id && a.kekId === b.kekId && a.wrapped === b.wrapped && a.shreddedAt === b.shreddedAt;
 
 export function matchesFilter(r: DataKeyRecord, f: KeyFilter | undefined): boolean {
   return (f?.keyClass === undefined || r.keyClass === f.keyClass) && (f?.scope === undefined || r.scope === f.scope);
@@ -50,6 +62,12 @@ export class MemoryKeyStore implements KeyStore {
   }
   async list(filter?: KeyFilter) {
     return [...this.#keys.values()].filter((r) => matchesFilter(r, filter));
+  }
+  async replace(expected: DataKeyRecord, next: DataKeyRecord) {
+    const current = this.#keys.get(expected.id);
+    if (!current || next.id !== expected.id || !sameVersion(current, expected)) return false;
+    this.#keys.set(next.id, next);
+    return true;
   }
   async delete(id: string) {
     return this.#keys.delete(id);

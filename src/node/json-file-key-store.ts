@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { isDataKeyRecord } from '../keys/key-file.js';
-import { matchesFilter, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
+import { matchesFilter, sameVersion, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
 
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -29,6 +29,14 @@ export class JsonFileKeyStore implements KeyStore {
     return this.#update((keys) => {
       const existing = keys.find((r) => r.id === record.id);
       return existing ? { keys, result: existing } : { keys: [...keys, record], result: record };
+    });
+  }
+
+  replace(expected: DataKeyRecord, next: DataKeyRecord): Promise<boolean> {
+    return this.#update((keys) => {
+      const i = keys.findIndex((r) => r.id === expected.id);
+      if (i < 0 || next.id !== expected.id || !sameVersion(keys[i]!, expected)) return { keys, result: false };
+      return { keys: keys.map((r, j) => (j === i ? next : r)), result: true };
     });
   }
 
