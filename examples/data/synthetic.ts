@@ -75,7 +75,7 @@ export function generateWaybills(count: number, seed = 20250301): Waybill[] {
       items: [{ name: pick(ITEMS), quantity: int(1, 3) }],
       weightGrams: int(100, 20_000),
     };
-    if (rnd() < 0.25) w.receiver.landline = `${area}-${digits(len)}`;
+    if (rnd() < 0.25) w.receiver.landline = `${area}-${int(2, 7)}${int(1, 9)}${digits(len - 2)}`;
     if (rnd() < 0.3) w.receiver.virtualNumber = { main: pick(MOBILE_PREFIXES) + digits(8), ext: digits(4) };
     if (rnd() < 0.3) w.remark = pick(['放快递柜', '请放门口，勿打电话', '工作日送达', '易碎，轻放']);
     return w;
