@@ -2,7 +2,16 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', node: 'src/node.ts' },
+    entry: {
+      index: 'src/index.ts',
+      node: 'src/node.ts',
+      sm: 'src/sm.ts',
+      // Adapters with optional peer dependencies (kept external): one subpath each.
+      pkcs11: 'src/pkcs11.ts',
+      vault: 'src/vault.ts',
+      'aws-kms': 'src/aws-kms.ts',
+      pg: 'src/pg.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: false,

@@ -9,10 +9,14 @@ export default defineConfig({
     alias: [
       { find: /^waybill-seal$/, replacement: src('index.ts') },
       { find: /^waybill-seal\/node$/, replacement: src('node.ts') },
+      { find: /^waybill-seal\/sm$/, replacement: src('sm.ts') },
+      { find: /^waybill-seal\/(pkcs11|vault|aws-kms|pg)$/, replacement: src('$1.ts') },
     ],
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Real SoftHSM2 token and PostgreSQL server for the keyring and key-store tests (issue 5).
+    globalSetup: ['test/global-setup.ts'],
     // The JSON report lets .ci/run print a plain "N passed, N failed" line.
     reporters: ['default', ['json', { outputFile: '.tmp/vitest-report.json' }]],
     // Native libraries (PKCS#11) read their environment per process: keep forks.

@@ -6,7 +6,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthenticationError, createSealer, inspect, mask, waybill, type SealedRecord } from 'waybill-seal';
+import {
+  AccessDeniedError,
+  AuthenticationError,
+  MemoryAuditSink,
+  createAccessGuard,
+  createSealer,
+  inspect,
+  mask,
+  waybill,
+  waybillPolicy,
+  type Redacted,
+  type SealedRecord,
+} from 'waybill-seal';
 import { createKeyFile, loadKeyFile } from 'waybill-seal/node';
 import { generateWaybills } from './data/synthetic.js';
 import { renderTextLabel } from './label-text.js';
@@ -25,7 +37,8 @@ async function main(): Promise<void> {
     const keyPath = join(dir, 'keys.json');
     await createKeyFile(keyPath);
     const keys = await loadKeyFile(keyPath);
-    const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore });
+    // This sealer opens without a policy ('allow-all', said explicitly); step 5 also shows the built-in policy.
+    const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard: 'allow-all' });
     say(`1. New local keyring at ${keyPath} (one KEK per key class: contact, address, identity, note).`);
 
     const waybills = generateWaybills(COUNT);
@@ -61,8 +74,17 @@ async function main(): Promise<void> {
 
     say('\n5. A courier opens one field, for a purpose:');
     const opened = await sealer.open(waybill, one, { principal: 'courier-0417', purpose: 'deliver', fields: ['receiver.mobile'] });
-    say(`   open(receiver.mobile, purpose "deliver") → ${String(opened.record.receiver.mobile)}`);
+    say(`   open(receiver.mobile, purpose "deliver") → printed: ${String(opened.record.receiver.mobile)}, .reveal(): ${(opened.record.receiver.mobile as Redacted).reveal()}`);
     say(`   the other fields stay masked: receiver.name = ${String(opened.record.receiver.name)}, sender.mobile = ${String(opened.record.sender.mobile)}`);
+    const audit = new MemoryAuditSink();
+    const guarded = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard: createAccessGuard({ policy: waybillPolicy, audit }) });
+    const onRoute = await sealer.seal(waybill, { ...waybills[2]!, routing: { routeId: 'R-0571-03' } });
+    const courier = { principal: 'courier-0417', purpose: 'deliver', context: { route: 'R-0571-03' } };
+    say(`   under the built-in policy, on the courier's route: opened ${(await guarded.open(waybill, onRoute, courier)).opened.join(', ')}`);
+    await guarded.open(waybill, one, courier).catch((e: unknown) => {
+      if (!(e instanceof AccessDeniedError)) throw e;
+      say(`   a waybill of another route: ${e.message}; both decisions are in the audit log (${audit.events.length} events)`);
+    });
 
     say('\n6. An insider copies that ciphertext into another waybill and tries to open it:');
     const forged = { ...sealed[1]!, receiver: { ...sealed[1]!.receiver, mobile: one.receiver.mobile! } };

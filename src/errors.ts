@@ -53,3 +53,31 @@ export class ConfigError extends WaybillSealError {
     super('CONFIG', message);
   }
 }
+
+/**
+ * The access policy refused an open (nothing was decrypted). `reason` is a stable code:
+ * `unknown_purpose`, `field_not_granted`, `out_of_scope`, `missing_<evidence>` (e.g.
+ * `missing_ticket`), `missing_approval`, `approval_unknown`, `approval_expired`,
+ * `export_budget_spent`, `quota_exceeded`.
+ */
+export class AccessDeniedError extends WaybillSealError {
+  readonly reason: string;
+  /** Field paths concerned (for `field_not_granted`), else empty. */
+  readonly fields: readonly string[];
+  constructor(reason: string, detail?: string, fields: readonly string[] = []) {
+    super('ACCESS_DENIED', `access denied: ${reason}${detail ? ` (${detail})` : ''}`);
+    this.reason = reason;
+    this.fields = fields;
+  }
+}
+
+/** A field's data key was destroyed (crypto-shredding): the value cannot be opened, its masks remain. */
+export class ShreddedError extends WaybillSealError {
+  readonly dataKeyId: string;
+  readonly shreddedAt: string;
+  constructor(dataKeyId: string, shreddedAt: string) {
+    super('SHREDDED', `data key ${dataKeyId} was shredded at ${shreddedAt}`);
+    this.dataKeyId = dataKeyId;
+    this.shreddedAt = shreddedAt;
+  }
+}

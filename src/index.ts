@@ -4,7 +4,17 @@
  * Node file helpers live in `waybill-seal/node`.
  */
 export { s, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
-export { defineSchema, type Schema, type SchemaOptions, type PlainRecord, type SealedRecord, type MaskedRecord, type OpenedRecord } from './schema/schema.js';
+export {
+  defineSchema,
+  type Schema,
+  type SchemaOptions,
+  type PlainRecord,
+  type SealedRecord,
+  type MaskedRecord,
+  type OpenedRecord,
+  type PlainOpenedRecord,
+  type Unredacted,
+} from './schema/schema.js';
 export { waybill, type WaybillSchema } from './schema/waybill.js';
 export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';
 
@@ -13,16 +23,52 @@ export { mask, type Profile } from './seal/mask-view.js';
 export { inspect, type FieldInfo } from './seal/inspect.js';
 export { monthScope, type ScopeFunction } from './seal/scope.js';
 
+// Keyed search: blind indexes, FF1 tokens, planner, lookups, re-indexing (issue 3).
+export * from './search/index.js';
+export { addSecretVersion, dropSecretVersion } from './keys/key-file.js';
+
 export { SUITES, type SuiteName } from './crypto/aead.js';
 export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';
 
 export type { Keyring, WrapContext, WrappedDataKey, SecretName } from './keys/keyring.js';
 export { MemoryKeyStore, type KeyStore, type DataKeyRecord, type KeyFilter } from './keys/key-store.js';
-export { LocalKeyring, generateLocalKeyMaterial, type LocalKeyMaterial, type KekVersion } from './keys/local-keyring.js';
-export { newKeyFile, parseKeyFile, type KeyFile } from './keys/key-file.js';
+export {
+  LocalKeyring,
+  generateLocalKeyMaterial,
+  KEK_ALGS,
+  type KekAlg,
+  type LocalKeyMaterialOptions,
+  type LocalKeyMaterial,
+  type KekVersion,
+} from './keys/local-keyring.js';
+export { newKeyFile, parseKeyFile, type KeyFile, type NewKeyFileOptions } from './keys/key-file.js';
+export { presets, presetFor, type SealerPreset } from './presets/index.js';
 export type { KeyCacheOptions } from './keys/cache.js';
 
+// Key lifecycle: rotation, re-sealing, multi-authority and caching keyrings (issue 5).
+export {
+  rewrapDataKeys,
+  kekUsage,
+  assertKekUnused,
+  retireDataKeys,
+  addKekVersion,
+  removeKekVersion,
+  localKekIds,
+  type RewrapOptions,
+  type RewrapSummary,
+  type RewrapEvent,
+  type RewrapOutcome,
+  type RetiredKek,
+  type RotatableKeyMaterial,
+} from './keys/rotation.js';
+export { createResealer, type Resealer, type ResealerOptions, type ResealResult } from './seal/reseal.js';
+export { MultiKeyring } from './keyrings/multi.js';
+export { CachingKeyring, type CachingKeyringOptions, type CachingKeyringStats } from './keyrings/caching.js';
+
 export type { MaskOptions, MaskContext } from './mask/index.js';
+
+// Access control: policies, quotas, audit chain, redacted values, crypto-shredding (issue 4).
+export * from './access/index.js';
 
 export {
   WaybillSealError,
@@ -31,4 +77,6 @@ export {
   FormatError,
   KeyError,
   ConfigError,
+  AccessDeniedError,
+  ShreddedError,
 } from './errors.js';

@@ -8,12 +8,12 @@ export function loadVectors<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-/** A sealer over fresh in-memory keys. */
+/** A sealer over fresh in-memory keys; it opens without a policy (`guard: 'allow-all'`) unless told otherwise. */
 export function freshSealer(options: Partial<SealerOptions> = {}) {
   const material = generateLocalKeyMaterial();
   const keyring = new LocalKeyring(material);
   const keyStore = new MemoryKeyStore();
-  const sealer = createSealer({ keyring, keyStore, ...options });
+  const sealer = createSealer({ keyring, keyStore, guard: 'allow-all', ...options });
   return { sealer, keyring, keyStore, material };
 }
 

@@ -5,7 +5,11 @@ import {
   waybill,
   type MaskedRecord,
   type OpenedRecord,
+  type OpenResult,
+  type PlainOpenedRecord,
   type PlainRecord,
+  type Redacted,
+  type Sealer,
   type SealedField,
   type SealedRecord,
   type VirtualNumber,
@@ -36,8 +40,38 @@ describe('derived record types', () => {
     expectTypeOf<MaskedRecord<W>['sender']['address']['detail']>().toEqualTypeOf<string>();
   });
 
-  it('opened records say a field may be its mask', () => {
-    expectTypeOf<OpenedRecord<W>['receiver']['virtualNumber']>().toEqualTypeOf<VirtualNumber | string | undefined>();
+  it('opened records hold Redacted values, or the mask of a field that was not opened', () => {
+    expectTypeOf<OpenedRecord<W>['receiver']['virtualNumber']>().toEqualTypeOf<Redacted<VirtualNumber> | string | undefined>();
+    expectTypeOf<OpenedRecord<W>['receiver']['name']>().toEqualTypeOf<Redacted<string> | string>();
+    expectTypeOf<OpenedRecord<W>['sender']['address']['detail']>().toEqualTypeOf<Redacted<string> | string>();
+    // plain fields stay plain
+    expectTypeOf<OpenedRecord<W>['sender']['address']['city']>().toEqualTypeOf<string>();
+    expectTypeOf<OpenedRecord<W>['weightGrams']>().toEqualTypeOf<number>();
+    expectTypeOf<Redacted<string>['reveal']>().returns.toEqualTypeOf<string>();
+  });
+
+  it('reveal: "plain" gives plain values, with the same shape', () => {
+    expectTypeOf<PlainOpenedRecord<W>['receiver']['virtualNumber']>().toEqualTypeOf<VirtualNumber | string | undefined>();
+    expectTypeOf<PlainOpenedRecord<W>['receiver']['name']>().toEqualTypeOf<string>();
+    expectTypeOf<PlainOpenedRecord<W>['items']>().toEqualTypeOf<{ name: string; quantity: number }[]>();
+    // a plain record is a fully opened one
+    expectTypeOf<PlainRecord<W>>().toExtend<PlainOpenedRecord<W>>();
+    expectTypeOf<OpenedRecord<W>>().not.toExtend<PlainOpenedRecord<W>>();
+  });
+
+  it('open returns Redacted values unless the request says reveal: "plain"', () => {
+    type Open = Sealer['open'];
+    const open = null as unknown as Open;
+    const sealed = null as unknown as SealedRecord<W>;
+    expectTypeOf(open(waybill, sealed, { principal: 'p', purpose: 'deliver' })).resolves.toEqualTypeOf<OpenResult<W>>();
+    expectTypeOf(open(waybill, sealed, { principal: 'p', purpose: 'deliver', reveal: 'plain' })).resolves.toEqualTypeOf<
+      OpenResult<W, PlainOpenedRecord<W>>
+    >();
+  });
+
+  it('the waybill schema has optional plain routing fields', () => {
+    expectTypeOf<PlainRecord<W>['routing']>().toEqualTypeOf<{ originOutlet?: string; destOutlet?: string; routeId?: string } | undefined>();
+    expectTypeOf<SealedRecord<W>['routing']>().toEqualTypeOf<{ originOutlet?: string; destOutlet?: string; routeId?: string } | undefined>();
   });
 
   it('optional fields and arrays follow the builder', () => {

@@ -1,12 +1,14 @@
 /**
- * AEAD suites used for field encryption. Each suite is a thin adapter over an audited
- * implementation (noble), with its key and nonce sizes and its per-key message cap.
+ * AEAD suites used for field encryption. Each suite is a thin adapter over an implementation with
+ * noble's shape, with its key and nonce sizes and its per-key message cap: AES-256-GCM and
+ * XChaCha20-Poly1305 from noble (audited), SM4-GCM (RFC 8998) from `./sm` on noble's GHASH.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AuthenticationError, ConfigError } from '../errors.js';
+import { sm4gcm } from './sm/sm4gcm.js';
 
-export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm'] as const;
+export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface AeadSuite {
@@ -67,6 +69,8 @@ export const GCM_DEFAULT_MESSAGE_CAP = 2 ** 28;
 const registry = new Map<string, AeadSuite>([
   ['xchacha20-poly1305', nobleSuite('xchacha20-poly1305', xchacha20poly1305, 32, 24, undefined)],
   ['aes-256-gcm', nobleSuite('aes-256-gcm', gcm, 32, 12, GCM_DEFAULT_MESSAGE_CAP)],
+  // GB/T 39786 deployments: 128-bit SM4 keys, RFC 8998 96-bit nonces, same cap as AES-GCM.
+  ['sm4-gcm', nobleSuite('sm4-gcm', sm4gcm, 16, 12, GCM_DEFAULT_MESSAGE_CAP)],
 ]);
 
 export function isSuiteName(name: unknown): name is SuiteName {

@@ -4,8 +4,9 @@
  * reaches its suite's message cap (random-nonce GCM); opening finds any generation by id.
  */
 import { getSuite } from '../crypto/aead.js';
+import { wipe } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
-import { AuthenticationError, KeyError } from '../errors.js';
+import { AuthenticationError, KeyError, ShreddedError } from '../errors.js';
 import { DATA_KEY_ID } from '../format/sealed-field.js';
 import { KeyCache, type KeyCacheOptions } from './cache.js';
 import type { DataKeyRecord, KeyStore } from './key-store.js';
@@ -38,6 +39,7 @@ export class DataKeyManager {
   readonly #cache: KeyCache;
   readonly #current = new Map<string, Current>();
   readonly #pending = new Map<string, Promise<DataKey>>();
+  readonly #opening = new Map<string, Promise<DataKey>>();
   readonly #cap: number | undefined;
   #closed = false;
 
@@ -85,9 +87,23 @@ export class DataKeyManager {
     this.#assertOpen();
     const cached = this.#cache.get(id);
     if (cached) return { id, suite, key: cached };
+    // Concurrent opens of one key (the fields of a record) share one store read and one unwrap.
+    let loading = this.#opening.get(id);
+    if (!loading) {
+      loading = this.#load(id);
+      this.#opening.set(id, loading);
+      void loading.finally(() => this.#opening.delete(id)).catch(() => undefined);
+    }
+    const key = await loading;
+    if (key.suite !== suite) throw new AuthenticationError();
+    return key;
+  }
+
+  async #load(id: string): Promise<DataKey> {
     const record = await this.store.get(id);
     if (!record) throw new KeyError('data_key_missing', `data key ${id} is not in the key store`);
-    if (record.suite !== suite) throw new AuthenticationError();
+    // A tombstone: the key was destroyed on purpose (crypto-shredding); masks stay readable.
+    if (record.shreddedAt !== undefined) throw new ShreddedError(id, record.shreddedAt);
     return this.#unwrap(record);
   }
 
@@ -100,7 +116,8 @@ export class DataKeyManager {
   async #nextKey(keyClass: string, scope: string, suite: string, exhausted: DataKey | undefined): Promise<DataKey> {
     const existing = await this.store.list({ keyClass, scope });
     const usable = existing
-      .filter((r) => r.suite === suite && r.id !== exhausted?.id)
+      // Retired (data-key rotation) and shredded keys never seal again: a new generation is made.
+      .filter((r) => r.suite === suite && r.id !== exhausted?.id && r.retiredAt === undefined && r.shreddedAt === undefined)
       .filter((r) => exhausted === undefined || r.generation > generationOf(exhausted.id))
       .sort((a, b) => b.generation - a.generation)[0];
     // A fresh sealer continues the newest generation; after a cap it always takes a new one.
@@ -112,12 +129,24 @@ export class DataKeyManager {
   async #create(keyClass: string, scope: string, suite: string, generation: number): Promise<DataKey> {
     const id = dataKeyId(keyClass, scope, generation);
     if (!DATA_KEY_ID.test(id)) throw new KeyError('bad_scope', `invalid data key id for key class "${keyClass}"`);
-    const key = randomBytes(getSuite(suite).keyLength);
     const base = { id, keyClass, scope, generation, suite };
-    const wrapped = await this.keyring.wrap(key, contextOf(base));
+    const length = getSuite(suite).keyLength;
+    // A key authority that generates data keys (KMS GenerateDataKey) does it in one call.
+    const { key, wrapped } = this.keyring.generateDataKey
+      ? await this.keyring.generateDataKey(length, contextOf(base))
+      : await (async () => {
+          const k = randomBytes(length);
+          return { key: k, wrapped: await this.keyring.wrap(k, contextOf(base)) };
+        })();
+    if (key.length !== length) throw new KeyError('bad_key', `key authority returned a data key of the wrong size for ${id}`);
     const stored = await this.store.putIfAbsent({ ...base, ...wrapped, createdAt: new Date().toISOString() });
-    // Another instance won the race for this id: use its key, so every record opens.
-    if (stored.wrapped !== wrapped.wrapped) return this.#unwrap(stored);
+    if (stored.wrapped !== wrapped.wrapped) {
+      wipe(key);
+      // Another instance won the race for this id: use its key, so every record opens; if it
+      // seals another suite (its key has another size and use), take the next generation.
+      if (stored.suite === suite) return this.#unwrap(stored);
+      return this.#create(keyClass, scope, suite, generation + 1);
+    }
     this.#cache.set(id, key);
     return { id, suite, key };
   }

@@ -6,7 +6,10 @@ import { isSuiteName, type SuiteName } from '../crypto/aead.js';
 import { KeyError } from '../errors.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { DataKeyRecord } from './key-store.js';
-import { generateLocalKeyMaterial, type LocalKeyMaterial } from './local-keyring.js';
+import type { SecretName } from './keyring.js';
+import { toBase64Url } from '../crypto/bytes.js';
+import { randomBytes } from '../crypto/random.js';
+import { generateLocalKeyMaterial, isKekAlg, type KekAlg, type LocalKeyMaterial } from './local-keyring.js';
 
 export const KEY_FILE_FORMAT = 'waybill-seal/keys';
 
@@ -18,8 +21,17 @@ export interface KeyFile extends LocalKeyMaterial {
   readonly dataKeys: readonly DataKeyRecord[];
 }
 
-export function newKeyFile(suite: SuiteName = 'xchacha20-poly1305'): KeyFile {
-  return { format: KEY_FILE_FORMAT, version: 1, suite, ...generateLocalKeyMaterial(), dataKeys: [] };
+export interface NewKeyFileOptions {
+  /** KEK wrapping algorithm; default `sm4-gcm` for the `sm4-gcm` suite, else `xchacha20-poly1305`. */
+  kekAlg?: KekAlg;
+}
+
+/** The KEK algorithm a new key file for this suite gets: national algorithms end to end for SM. */
+export const defaultKekAlg = (suite: SuiteName): KekAlg => (suite === 'sm4-gcm' ? 'sm4-gcm' : 'xchacha20-poly1305');
+
+export function newKeyFile(suite: SuiteName = 'xchacha20-poly1305', options: NewKeyFileOptions = {}): KeyFile {
+  const kekAlg = options.kekAlg ?? defaultKekAlg(suite);
+  return { format: KEY_FILE_FORMAT, version: 1, suite, ...generateLocalKeyMaterial(undefined, { kekAlg }), dataKeys: [] };
 }
 
 /** Checks the structure of a parsed key file; key bytes are checked when a keyring is built. */
@@ -40,6 +52,7 @@ function isKekVersion(v: unknown): boolean {
     isPlainObject(v) &&
     Number.isSafeInteger(v['version']) &&
     typeof v['createdAt'] === 'string' &&
+    (v['alg'] === undefined || isKekAlg(v['alg'])) &&
     isPlainObject(v['keys']) &&
     Object.values(v['keys']).every((k) => typeof k === 'string')
   );
@@ -65,6 +78,30 @@ export function isDataKeyRecord(v: unknown): v is DataKeyRecord {
     typeof v['kekId'] === 'string' &&
     typeof v['wrapped'] === 'string' &&
     typeof v['createdAt'] === 'string' &&
-    (v['shreddedAt'] === undefined || typeof v['shreddedAt'] === 'string')
+    (v['shreddedAt'] === undefined || typeof v['shreddedAt'] === 'string') &&
+    (v['retiredAt'] === undefined || typeof v['retiredAt'] === 'string')
   );
+}
+
+/**
+ * A copy of the key material with a new random version of a named secret (e.g. `index` for blind-index
+ * key rotation), numbered one above the highest held; the new version becomes current. Pure.
+ */
+export function addSecretVersion<M extends LocalKeyMaterial>(material: M, name: SecretName): M {
+  const versions = material.secrets?.[name] ?? [];
+  const version = versions.reduce((max, s) => Math.max(max, s.version), 0) + 1;
+  const next = [...versions, { version, key: toBase64Url(randomBytes(32)) }];
+  return { ...material, secrets: { ...material.secrets, [name]: next } };
+}
+
+/**
+ * A copy of the key material without one version of a named secret (after a re-index pass no record
+ * needs it). Refuses to drop the current (highest) version. Pure.
+ */
+export function dropSecretVersion<M extends LocalKeyMaterial>(material: M, name: SecretName, version: number): M {
+  const versions = material.secrets?.[name] ?? [];
+  const current = versions.reduce((max, s) => Math.max(max, s.version), 0);
+  if (!versions.some((s) => s.version === version)) throw new KeyError('no_secret', `no ${name} secret v${version} to drop`);
+  if (version === current) throw new KeyError('current_secret', `${name} secret v${version} is current; add a newer version first`);
+  return { ...material, secrets: { ...material.secrets, [name]: versions.filter((s) => s.version !== version) } };
 }

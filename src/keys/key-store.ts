@@ -14,6 +14,11 @@ export interface DataKeyRecord {
   readonly createdAt: string;
   /** Set on a tombstone: the key was destroyed (crypto-shredding); `wrapped` is then empty. */
   readonly shreddedAt?: string;
+  /**
+   * Set when the data key is retired (suspected compromise, data-key rotation): sealing never
+   * takes a retired key again and moves to a new generation; opening still uses it.
+   */
+  readonly retiredAt?: string;
 }
 
 export interface KeyFilter {
@@ -38,7 +43,7 @@ export interface KeyStore {
 
 /** The same stored version of a key: what `replace` compares. */
 export const sameVersion = (a: DataKeyRecord, b: DataKeyRecord): boolean =>
-  a.id === b.id && a.kekId === b.kekId && a.wrapped === b.wrapped && a.shreddedAt === b.shreddedAt;
+  a.id === b.id && a.kekId === b.kekId && a.wrapped === b.wrapped && a.shreddedAt === b.shreddedAt && a.retiredAt === b.retiredAt;
 
 export function matchesFilter(r: DataKeyRecord, f: KeyFilter | undefined): boolean {
   return (f?.keyClass === undefined || r.keyClass === f.keyClass) && (f?.scope === undefined || r.scope === f.scope);

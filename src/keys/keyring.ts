@@ -27,8 +27,25 @@ export interface Keyring {
   unwrap(wrapped: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array>;
   /** The KEK id new data keys of this class are wrapped under (undefined: class not held). */
   currentKekId(keyClass: string): string | undefined;
+  /**
+   * Optional: re-encrypt a wrapped data key under the current KEK of its class inside the key
+   * authority, without the data key leaving it (Vault Transit `rewrap`, AWS KMS `ReEncrypt`).
+   * KEK rewrap uses it when present, else unwrap + wrap.
+   */
+  rewrap?(wrapped: WrappedDataKey, ctx: WrapContext): Promise<WrappedDataKey>;
+  /**
+   * Optional: have the key authority generate a new data key and return it with its wrapped form
+   * (AWS KMS `GenerateDataKey`). When absent, data keys come from the local CSPRNG and `wrap`.
+   */
+  generateDataKey?(length: number, ctx: WrapContext): Promise<{ key: Uint8Array; wrapped: WrappedDataKey }>;
   /** A secret for keyed features, by name and version (default: current). */
   secret?(name: SecretName, version?: number): Promise<Uint8Array>;
+  /**
+   * Optional: the versions of a secret this keyring holds, ascending (the last is current). Blind
+   * indexes query every held `index` version during a rotation window; without this method a
+   * keyring is taken to hold version 1 only.
+   */
+  secretVersions?(name: SecretName): Promise<readonly number[]>;
   /** Zero key material held in memory (best effort). */
   close?(): void;
 }

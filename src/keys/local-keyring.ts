@@ -1,19 +1,28 @@
 /**
  * LocalKeyring: raw KEKs held in process memory (from a key file or an environment variable).
- * Data keys are wrapped with XChaCha20-Poly1305 under the KEK of their key class, with the data
- * key's identity as associated data, so a wrapped key moved to another store row fails to unwrap.
+ * Data keys are wrapped under the KEK of their key class, with the data key's identity as
+ * associated data, so a wrapped key moved to another store row fails to unwrap. Each KEK version
+ * names its wrapping algorithm: XChaCha20-Poly1305 with 256-bit KEKs (the default, and what every
+ * file without `alg` holds) or SM4-GCM with 128-bit KEKs (GB/T 39786 deployments).
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { sm4gcm } from '../crypto/sm/sm4gcm.js';
 import { concatBytes, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
 import { AuthenticationError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from './keyring.js';
 import { KEY_CLASSES } from '../schema/kinds.js';
 
+/** Algorithms a local KEK wraps data keys with. */
+export const KEK_ALGS = ['xchacha20-poly1305', 'sm4-gcm'] as const;
+export type KekAlg = (typeof KEK_ALGS)[number];
+
 export interface KekVersion {
   readonly version: number;
   readonly createdAt: string;
-  /** base64url 256-bit KEK per key class; a keyring may hold only some classes. */
+  /** Wrapping algorithm of every KEK of this version (absent: `xchacha20-poly1305`, as in files written before it existed). */
+  readonly alg?: KekAlg;
+  /** base64url KEK per key class (256-bit for XChaCha20-Poly1305, 128-bit for SM4-GCM); a keyring may hold only some classes. */
   readonly keys: Readonly<Record<string, string>>;
 }
 
@@ -30,7 +39,31 @@ export interface LocalKeyMaterial {
 }
 
 const KEK_ID = /^local:v([1-9][0-9]{0,8}):([a-z][a-z0-9-]{0,31})$/;
-const WRAP_NONCE = 24;
+
+interface KekSpec {
+  readonly keyLength: number;
+  readonly nonceLength: number;
+  readonly cipher: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array) => {
+    encrypt(p: Uint8Array): Uint8Array;
+    decrypt(c: Uint8Array): Uint8Array;
+  };
+}
+
+/** `wrapped` = base64url(nonce ‖ ciphertext ‖ 16-byte tag) for both algorithms. */
+const KEK_SPECS: Readonly<Record<KekAlg, KekSpec>> = {
+  'xchacha20-poly1305': { keyLength: 32, nonceLength: 24, cipher: xchacha20poly1305 },
+  'sm4-gcm': { keyLength: 16, nonceLength: 12, cipher: sm4gcm },
+};
+
+export const isKekAlg = (v: unknown): v is KekAlg => typeof v === 'string' && (KEK_ALGS as readonly string[]).includes(v);
+
+/** Size in bytes of a KEK of this algorithm. */
+export const kekLength = (alg: KekAlg = 'xchacha20-poly1305'): number => KEK_SPECS[alg].keyLength;
+
+interface Kek {
+  readonly alg: KekAlg;
+  readonly key: Uint8Array;
+}
 
 export const kekId = (version: number, keyClass: string) => `local:v${version}:${keyClass}`;
 
@@ -42,19 +75,27 @@ export function decodeKey(b64: unknown, what: string, length = 32): Uint8Array {
   return key;
 }
 
-export function generateLocalKeyMaterial(keyClasses: readonly string[] = KEY_CLASSES): LocalKeyMaterial {
+export interface LocalKeyMaterialOptions {
+  /** Wrapping algorithm of the KEKs (default `xchacha20-poly1305`; `sm4-gcm` for 128-bit SM4 KEKs). */
+  kekAlg?: KekAlg;
+}
+
+/** Fresh KEKs (one per key class) and 256-bit index/audit/integrity secrets. */
+export function generateLocalKeyMaterial(keyClasses: readonly string[] = KEY_CLASSES, options: LocalKeyMaterialOptions = {}): LocalKeyMaterial {
+  const alg = options.kekAlg ?? 'xchacha20-poly1305';
+  if (!isKekAlg(alg)) throw new KeyError('bad_kek', `unknown KEK algorithm "${String(alg)}"`);
   const keys: Record<string, string> = {};
-  for (const c of keyClasses) keys[c] = toBase64Url(randomBytes(32));
+  for (const c of keyClasses) keys[c] = toBase64Url(randomBytes(kekLength(alg)));
   const secret = (): SecretVersion[] => [{ version: 1, key: toBase64Url(randomBytes(32)) }];
   return {
-    keks: [{ version: 1, createdAt: new Date().toISOString(), keys }],
+    keks: [{ version: 1, createdAt: new Date().toISOString(), alg, keys }],
     currentKek: 1,
     secrets: { index: secret(), audit: secret(), integrity: secret() },
   };
 }
 
 export class LocalKeyring implements Keyring {
-  readonly #keks = new Map<string, Uint8Array>();
+  readonly #keks = new Map<string, Kek>();
   readonly #secrets = new Map<string, Uint8Array>();
   readonly #currentSecret = new Map<SecretName, number>();
   readonly #current: number;
@@ -63,10 +104,12 @@ export class LocalKeyring implements Keyring {
     if (!Array.isArray(material?.keks) || material.keks.length === 0) throw new KeyError('no_kek', 'keyring has no KEK');
     for (const v of material.keks) {
       if (!Number.isSafeInteger(v.version) || v.version < 1) throw new KeyError('bad_kek', 'KEK version must be a positive integer');
+      const alg = v.alg ?? 'xchacha20-poly1305';
+      if (!isKekAlg(alg)) throw new KeyError('bad_kek', `KEK version ${v.version} names an unknown algorithm`);
       for (const [keyClass, b64] of Object.entries(v.keys ?? {})) {
         const id = kekId(v.version, keyClass);
         if (!KEK_ID.test(id)) throw new KeyError('bad_kek', `invalid key class "${keyClass}"`);
-        this.#keks.set(id, decodeKey(b64, `KEK ${id}`));
+        this.#keks.set(id, { alg, key: decodeKey(b64, `KEK ${id} (${alg})`, kekLength(alg)) });
       }
     }
     if (!material.keks.some((v) => v.version === material.currentKek)) {
@@ -88,8 +131,10 @@ export class LocalKeyring implements Keyring {
   async wrap(dataKey: Uint8Array, ctx: WrapContext): Promise<WrappedDataKey> {
     const id = this.currentKekId(ctx.keyClass);
     if (!id) throw new KeyError('no_kek', `this keyring holds no KEK for key class "${ctx.keyClass}"`);
-    const nonce = randomBytes(WRAP_NONCE);
-    const sealed = xchacha20poly1305(this.#keks.get(id)!, nonce, wrapAad(id, ctx)).encrypt(dataKey);
+    const kek = this.#keks.get(id)!;
+    const spec = KEK_SPECS[kek.alg];
+    const nonce = randomBytes(spec.nonceLength);
+    const sealed = spec.cipher(kek.key, nonce, wrapAad(id, ctx)).encrypt(dataKey);
     return { kekId: id, wrapped: toBase64Url(concatBytes(nonce, sealed)) };
   }
 
@@ -98,10 +143,11 @@ export class LocalKeyring implements Keyring {
     if (!m || m[2] !== ctx.keyClass) throw new AuthenticationError();
     const kek = this.#keks.get(w.kekId);
     if (!kek) throw new KeyError('no_kek', `this keyring does not hold KEK ${w.kekId}`);
+    const spec = KEK_SPECS[kek.alg];
     const raw = fromBase64Url(w.wrapped);
-    if (!raw || raw.length < WRAP_NONCE + 16) throw new AuthenticationError();
+    if (!raw || raw.length < spec.nonceLength + 16) throw new AuthenticationError();
     try {
-      return xchacha20poly1305(kek, raw.subarray(0, WRAP_NONCE), wrapAad(w.kekId, ctx)).decrypt(raw.subarray(WRAP_NONCE));
+      return spec.cipher(kek.key, raw.subarray(0, spec.nonceLength), wrapAad(w.kekId, ctx)).decrypt(raw.subarray(spec.nonceLength));
     } catch {
       throw new AuthenticationError();
     }
@@ -114,8 +160,14 @@ export class LocalKeyring implements Keyring {
     return key;
   }
 
+  async secretVersions(name: SecretName): Promise<readonly number[]> {
+    const prefix = `${name}:`;
+    const versions = [...this.#secrets.keys()].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length)));
+    return versions.sort((a, b) => a - b);
+  }
+
   close(): void {
-    wipe(...this.#keks.values(), ...this.#secrets.values());
+    wipe(...[...this.#keks.values()].map((k) => k.key), ...this.#secrets.values());
     this.#keks.clear();
     this.#secrets.clear();
   }

@@ -26,7 +26,9 @@ export class JsonFileKeyStore implements KeyStore {
   }
 
   putIfAbsent(record: DataKeyRecord): Promise<DataKeyRecord> {
-    return this.#update((keys) => {
+    return this.#update((keys, doc) => {
+      // A process still holding a KEK version retired from this file must not add keys under it.
+      if (retiredLocalKek(doc, record.kekId)) throw new KeyError('kek_retired', `KEK ${record.kekId} is retired in ${this.path}; reload the key file`);
       const existing = keys.find((r) => r.id === record.id);
       return existing ? { keys, result: existing } : { keys: [...keys, record], result: record };
     });
@@ -69,12 +71,12 @@ export class JsonFileKeyStore implements KeyStore {
   }
 
   /** Serialises updates in this process, and across processes with a lock file. */
-  #update<T>(fn: (keys: DataKeyRecord[]) => { keys: DataKeyRecord[]; result: T }): Promise<T> {
+  #update<T>(fn: (keys: DataKeyRecord[], doc: Record<string, unknown>) => { keys: DataKeyRecord[]; result: T }): Promise<T> {
     const run = async () => {
       const release = await lock(`${this.path}.lock`);
       try {
         const { doc, keys } = await this.#read();
-        const { keys: next, result } = fn(keys);
+        const { keys: next, result } = fn(keys, doc);
         if (next !== keys) {
           const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
           await writeFile(tmp, `${JSON.stringify({ ...doc, dataKeys: next }, null, 2)}\n`, { mode: 0o600 });
@@ -91,7 +93,14 @@ export class JsonFileKeyStore implements KeyStore {
   }
 }
 
-async function lock(path: string): Promise<() => Promise<void>> {
+function retiredLocalKek(doc: Record<string, unknown>, kekId: string): boolean {
+  const m = /^local:v([0-9]+):/.exec(kekId);
+  const retired = doc['retiredKeks'];
+  return m !== null && Array.isArray(retired) && retired.some((r) => (r as { version?: unknown })?.version === Number(m[1]));
+}
+
+/** The lock file protocol every writer of a key file uses (exported for key-file rotation). */
+export async function lock(path: string): Promise<() => Promise<void>> {
   const start = Date.now();
   for (;;) {
     try {

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import type { MaskOptions } from '../mask/index.js';
 import { DEFAULT_KEY_CLASS, type KeyClass, type ProtectedKind, type VirtualNumber } from './kinds.js';
 import type { SealedField } from '../format/sealed-field.js';
+import type { Redacted } from '../access/redacted.js';
 
 export type PlainKind = 'string' | 'number' | 'boolean' | 'date';
 
@@ -32,7 +33,8 @@ declare const types: unique symbol;
 
 /**
  * A schema node. `P`, `S`, `M` and `R` are the plain, sealed, masked and opened types (opened:
- * a protected field that was not opened holds its screen mask); `O` marks optional.
+ * an opened protected field is a `Redacted` value, one that was not opened holds its screen
+ * mask); `O` marks optional.
  */
 export interface Node<P, S, M, R = P, O extends boolean = false> {
   readonly def: NodeDef;
@@ -72,7 +74,7 @@ function protectedNode<K extends ProtectedKind>(kind: K, options: ProtectedOptio
   const keyClass = options.keyClass ?? DEFAULT_KEY_CLASS[kind];
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(keyClass)) throw new ConfigError(`invalid key class "${keyClass}"`);
   type Value = K extends 'virtualNumber' ? VirtualNumber : string;
-  return node<Value, SealedField, string, Value | string>({ type: 'protected', kind, keyClass, mask: options.mask ?? {}, optional: false });
+  return node<Value, SealedField, string, Redacted<Value> | string>({ type: 'protected', kind, keyClass, mask: options.mask ?? {}, optional: false });
 }
 
 /** Field builders. Plain fields are stored as they are; protected fields are sealed and masked. */

@@ -1,8 +1,10 @@
 /** `defineSchema`: a named, versioned record type with its record id and key scope. */
 import { ConfigError } from '../errors.js';
 import type { MaskedOfShape, NodeDef, OpenedOfShape, PlainOfShape, SealedOfShape, Shape } from './builder.js';
+import type { Redacted } from '../access/redacted.js';
+import { compileIndexes, type IndexesOption, type IndexOption, type IndexSpec } from '../search/definition.js';
 
-export interface SchemaOptions<Sh extends Shape> {
+export interface SchemaOptions<Sh extends Shape, I extends string = never> {
   /** The plain string field that identifies a record (bound into every ciphertext). */
   recordId: keyof Sh & string;
   /**
@@ -10,14 +12,22 @@ export interface SchemaOptions<Sh extends Shape> {
    * can destroy a month at once. Defaults to `createdAt` when the schema has one.
    */
   scopeFrom?: keyof Sh & string;
+  /**
+   * Keyed search tokens (blind indexes, FF1 tokens) computed at seal time and stored in the sealed
+   * field of each index's first source field, e.g.
+   * `{ 'receiver.mobile:last4': { field: 'receiver.mobile', transform: 'phone-last4', bits: 9 } }`.
+   */
+  indexes?: IndexesOption<Sh, I>;
 }
 
-export interface Schema<Sh extends Shape = Shape> {
+export interface Schema<Sh extends Shape = Shape, I extends string = string> {
   readonly name: string;
   readonly version: number;
   readonly shape: Sh;
   readonly recordId: string;
   readonly scopeFrom: string | undefined;
+  /** Checked index definitions by index name (see `IndexSpec`). */
+  readonly indexes: Readonly<Record<I, IndexSpec>>;
   /** Phantom: the plain, sealed and masked record types. */
   readonly _plain?: PlainOfShape<Sh>;
   readonly _sealed?: SealedOfShape<Sh>;
@@ -27,17 +37,22 @@ export interface Schema<Sh extends Shape = Shape> {
 export type PlainRecord<S extends Schema> = S extends Schema<infer Sh> ? PlainOfShape<Sh> : never;
 export type SealedRecord<S extends Schema> = S extends Schema<infer Sh> ? SealedOfShape<Sh> : never;
 export type MaskedRecord<S extends Schema> = S extends Schema<infer Sh> ? MaskedOfShape<Sh> : never;
-/** What `open` returns: the plain record type, where a field that was not opened holds its screen mask. */
+/** What `open` returns: the plain record type, where an opened field is a `Redacted` value and a field that was not opened holds its screen mask. */
 export type OpenedRecord<S extends Schema> = S extends Schema<infer Sh> ? OpenedOfShape<Sh> : never;
+/** What `open` returns with `reveal: 'plain'`: opened fields are plain values instead of `Redacted`. */
+export type PlainOpenedRecord<S extends Schema> = Unredacted<OpenedRecord<S>>;
+/** `Redacted<V>` → `V`, deeply. */
+export type Unredacted<T> =
+  T extends Redacted<infer V> ? V : T extends readonly (infer E)[] ? Unredacted<E>[] : T extends object ? { [K in keyof T]: Unredacted<T[K]> } : T;
 
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/i;
 
-export function defineSchema<Sh extends Shape>(
+export function defineSchema<Sh extends Shape, I extends string = never>(
   name: string,
   version: number,
   shape: Sh,
-  options: SchemaOptions<Sh>,
-): Schema<Sh> {
+  options: SchemaOptions<Sh, I>,
+): Schema<Sh, I> {
   if (!NAME.test(name)) throw new ConfigError(`schema name must match ${NAME}`);
   if (!Number.isSafeInteger(version) || version < 1) throw new ConfigError('schema version must be a positive integer');
   const idDef: NodeDef | undefined = shape[options.recordId]?.def;
@@ -52,7 +67,8 @@ export function defineSchema<Sh extends Shape>(
     }
   }
   checkFieldNames(shape, '');
-  return { name, version, shape, recordId: options.recordId, scopeFrom };
+  const indexes = compileIndexes(shape, options.indexes as Readonly<Record<string, IndexOption>> | undefined) as Readonly<Record<I, IndexSpec>>;
+  return { name, version, shape, recordId: options.recordId, scopeFrom, indexes };
 }
 
 function checkFieldNames(shape: Shape, prefix: string): void {

@@ -23,8 +23,9 @@ export interface Leaf<V> {
   readonly key: string;
 }
 
-export type WalkMode = 'plain' | 'sealed';
-type LeafValue<M extends WalkMode> = M extends 'plain' ? string | VirtualNumber : SealedField;
+/** `mixed`: a protected field may hold a sealed field or (legacy, not yet sealed) plaintext. */
+export type WalkMode = 'plain' | 'sealed' | 'mixed';
+type LeafValue<M extends WalkMode> = M extends 'plain' ? string | VirtualNumber : M extends 'sealed' ? SealedField : SealedField | string | VirtualNumber;
 
 export interface Walked<M extends WalkMode> {
   readonly copy: Record<string, unknown>;
@@ -106,7 +107,9 @@ function walkNode(
     }
     case 'protected':
       if (mode === 'plain') checkProtectedShape(def.kind, v, path);
-      else if (!isSealedField(v)) throw new ValidationError(path, 'expected_sealed_field');
+      else if (mode === 'mixed') {
+        if (!isSealedField(v)) checkProtectedShape(def.kind, v, path);
+      } else if (!isSealedField(v)) throw new ValidationError(path, 'expected_sealed_field');
       leaves.push({ def, path, schemaPath, country, value: v, parent, key });
       return undefined;
   }

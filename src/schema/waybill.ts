@@ -42,8 +42,34 @@ export const waybill = defineSchema(
     items: s.array(s.object({ name: s.string(), quantity: s.number() })),
     weightGrams: s.number(),
     remark: s.text().optional(),
+    /**
+     * Who handles the waybill (plain: sorting and access scopes use it): the origin and
+     * destination outlets and the delivery route. Optional, so records sealed before it validate.
+     */
+    routing: s
+      .object({
+        originOutlet: s.string().optional(),
+        destOutlet: s.string().optional(),
+        routeId: s.string().optional(),
+      })
+      .optional(),
   },
-  { recordId: 'waybillNo' },
+  {
+    recordId: 'waybillNo',
+    // Blind indexes (README "Search"): bits from planIndex for 10^7 waybills and at most 32 false
+    // positives per query; last-4 lookups are planned for a pickup station's 10^4 parcels.
+    indexes: {
+      'receiver.mobile': { field: 'receiver.mobile', bits: 19 },
+      'sender.mobile': { field: 'sender.mobile', bits: 19 },
+      'receiver.mobile:last4': { field: 'receiver.mobile', transform: 'phone-last4', bits: 9 },
+      'sender.mobile:last4': { field: 'sender.mobile', transform: 'phone-last4', bits: 9 },
+      'sender.idNumber': { field: 'sender.idNumber', bits: 19 },
+      'receiver.mobile:last4+district': {
+        fields: [{ field: 'receiver.mobile', transform: 'phone-last4' }, 'receiver.address.district'],
+        bits: 19,
+      },
+    },
+  },
 );
 
 export type WaybillSchema = typeof waybill;

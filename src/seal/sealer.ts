@@ -4,19 +4,24 @@
  */
 import { getSuite, type SuiteName } from '../crypto/aead.js';
 import { randomBytes } from '../crypto/random.js';
-import { ConfigError, KeyError, ValidationError } from '../errors.js';
+import { ConfigError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
 import { decryptField, encryptField } from '../format/field-crypto.js';
-import { parseEnc, type SealedField } from '../format/sealed-field.js';
+import { isSealedField, parseEnc, type SealedField } from '../format/sealed-field.js';
 import type { KeyCacheOptions } from '../keys/cache.js';
 import { DataKeyManager, type DataKey } from '../keys/data-keys.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import { checkProtectedValue, computeMasks, maskAll } from '../mask/index.js';
 import type { VirtualNumber } from '../schema/kinds.js';
-import type { OpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
+import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
 import { protectedPaths } from '../schema/paths.js';
-import { walkRecord, type Leaf } from '../schema/walk.js';
+import { isPlainObject, walkRecord, type Leaf } from '../schema/walk.js';
+import type { Withheld } from '../access/audit.js';
+import { AccessGuard, type OpenContext } from '../access/guard.js';
+import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
+import type { IndexHash, IndexName } from '../search/definition.js';
+import { indexesOf, SearchEngine, type RecordTokenOptions, type RecordTokens, type TokenQueryOptions } from '../search/engine.js';
 
 export interface SealerOptions {
   keyring: Keyring;
@@ -31,6 +36,26 @@ export interface SealerOptions {
   cache?: KeyCacheOptions;
   /** Lower the per-data-key message cap (tests, cautious deployments). */
   messageCap?: number;
+  /** Keyed hash of blind indexes (default `hmac-sha256`; `hmac-sm3` for national-algorithm deployments). */
+  indexHash?: IndexHash;
+  /**
+   * Who may open what (policy, quotas, audit): `createAccessGuard({ policy, audit })`. Required for
+   * `open`; `'allow-all'` opens whatever is asked, unaudited, and must be said explicitly.
+   */
+  guard?: AccessGuard | 'allow-all';
+  /**
+   * Migration from plaintext: `open` accepts protected fields that still hold their legacy plain
+   * value (not sealed yet). They pass the same policy and audit as sealed fields, are returned as
+   * they are, show a mask computed at open time when not granted, and are listed in
+   * `OpenResult.plaintext`. Default false: an unsealed protected field is a ValidationError.
+   */
+  acceptPlaintext?: boolean;
+  /**
+   * Migration re-runs: `seal` passes protected fields that already hold a sealed field through
+   * unchanged (their format is checked, not their keys) and seals the others, so a backfill can be
+   * run again safely. Only for trusted input: a caller could otherwise supply masks of its own.
+   */
+  passSealed?: boolean;
 }
 
 /** Who opens, and why. Policies (scopes, quotas) are checked against this. */
@@ -39,22 +64,44 @@ export interface AccessRequest {
   readonly purpose: string;
   /** Schema paths to open (`receiver.mobile`, `items[].name`); default: every protected field. */
   readonly fields?: readonly string[];
-  /** Evidence for scoped purposes (ticket id, route, outlet, approval id …). */
+  /** Evidence for scoped purposes (ticket id, route, outlet, approval id …); recorded in the audit log. */
   readonly context?: Readonly<Record<string, string>>;
+  /** `'redacted'` (default): opened values are `Redacted` (print as `[redacted]`); `'plain'`: plain values. */
+  readonly reveal?: 'redacted' | 'plain';
 }
 
-export interface OpenResult<S extends Schema> {
-  /** The record; fields that were not opened hold their screen masks. */
-  readonly record: OpenedRecord<S>;
+export interface OpenResult<S extends Schema, R = OpenedRecord<S>> {
+  /** The record; opened fields are `Redacted` (or plain with `reveal: 'plain'`), others hold their screen masks. */
+  readonly record: R;
   /** Value paths that were decrypted. */
   readonly opened: readonly string[];
+  /** Fields asked for but not opened, with a reason (`field_not_granted`, `shredded`, `key_not_held`); they hold masks. */
+  readonly withheld: readonly Withheld[];
+  /** With `acceptPlaintext`: protected fields that held legacy plaintext (not sealed yet). */
+  readonly plaintext?: readonly string[];
 }
 
 export interface Sealer {
   readonly suite: SuiteName;
   seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>>;
   sealMany<S extends Schema>(schema: S, records: readonly PlainRecord<S>[]): Promise<SealedRecord<S>[]>;
-  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest): Promise<OpenResult<S>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>>;
+  /** Drop cached unwrapped data keys (after shredding), so the key store is asked again. */
+  forget(): void;
+  /** Keyed hash of this sealer's blind indexes. */
+  readonly indexHash: IndexHash;
+  /**
+   * Every token that may match `value` in a schema index: one per index-secret version the keyring
+   * holds (newest first), so records sealed before an index key rotation keep matching. `value` is a
+   * string, or one string per field for a compound index. Throws ValidationError if it does not normalise.
+   */
+  tokensFor<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], options?: TokenQueryOptions): Promise<string[]>;
+  /** The tokens `seal` stores for a plain record (or one opened with `reveal: 'plain'`), by primary field path (re-indexing). */
+  recordTokens<S extends Schema>(schema: S, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
+  /** Index-secret versions the keyring holds, ascending; new seals write the last. */
+  indexVersions(): Promise<number[]>;
   /** Zero cached keys; the sealer refuses work afterwards. */
   close(): void;
 }
@@ -68,13 +115,32 @@ export function createSealer(options: SealerOptions): Sealer {
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
+  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256');
+  const guard = options.guard === 'allow-all' ? new AccessGuard({ policy: 'allow-all', audit: 'none' }) : options.guard;
+  if (guard !== undefined && !(guard instanceof AccessGuard)) throw new ConfigError('guard must come from createAccessGuard() or be "allow-all"');
 
   async function seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>> {
-    const { copy, leaves } = walkRecord(schema.shape, record, 'plain');
+    // Migration re-runs (passSealed): fields already sealed pass through; the others are sealed.
+    const walked = walkRecord(schema.shape, record, options.passSealed === true ? 'mixed' : 'plain');
+    const { copy } = walked;
+    const passed = walked.leaves.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
+    const leaves = passed.length === 0 ? (walked.leaves as Leaf<string | VirtualNumber>[]) : walked.leaves.filter(isPlainLeaf);
     const recordId = copy[schema.recordId] as string;
     if (recordId.length === 0) throw new ValidationError(schema.recordId, 'empty');
     const scope = scopeOf(scopeFn, copy, schema);
+    for (const leaf of passed) parseEnc(leaf.value.enc);
+    if (leaves.length === 0 && passed.length > 0) {
+      for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
+      return copy as SealedRecord<S>;
+    }
     const prepared = leaves.map((leaf) => ({ leaf, masks: masksFor(leaf, options.lenient === true) }));
+    let tokens: RecordTokens | undefined;
+    if (Object.keys(indexesOf(schema)).length > 0) {
+      // Search tokens (before any data key is taken, so a refused value costs nothing) read the
+      // plaintext through the copy; the loop below replaces it with sealed fields.
+      for (const { leaf } of prepared) leaf.parent[leaf.key] = leaf.value;
+      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true });
+    }
 
     const perClass = new Map<string, number>();
     for (const { leaf } of prepared) perClass.set(leaf.def.keyClass, (perClass.get(leaf.def.keyClass) ?? 0) + 1);
@@ -86,41 +152,102 @@ export function createSealer(options: SealerOptions): Sealer {
     for (const { leaf, masks } of prepared) {
       const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
       const enc = encryptField(suite, dataKeys.get(leaf.def.keyClass)!, randomBytes(suite.nonceLength), binding, leaf.value);
-      const field: SealedField = { enc, mask: masks };
+      const tok = tokens?.[leaf.path];
+      const field: SealedField = tok ? { enc, mask: masks, tok } : { enc, mask: masks };
       leaf.parent[leaf.key] = field;
     }
+    for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
     return copy as SealedRecord<S>;
   }
 
-  async function open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest): Promise<OpenResult<S>> {
+  async function open<S extends Schema>(
+    schema: S,
+    sealed: SealedRecord<S>,
+    access: AccessRequest,
+  ): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>> {
     checkAccess(access);
-    const { copy, leaves } = walkRecord(schema.shape, sealed, 'sealed');
+    if (!guard) {
+      throw new ConfigError('open needs an access policy: createSealer({ guard: createAccessGuard({ policy, audit }) }), or guard: "allow-all"');
+    }
+    // Migration (acceptPlaintext): protected fields not sealed yet hold legacy plaintext.
+    const walked = walkRecord(schema.shape, sealed, options.acceptPlaintext === true ? 'mixed' : 'sealed');
+    const { copy } = walked;
+    const leaves = walked.leaves.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
+    const legacy = leaves.length === walked.leaves.length ? [] : walked.leaves.filter(isPlainLeaf);
     const recordId = copy[schema.recordId] as string;
     const wanted = access.fields === undefined ? undefined : new Set(access.fields);
     const known = protectedPaths(schema);
     for (const f of wanted ?? []) if (!known.has(f)) throw new ConfigError(`"${f}" is not a protected field of ${schema.name}`);
-    const opened: string[] = [];
-    const selected: { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: Promise<DataKey> }[] = [];
-    for (const leaf of leaves) {
-      if (wanted && !wanted.has(leaf.schemaPath)) {
-        leaf.parent[leaf.key] = leaf.value.mask['screen'] ?? '****';
-        continue;
+    const ctx: OpenContext = {
+      schema,
+      recordId,
+      record: copy,
+      principal: access.principal,
+      purpose: access.purpose,
+      requested: access.fields ? [...access.fields] : '*',
+      context: { ...access.context },
+    };
+    // Policy first (audited; throws AccessDeniedError): no key is touched for a denied request.
+    const all = legacy.length === 0 ? leaves : [...leaves, ...legacy];
+    const auth = await guard.authorize(ctx, wanted ? all.filter((l) => wanted.has(l.schemaPath)) : all);
+    const legacyGranted = legacy.length === 0 ? [] : auth.granted.filter(isPlainLeaf);
+    const ready: { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: DataKey }[] = [];
+    let unopenable: { error: unknown; reason: string } | undefined;
+    try {
+      const tries = await Promise.all(
+        (legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter((l): l is Leaf<SealedField> => isSealedField(l.value))).map(async (leaf) => {
+          const enc = parseEnc(leaf.value.enc);
+          try {
+            return { leaf, enc, key: await keys.forOpen(enc.dataKeyId, enc.suite) };
+          } catch (error) {
+            // A shredded key, or a key class whose KEK this keyring does not hold: withhold the field.
+            const reason = error instanceof ShreddedError ? 'shredded' : error instanceof KeyError && error.reason === 'no_kek' ? 'key_not_held' : undefined;
+            if (reason === undefined) throw error;
+            return { leaf, error, reason };
+          }
+        }),
+      );
+      for (const t of tries) {
+        if (t.key !== undefined) ready.push(t);
+        else {
+          auth.withheld.push({ path: t.leaf.path, reason: t.reason });
+          unopenable ??= t;
+        }
       }
-      const enc = parseEnc(leaf.value.enc);
-      selected.push({ leaf, enc, key: keys.forOpen(enc.dataKeyId, enc.suite) });
+    } catch (e) {
+      await auth.fail(errorCode(e));
+      throw e;
     }
-    const dataKeys = await Promise.all(selected.map((s) => s.key));
+    // Nothing could be opened: the typed error (ShreddedError, KeyError) rather than an empty result.
+    if (ready.length === 0 && legacyGranted.length === 0 && unopenable) {
+      await auth.fail(unopenable.reason);
+      throw unopenable.error;
+    }
+    await auth.charge(ready.length + legacyGranted.length > 0 ? 1 : 0);
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
     // Decrypt everything before writing anything: a failure yields no partial plaintext.
-    const values = selected.map(({ leaf, enc }, i) => {
-      const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
-      return decryptField(getSuite(enc.suite), dataKeys[i]!.key, enc, binding, leaf.def.kind);
+    let values: (string | VirtualNumber)[];
+    try {
+      values = ready.map(({ leaf, enc, key }) => {
+        const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
+        return decryptField(getSuite(enc.suite), key.key, enc, binding, leaf.def.kind);
+      });
+    } catch (e) {
+      await auth.fail(errorCode(e));
+      throw e;
+    }
+    const opened = [...ready.map(({ leaf }) => leaf.path), ...legacyGranted.map((leaf) => leaf.path)];
+    // No plaintext leaves before its audit event is durable.
+    await auth.done(opened);
+    for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value.mask['screen'] ?? '****';
+    for (const leaf of legacy) leaf.parent[leaf.key] = legacyScreenMask(leaf);
+    const plain = access.reveal === 'plain';
+    ready.forEach(({ leaf }, i) => {
+      leaf.parent[leaf.key] = plain ? values[i] : new Redacted(values[i]);
     });
-    selected.forEach(({ leaf }, i) => {
-      leaf.parent[leaf.key] = values[i];
-      opened.push(leaf.path);
-    });
-    return { record: copy as OpenedRecord<S>, opened };
+    for (const leaf of legacyGranted) leaf.parent[leaf.key] = plain ? leaf.value : new Redacted(leaf.value);
+    const migration = legacy.length > 0 ? { plaintext: legacy.map((leaf) => leaf.path) } : {};
+    return { record: copy as OpenedRecord<S>, opened, withheld: auth.withheld, ...migration };
   }
 
   return {
@@ -131,9 +258,28 @@ export function createSealer(options: SealerOptions): Sealer {
       for (const r of records) out.push(await seal(schema, r));
       return out;
     },
-    open,
-    close: () => keys.close(),
+    open: open as Sealer['open'],
+    forget: () => keys.forget(),
+    indexHash: search.hash,
+    tokensFor: (schema, index, value, o) => search.queryTokens(schema, index, value, o),
+    recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
+    indexVersions: () => search.versions(),
+    close: () => {
+      search.close();
+      keys.close();
+    },
   };
+}
+
+const isPlainLeaf = (l: Leaf<unknown>): l is Leaf<string | VirtualNumber> => !isSealedField(l.value);
+
+/** The screen mask of a legacy plaintext field (migration), computed at open time. */
+function legacyScreenMask(leaf: Leaf<string | VirtualNumber>): string {
+  try {
+    return masksFor(leaf, true)['screen'] ?? '****';
+  } catch {
+    return '****';
+  }
 }
 
 function masksFor(leaf: Leaf<string | VirtualNumber>, lenient: boolean): Record<string, string> {
@@ -152,4 +298,21 @@ function checkAccess(access: AccessRequest): void {
   }
   if (typeof access.purpose !== 'string' || access.purpose.length === 0) throw new ConfigError('open needs access.purpose');
   if (access.fields !== undefined && !Array.isArray(access.fields)) throw new ConfigError('access.fields must be an array');
+  const ctx = access.context;
+  if (ctx !== undefined) {
+    const entries = isPlainObject(ctx) ? Object.entries(ctx) : undefined;
+    if (!entries || entries.length > 32 || !entries.every(([k, v]) => k.length <= 64 && typeof v === 'string' && v.length <= 256)) {
+      throw new ConfigError('access.context must be an object of at most 32 strings (evidence ids, not personal data)');
+    }
+  }
+  if (access.reveal !== undefined && access.reveal !== 'redacted' && access.reveal !== 'plain') {
+    throw new ConfigError('access.reveal must be "redacted" or "plain"');
+  }
+}
+
+/** A content-free reason code for an audit event of a failed open. */
+function errorCode(e: unknown): string {
+  if (!(e instanceof WaybillSealError)) return 'internal';
+  const reason = (e as { reason?: unknown }).reason;
+  return typeof reason === 'string' ? `${e.code.toLowerCase()}:${reason}` : e.code.toLowerCase();
 }

@@ -49,7 +49,7 @@ describe('waybill-seal CLI', () => {
   });
 
   it('seal → mask → open round trip on files, and inspect', async () => {
-    const plain = [sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF2' }];
+    const plain = [{ ...sampleWaybill(), routing: { routeId: 'R1' } }, { ...sampleWaybill(), waybillNo: 'SF2' }];
     await writeFile(join(dir, 'in.jsonl'), jsonl(plain));
     const sealed = await cli(['seal', '--keys', keys, '--in', join(dir, 'in.jsonl'), '--out', join(dir, 'sealed.jsonl')]);
     expect(sealed).toMatchObject({ code: 0 });
@@ -61,14 +61,18 @@ describe('waybill-seal CLI', () => {
     expect(masked.code).toBe(0);
     expect(lines(masked.stdout)[0].sender.mobile).toBe('*******5678');
 
-    const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--in', join(dir, 'sealed.jsonl')]);
+    // The built-in policy: the audit purpose opens every field, with a ticket.
+    const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'CASE-1', '--in', join(dir, 'sealed.jsonl')]);
     expect(opened.code).toBe(0);
     expect(lines(opened.stdout)).toEqual(plain);
 
-    const some = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'deliver', '--fields', 'receiver.mobile'], sealedText);
+    const some = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'deliver', '--route', 'R1', '--fields', 'receiver.mobile'], sealedText);
     const rec = lines(some.stdout)[0];
     expect(rec.receiver.mobile).toBe('+86 139-8765-4321');
     expect(rec.receiver.name).toBe('欧***');
+    // SF2 has no route: out of scope, written masked, the run still succeeds.
+    expect(some.code).toBe(0);
+    expect(lines(some.stdout)[1].receiver.mobile).toBe('139****4321');
 
     const info = await cli(['inspect'], sealedText);
     const first = lines(info.stdout)[0];
@@ -92,7 +96,7 @@ describe('waybill-seal CLI', () => {
     const r = await cli(['seal', '--keys', keys], jsonl([sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF9' }]));
     const [a, b] = lines(r.stdout);
     b.receiver.mobile = a.receiver.mobile;
-    const o = await cli(['open', '--keys', keys, '--principal', 'x', '--purpose', 'y'], jsonl([b]));
+    const o = await cli(['open', '--keys', keys, '--principal', 'x', '--purpose', 'audit', '--ticket', 'CASE-2'], jsonl([b]));
     expect(o.code).toBe(2);
     expect(o.stderr).toMatch(/line 1: rejected: AUTHENTICATION: authentication failed/);
     expect(o.stdout).toBe('');
@@ -103,7 +107,7 @@ describe('waybill-seal CLI', () => {
     expect((await cli(['open', '--keys', keys], '')).code).toBe(1);
     expect((await cli(['frobnicate'])).code).toBe(1);
     expect((await cli(['seal', '--keys', join(dir, 'missing.json')], '')).code).toBe(1);
-    for (const c of ['keygen', 'seal', 'mask', 'open', 'inspect']) {
+    for (const c of ['keygen', 'seal', 'mask', 'open', 'inspect', 'audit', 'shred']) {
       const h = await cli([c, '--help']);
       expect(h.code).toBe(0);
       expect(h.stdout).toContain(`waybill-seal ${c}`);

@@ -9,6 +9,7 @@ interface File { numberOfTests: number; testGroups: { keySize: number; ivSize: n
 describe.each([
   ['xchacha20-poly1305', 'xchacha20_poly1305_test.json'],
   ['aes-256-gcm', 'aes_gcm_test.json'],
+  ['sm4-gcm', 'sm4_gcm_test.json'],
 ])('Wycheproof %s against the AEAD layer', (suiteName, file) => {
   const suite = getSuite(suiteName);
   const data = loadVectors<File>(file);

@@ -5,6 +5,7 @@
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { getSuite } from '../../src/crypto/aead.js';
+import { sm4gcm } from '../../src/crypto/sm/sm4gcm.js';
 import { concatBytes, toBase64Url } from '../../src/crypto/bytes.js';
 import { fieldAad } from '../../src/format/aad.js';
 import { encryptField } from '../../src/format/field-crypto.js';
@@ -23,6 +24,8 @@ export const vectorSchema = defineSchema(
 
 export interface VectorInput {
   suite: string;
+  /** KEK wrapping algorithm; absent means xchacha20-poly1305 (and no `alg` in the key file). */
+  kekAlg?: 'sm4-gcm';
   kek: string;
   dataKey: string;
   wrapNonce: string;
@@ -33,13 +36,16 @@ export interface VectorInput {
 const pattern = (start: number, length: number) => toHex(Uint8Array.from({ length }, (_, i) => (start + i) & 0xff));
 
 export function vectorInputs(): VectorInput[] {
-  return ['xchacha20-poly1305', 'aes-256-gcm'].map((suite, n) => {
+  return ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'].map((suite, n) => {
     const s = getSuite(suite);
+    // The SM vector is SM end to end: a 128-bit SM4 KEK wraps the data key with SM4-GCM.
+    const sm = suite === 'sm4-gcm';
     return {
       suite,
-      kek: pattern(0x01, 32),
+      ...(sm ? { kekAlg: 'sm4-gcm' as const } : {}),
+      kek: pattern(0x01, sm ? 16 : 32),
       dataKey: pattern(0x40 + n, s.keyLength),
-      wrapNonce: pattern(0xa0, 24),
+      wrapNonce: pattern(0xa0, sm ? 12 : 24),
       fieldNonces: { name: pattern(0xc0, s.nonceLength), mobile: pattern(0xd0, s.nonceLength) },
       plain: { id: 'SF1000000000001', createdAt: '2025-03-01T08:30:00Z', name: '张三', mobile: '13812345678' },
     };
@@ -51,8 +57,9 @@ export function buildVector(v: VectorInput) {
   const kekId = 'local:v1:contact';
   const base = { id: 'contact/2025-03/1', keyClass: 'contact', scope: '2025-03', generation: 1, suite: v.suite };
   const wrapNonce = hex(v.wrapNonce);
+  const wrapCipher = v.kekAlg === 'sm4-gcm' ? sm4gcm : xchacha20poly1305;
   const wrapped = toBase64Url(
-    concatBytes(wrapNonce, xchacha20poly1305(hex(v.kek), wrapNonce, wrapAad(kekId, contextOf(base))).encrypt(hex(v.dataKey))),
+    concatBytes(wrapNonce, wrapCipher(hex(v.kek), wrapNonce, wrapAad(kekId, contextOf(base))).encrypt(hex(v.dataKey))),
   );
   const dataKeyRecord = { ...base, kekId, wrapped, createdAt: '2025-03-01T00:00:00.000Z' };
   const binding = (fieldPath: string) => ({ schemaName: 'vector', schemaVersion: 1, recordId: v.plain.id, fieldPath });
@@ -68,7 +75,14 @@ export function buildVector(v: VectorInput) {
       format: 'waybill-seal/keys',
       version: 1,
       suite: v.suite,
-      keks: [{ version: 1, createdAt: '2025-01-01T00:00:00.000Z', keys: { contact: toBase64Url(hex(v.kek)) } }],
+      keks: [
+        {
+          version: 1,
+          createdAt: '2025-01-01T00:00:00.000Z',
+          ...(v.kekAlg ? { alg: v.kekAlg } : {}),
+          keys: { contact: toBase64Url(hex(v.kek)) },
+        },
+      ],
       currentKek: 1,
       dataKeys: [dataKeyRecord],
     },

@@ -1,16 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { createAccessGuard } from '../../access/guard.js';
+import { checkPolicy, parsePolicy, type AccessPolicy } from '../../access/policy.js';
+import { waybillPolicy } from '../../access/waybill-policy.js';
+import { AccessDeniedError } from '../../errors.js';
+import { JsonlAuditSink } from '../../node/audit-file-sink.js';
+import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
+import type { Schema } from '../../schema/schema.js';
+import { mask } from '../../seal/mask-view.js';
 import { createSealer } from '../../seal/sealer.js';
-import { parse, required } from '../args.js';
+import { parse, required, UsageError } from '../args.js';
 import { openStreams, runJsonl } from '../io.js';
 import { schemaByName } from '../schemas.js';
-import { exitCode, warnKeyFile } from './shared.js';
+import { exitCode, siblingOf, warnKeyFile } from './shared.js';
 
-export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [--fields a.b,c.d] [--schema waybill] [--in FILE] [--out FILE]
+export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [options]
 
-Sealed JSON Lines in, opened JSON Lines out. Fields not listed in --fields keep their screen masks.
+Sealed JSON Lines in, opened JSON Lines out, under an access policy. Every record's decision is
+appended to a tamper-evident audit log before its plaintext is written. A record the principal may
+not open is written as its screen-masked view (the denial is in the audit log; exit 0). A record
+refused because a quota or export budget is spent is written masked too, and the run exits 3.
 
-Example:
-  waybill-seal open --keys keys.json --principal courier-17 --purpose deliver --fields receiver.mobile`;
+Evidence (recorded in the audit log):
+  --ticket ID          ticket / case id (customer-service, realname-verify, audit)
+  --route ID           the principal's route (deliver: routing.routeId must equal it)
+  --outlet ID          the principal's outlet (waybill-issue: routing.originOutlet must equal it)
+  --approval ID        an approved export (export); --budget N records at most (default 1000)
+  --context JSON       any other evidence, e.g. '{"case":"C-9"}'
+
+Options:
+  --fields a.b,c.d     open only these fields (others keep their screen masks)
+  --policy FILE        policy JSON (default: the built-in waybill policy, see README)
+  --audit FILE         audit log (default: <keys>.audit.jsonl next to the key file)
+  --quota-state FILE   quota counters (default: <keys>.quota.json next to the key file)
+  --schema, --in, --out as for the other commands
+
+Built-in waybill policy: deliver (receiver name, mobile, address detail; --route), customer-service
+(receiver.mobile; --ticket), realname-verify (sender.idNumber; --ticket), waybill-issue (names,
+phones, address details; --outlet), audit (every field; --ticket; 50 records a day), export (every
+field; --approval, --budget). At most 200 opened records per principal per hour.
+
+Examples:
+  waybill-seal open --keys keys.json --principal courier-17 --purpose deliver --route R-0571-03 < today.jsonl
+  waybill-seal open --keys keys.json --principal cs-4 --purpose customer-service --ticket T-88121 --in one.jsonl
+  waybill-seal open --keys keys.json --principal ops-2 --purpose export --approval EXP-2025-031 --budget 5000 --in month.jsonl`;
+
+const DEFAULT_BUDGET = 1000;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -18,18 +53,113 @@ export async function run(argv: string[]): Promise<number> {
     principal: { type: 'string' },
     purpose: { type: 'string' },
     fields: { type: 'string' },
+    ticket: { type: 'string' },
+    route: { type: 'string' },
+    outlet: { type: 'string' },
+    approval: { type: 'string' },
+    budget: { type: 'string' },
+    context: { type: 'string' },
+    policy: { type: 'string' },
+    audit: { type: 'string' },
+    'quota-state': { type: 'string' },
   });
   const schema = schemaByName(values['schema'] as string);
   const principal = required(values, 'principal');
   const purpose = required(values, 'purpose');
+  const keysPath = required(values, 'keys');
   const fields = typeof values['fields'] === 'string' ? values['fields'].split(',').map((f) => f.trim()).filter(Boolean) : undefined;
-  const keys = await loadKeyFile(required(values, 'keys'));
+  const context = contextOf(values);
+  const approval = context['approval'];
+  if (values['budget'] !== undefined && approval === undefined) throw new UsageError('--budget needs --approval');
+  const budget = values['budget'] === undefined ? DEFAULT_BUDGET : Number(values['budget']);
+  if (!Number.isSafeInteger(budget) || budget < 0) throw new UsageError('--budget must be a non-negative integer');
+  const policy = await policyOf(values['policy'] as string | undefined, schema);
+
+  const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);
-  const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore });
-  const access = { principal, purpose, ...(fields ? { fields } : {}) };
-  const summary = await runJsonl(openStreams(values['in'] as string | undefined, values['out'] as string | undefined), async (rec) =>
-    JSON.stringify((await sealer.open(schema, rec as never, access)).record),
-  );
-  sealer.close();
-  return exitCode(summary);
+  const audit = await JsonlAuditSink.open((values['audit'] as string | undefined) ?? siblingOf(keysPath, '.audit.jsonl'), keys.keyring);
+  try {
+    const guard = createAccessGuard({
+      policy,
+      audit,
+      quotaStore: new JsonFileQuotaStore((values['quota-state'] as string | undefined) ?? siblingOf(keysPath, '.quota.json')),
+      // The grant is what the operator states; its budget is counted across runs in the quota state.
+      grants: (id) => (id === approval ? { id, budget } : undefined),
+    });
+    const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard });
+    const access = { principal, purpose, context, reveal: 'plain', ...(fields ? { fields } : {}) } as const;
+    const denied = new Map<string, number>();
+    let spent: AccessDeniedError | undefined;
+    const summary = await runJsonl(openStreams(values['in'] as string | undefined, values['out'] as string | undefined), async (rec) => {
+      try {
+        return JSON.stringify((await sealer.open(schema, rec as never, access)).record);
+      } catch (e) {
+        if (!(e instanceof AccessDeniedError)) throw e;
+        denied.set(e.reason, (denied.get(e.reason) ?? 0) + 1);
+        if (e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') spent ??= e;
+        return JSON.stringify(mask(schema, rec as never, 'screen'));
+      }
+    });
+    sealer.close();
+    if (denied.size > 0) {
+      const counts = [...denied].map(([reason, n]) => `${reason}: ${n}`).join(', ');
+      process.stderr.write(`${[...denied.values()].reduce((a, b) => a + b, 0)} record(s) written masked (${counts}); see the audit log\n`);
+    }
+    if (spent) {
+      const what = spent.reason === 'export_budget_spent' ? 'export budget' : 'quota';
+      process.stderr.write(`${what} reached: ${spent.message}\n`);
+      return 3;
+    }
+    return exitCode(summary);
+  } finally {
+    await audit.close();
+  }
+}
+
+function contextOf(values: Record<string, unknown>): Record<string, string> {
+  let context: Record<string, string> = {};
+  if (typeof values['context'] === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(values['context']);
+    } catch {
+      throw new UsageError('--context must be a JSON object of strings');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+      throw new UsageError('--context must be a JSON object of strings');
+    }
+    context = { ...(parsed as Record<string, string>) };
+  }
+  for (const key of ['ticket', 'route', 'outlet', 'approval']) {
+    const v = values[key];
+    if (typeof v !== 'string') continue;
+    if (v === '') throw new UsageError(`--${key} must not be empty`);
+    if (context[key] !== undefined && context[key] !== v) throw new UsageError(`--${key} and --context disagree on "${key}"`);
+    context[key] = v;
+  }
+  return context;
+}
+
+async function policyOf(path: string | undefined, schema: Schema): Promise<AccessPolicy> {
+  let policy: AccessPolicy;
+  if (path === undefined) {
+    if (schema.name !== 'waybill') throw new UsageError(`schema "${schema.name}" has no built-in policy: pass --policy FILE`);
+    policy = waybillPolicy;
+  } else {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      throw new UsageError(`cannot read policy file ${path}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UsageError(`policy file ${path} is not valid JSON`);
+    }
+    policy = parsePolicy(json, path);
+  }
+  checkPolicy(policy, schema);
+  return policy;
 }

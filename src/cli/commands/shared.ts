@@ -7,3 +7,6 @@ export const exitCode = (s: RunSummary): number => (s.rejected > 0 ? 2 : 0);
 export function warnKeyFile(keys: LoadedKeys): void {
   if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
 }
+
+/** A file next to the key file: `keys.json` → `keys.audit.jsonl`, `keys.quota.json`. */
+export const siblingOf = (keysPath: string, suffix: string): string => `${keysPath.replace(/\.json$/i, '')}${suffix}`;

@@ -1,0 +1,229 @@
+/**
+ * The access guard: what `open` asks before it decrypts anything. It applies the policy (purpose,
+ * evidence, scope, approval, fields), charges quotas and export budgets, and writes the audit
+ * event of every outcome. Deny by default.
+ */
+import { AccessDeniedError, ConfigError } from '../errors.js';
+import type { Schema } from '../schema/schema.js';
+import type { AccessEvent, AccessOutcome, AuditSink, Withheld } from './audit.js';
+import { checkPolicy, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule } from './policy.js';
+import { MemoryQuotaStore, type QuotaCounter, type QuotaStore } from './quota.js';
+
+/** An approved bulk export: `budget` records in total, until `expiresAt`. */
+export interface ExportGrant {
+  /** The approval id the request names in `context.approval`. */
+  readonly id: string;
+  /** Most records opened under this grant, across all runs and instances (counted in the quota store). */
+  readonly budget: number;
+  /** ISO date-time after which the grant is void. */
+  readonly expiresAt?: string;
+  /** Only this principal may use it (default: any). */
+  readonly principal?: string;
+  /** Only these purposes may use it (default: any purpose with `approval`). */
+  readonly purposes?: readonly string[];
+}
+
+export type GrantLookup = (approvalId: string) => ExportGrant | undefined | Promise<ExportGrant | undefined>;
+
+export interface AccessGuardOptions {
+  /** The policy, or `'allow-all'` to open whatever is asked (still audited). */
+  readonly policy: AccessPolicy | 'allow-all';
+  /** Where events go; `'none'` must be said explicitly. */
+  readonly audit: AuditSink | 'none';
+  /** Quota counters; default: in this process's memory (one instance only). */
+  readonly quotaStore?: QuotaStore;
+  /** Looks up approved export grants by id (for purposes with `approval`). */
+  readonly grants?: GrantLookup;
+  /** Clock in ms (tests). */
+  readonly now?: () => number;
+}
+
+/** What the sealer knows about one open request. */
+export interface OpenContext {
+  readonly schema: Schema;
+  readonly recordId: string;
+  /** The walked record: plain fields in place (protected ones are not read here). */
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly principal: string;
+  readonly purpose: string;
+  readonly requested: '*' | readonly string[];
+  readonly context: Readonly<Record<string, string>>;
+}
+
+export interface FieldRef {
+  readonly path: string;
+  readonly schemaPath: string;
+}
+
+/** One authorised open in progress; the sealer reports back through it. */
+export interface Authorization<F extends FieldRef> {
+  readonly granted: readonly F[];
+  readonly withheld: Withheld[];
+  /** Charges `count` opened records to the quotas or the export grant; denies (audited) when spent. */
+  charge(count: number): Promise<void>;
+  /** Writes the success event; resolves once it is durable. */
+  done(opened: readonly string[]): Promise<void>;
+  /** Writes a failure event (`reason`: an error code). */
+  fail(reason: string, opened?: readonly string[]): Promise<void>;
+}
+
+export class AccessGuard {
+  readonly #policy: AccessPolicy | 'allow-all';
+  readonly #audit: AuditSink | undefined;
+  readonly #quotas: QuotaStore;
+  readonly #grants: GrantLookup | undefined;
+  readonly #now: () => number;
+  readonly #checked = new WeakSet<Schema>();
+
+  constructor(options: AccessGuardOptions) {
+    if (!options || (options.policy !== 'allow-all' && typeof options.policy !== 'object')) {
+      throw new ConfigError('createAccessGuard needs a policy (or policy: "allow-all")');
+    }
+    if (options.audit !== 'none' && typeof options.audit?.write !== 'function') {
+      throw new ConfigError('createAccessGuard needs an audit sink (or audit: "none")');
+    }
+    // Re-parse: a policy built in code gets the same checks as one from a file.
+    this.#policy = options.policy === 'allow-all' ? 'allow-all' : parsePolicy(options.policy);
+    this.#audit = options.audit === 'none' ? undefined : options.audit;
+    this.#quotas = options.quotaStore ?? new MemoryQuotaStore();
+    this.#grants = options.grants;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get policy(): AccessPolicy | 'allow-all' {
+    return this.#policy;
+  }
+
+  /**
+   * Decides a request. A request denied as a whole (unknown purpose, missing evidence, out of
+   * scope, bad approval, no requested field granted) is audited and throws AccessDeniedError.
+   */
+  async authorize<F extends FieldRef>(ctx: OpenContext, requested: readonly F[]): Promise<Authorization<F>> {
+    const withheld: Withheld[] = [];
+    const event = (outcome: AccessOutcome, opened: readonly string[], reason?: string): AccessEvent => ({
+      type: 'access',
+      time: new Date(this.#now()).toISOString(),
+      principal: ctx.principal,
+      purpose: ctx.purpose,
+      schema: ctx.schema.name,
+      schemaVersion: ctx.schema.version,
+      recordId: ctx.recordId,
+      requested: ctx.requested,
+      opened,
+      withheld: [...withheld],
+      outcome,
+      ...(reason !== undefined ? { reason } : {}),
+      evidence: ctx.context,
+    });
+    const deny = async (reason: string, detail?: string, fields: readonly string[] = []): Promise<never> => {
+      await this.#write(event('denied', [], reason));
+      throw new AccessDeniedError(reason, detail, fields);
+    };
+
+    let granted: readonly F[] = requested;
+    let counters: QuotaCounter[] = [];
+    let budgetOf: string | undefined;
+    const policy = this.#policy;
+    if (policy !== 'allow-all') {
+      if (!this.#checked.has(ctx.schema)) {
+        checkPolicy(policy, ctx.schema);
+        this.#checked.add(ctx.schema);
+      }
+      const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
+      if (!rule) return deny('unknown_purpose', ctx.purpose);
+      for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return deny(`missing_${key}`);
+      if (rule.scope && !rule.scope.some((m) => inScope(ctx, m.record, m.context))) {
+        const keys = [...new Set(rule.scope.map((m) => m.context))];
+        const given = keys.some((k) => evidence(ctx, k));
+        return deny('out_of_scope', given ? undefined : `the request names none of: ${keys.join(', ')}`);
+      }
+      if (rule.approval) {
+        const id = evidence(ctx, 'approval');
+        if (!id) return deny('missing_approval');
+        const grant = this.#grants ? await this.#grants(id) : undefined;
+        if (!grant || grant.id !== id || (grant.principal !== undefined && grant.principal !== ctx.principal) || (grant.purposes && !grant.purposes.includes(ctx.purpose))) {
+          return deny('approval_unknown');
+        }
+        if (grant.expiresAt !== undefined && !(Date.parse(grant.expiresAt) > this.#now())) return deny('approval_expired');
+        if (!Number.isSafeInteger(grant.budget) || grant.budget < 0) throw new ConfigError(`export grant ${id} has an invalid budget`);
+        counters = [{ key: JSON.stringify(['approval', id]), windowMs: Infinity, limit: grant.budget }];
+        budgetOf = id;
+      } else {
+        counters = [
+          ...(policy.quotas ?? []).map((q) => ({ key: JSON.stringify(['principal', ctx.principal, q.window]), windowMs: windowMs(q.window), limit: q.max })),
+          ...(rule.quotas ?? []).map((q) => ({
+            key: JSON.stringify(['purpose', ctx.principal, ctx.purpose, q.window]),
+            windowMs: windowMs(q.window),
+            limit: q.max,
+          })),
+        ];
+      }
+      granted = requested.filter((f) => grantsField(rule, f.schemaPath));
+      for (const f of requested) if (!grantsField(rule, f.schemaPath)) withheld.push({ path: f.path, reason: 'field_not_granted' });
+      if (requested.length > 0 && granted.length === 0) {
+        const paths = [...new Set(requested.map((f) => f.schemaPath))];
+        return deny('field_not_granted', paths.join(', '), paths);
+      }
+    }
+
+    return {
+      granted,
+      withheld,
+      charge: async (count) => {
+        if (count < 1 || counters.length === 0) return;
+        const outcome = await this.#quotas.take(counters, this.#now(), count);
+        if (outcome.ok) return;
+        const reason = budgetOf !== undefined ? 'export_budget_spent' : 'quota_exceeded';
+        const label = budgetOf !== undefined ? `approval:${budgetOf}` : labelOf(outcome.counter.key);
+        await this.#write({
+          type: 'alert',
+          time: new Date(this.#now()).toISOString(),
+          principal: ctx.principal,
+          purpose: ctx.purpose,
+          schema: ctx.schema.name,
+          recordId: ctx.recordId,
+          reason,
+          quota: label,
+          limit: outcome.counter.limit,
+          used: outcome.used,
+          evidence: ctx.context,
+        });
+        withheld.length = 0;
+        return deny(reason, `${label}: ${outcome.used} of ${outcome.counter.limit} used`);
+      },
+      done: async (opened) => {
+        const partial = withheld.length > 0;
+        await this.#write(event(partial ? 'partial' : 'opened', opened));
+      },
+      fail: async (reason, opened = []) => {
+        await this.#write(event('failed', opened, reason));
+      },
+    };
+  }
+
+  async #write(e: Parameters<AuditSink['write']>[0]): Promise<void> {
+    if (this.#audit) await this.#audit.write(e);
+  }
+}
+
+/** A guard for `createSealer({ guard })`. */
+export function createAccessGuard(options: AccessGuardOptions): AccessGuard {
+  return new AccessGuard(options);
+}
+
+/** A non-empty evidence string of the request (own properties only: `constructor` is not evidence). */
+function evidence(ctx: OpenContext, key: string): string | undefined {
+  const v = Object.hasOwn(ctx.context, key) ? ctx.context[key] : undefined;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function inScope(ctx: OpenContext, recordPath: string, contextKey: string): boolean {
+  const want = evidence(ctx, contextKey);
+  const have = plainValueAt(ctx.record, recordPath);
+  return typeof want === 'string' && want !== '' && typeof have === 'string' && have === want;
+}
+
+function labelOf(key: string): string {
+  const k = JSON.parse(key) as string[];
+  return k[0] === 'purpose' ? `purpose:${k[2]}/${k[3]}` : `principal/${k[2]}`;
+}

@@ -1,0 +1,38 @@
+/** Access control: policies, quotas, audit, redacted values, crypto-shredding (pure, no Node built-ins). */
+export { Redacted, REDACTED } from './redacted.js';
+export {
+  parsePolicy,
+  checkPolicy,
+  POLICY_FORMAT,
+  type AccessPolicy,
+  type PurposeRule,
+  type ScopeMatch,
+  type QuotaRule,
+} from './policy.js';
+export { waybillPolicy } from './waybill-policy.js';
+export { MemoryQuotaStore, type QuotaStore, type QuotaCounter, type QuotaOutcome, type QuotaState } from './quota.js';
+export {
+  MemoryAuditSink,
+  AuditChain,
+  AuditVerifier,
+  verifyAuditLog,
+  parseAuditLine,
+  checkAuditLine,
+  auditKey,
+  deriveAuditKey,
+  GENESIS,
+  type AuditSink,
+  type AuditEvent,
+  type AccessEvent,
+  type AlertEvent,
+  type ShredEvent,
+  type AccessOutcome,
+  type Withheld,
+  type ChainHead,
+  type AuditLine,
+  type AuditVerification,
+  type AuditFailureReason,
+  type VerifyOptions,
+} from './audit.js';
+export { createAccessGuard, type AccessGuard, type AccessGuardOptions, type ExportGrant, type GrantLookup } from './guard.js';
+export { shred, shredBefore, type ShredOptions, type ShredBeforeOptions, type ShredReport } from './shred.js';

@@ -1,0 +1,195 @@
+/**
+ * Access policies: a declarative map from purpose to the fields it may open, the evidence it
+ * needs, the records it may touch (scope) and its quotas. Everything not granted is denied.
+ * Pure data and pure checks, so a policy can live in a JSON file and be reviewed like code.
+ */
+import { ConfigError } from '../errors.js';
+import type { Schema } from '../schema/schema.js';
+import { protectedPaths } from '../schema/paths.js';
+import { isPlainObject } from '../schema/walk.js';
+
+/** The record's plain field `record` must equal the request's `context[context]`. */
+export interface ScopeMatch {
+  /** A plain string field of the record, e.g. `routing.routeId`. */
+  readonly record: string;
+  /** A key of the request's context, e.g. `route`. */
+  readonly context: string;
+}
+
+/** At most `max` opened records per sliding `window` (`30m`, `1h`, `1d`, `45s`). */
+export interface QuotaRule {
+  readonly window: string;
+  readonly max: number;
+}
+
+export interface PurposeRule {
+  /** Schema paths this purpose may open (`receiver.mobile`, `items[].name`, `receiver.*`), or `'*'` for all. */
+  readonly fields: '*' | readonly string[];
+  /** Context keys the request must carry, non-empty (e.g. `['ticket']`); missing → `missing_<key>`. */
+  readonly requires?: readonly string[];
+  /** The record must match at least one of these (deny `out_of_scope` otherwise). */
+  readonly scope?: readonly ScopeMatch[];
+  /**
+   * Bulk export: the request must name an approved export grant in `context.approval`; the grant's
+   * record budget and expiry replace the principal's quotas.
+   */
+  readonly approval?: boolean;
+  /** Quotas per principal for this purpose, on top of the policy-wide ones. */
+  readonly quotas?: readonly QuotaRule[];
+  readonly description?: string;
+}
+
+export interface AccessPolicy {
+  readonly purposes: Readonly<Record<string, PurposeRule>>;
+  /** Quotas per principal across all purposes (purposes with `approval` use their grant instead). */
+  readonly quotas?: readonly QuotaRule[];
+  readonly description?: string;
+}
+
+export const POLICY_FORMAT = 'waybill-seal/policy';
+
+const KEY = /^[a-z][a-z0-9_-]{0,31}$/;
+const PURPOSE = /^[a-z][a-z0-9_-]{0,63}$/;
+const WINDOW = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `'1h'` → 3,600,000. Throws ConfigError on anything else. */
+export function windowMs(window: string): number {
+  const m = WINDOW.exec(window);
+  if (!m) throw new ConfigError(`quota window "${window}" must look like 30m, 1h or 1d`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/**
+ * Checks the structure of a policy (from a JSON file or code) and returns it typed. Errors name
+ * the offending path, e.g. `policy.purposes.deliver.scope[0].record: must be a string`.
+ */
+export function parsePolicy(json: unknown, where = 'policy'): AccessPolicy {
+  const fail = (path: string, msg: string): never => {
+    throw new ConfigError(`${path}: ${msg}`);
+  };
+  if (!isPlainObject(json)) fail(where, 'must be an object');
+  const p = json as Record<string, unknown>;
+  onlyKeys(p, ['format', 'version', 'purposes', 'quotas', 'description'], where, fail);
+  if (p['format'] !== undefined && p['format'] !== POLICY_FORMAT) fail(`${where}.format`, `must be "${POLICY_FORMAT}"`);
+  if (p['version'] !== undefined && p['version'] !== 1) fail(`${where}.version`, 'must be 1');
+  if (p['description'] !== undefined && typeof p['description'] !== 'string') fail(`${where}.description`, 'must be a string');
+  if (!isPlainObject(p['purposes'])) fail(`${where}.purposes`, 'must be an object of purpose rules');
+  const purposes: Record<string, PurposeRule> = {};
+  for (const [name, raw] of Object.entries(p['purposes'] as Record<string, unknown>)) {
+    const at = `${where}.purposes.${name}`;
+    if (!PURPOSE.test(name)) fail(at, 'purpose names are lower-case letters, digits, "-" and "_"');
+    purposes[name] = parsePurpose(raw, at, fail);
+  }
+  const quotas = p['quotas'] === undefined ? undefined : parseQuotas(p['quotas'], `${where}.quotas`, fail);
+  return {
+    purposes,
+    ...(quotas ? { quotas } : {}),
+    ...(typeof p['description'] === 'string' ? { description: p['description'] } : {}),
+  };
+}
+
+type Fail = (path: string, msg: string) => never;
+
+function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
+  if (!isPlainObject(raw)) return fail(at, 'must be an object');
+  onlyKeys(raw, ['fields', 'requires', 'scope', 'approval', 'quotas', 'description'], at, fail);
+  const fields = raw['fields'];
+  if (fields !== '*' && !(Array.isArray(fields) && fields.length > 0)) fail(`${at}.fields`, 'must be "*" or a non-empty array of field paths');
+  if (Array.isArray(fields)) fields.forEach((f, i) => typeof f === 'string' && f !== '' ? undefined : fail(`${at}.fields[${i}]`, 'must be a field path'));
+  const requires = raw['requires'];
+  if (requires !== undefined) {
+    if (!Array.isArray(requires)) fail(`${at}.requires`, 'must be an array of context keys');
+    (requires as unknown[]).forEach((k, i) => (typeof k === 'string' && KEY.test(k) ? undefined : fail(`${at}.requires[${i}]`, `must match ${KEY}`)));
+  }
+  const scope = raw['scope'];
+  if (scope !== undefined) {
+    if (!Array.isArray(scope) || scope.length === 0) fail(`${at}.scope`, 'must be a non-empty array of { record, context }');
+    (scope as unknown[]).forEach((m, i) => {
+      const sp = `${at}.scope[${i}]`;
+      if (!isPlainObject(m)) return fail(sp, 'must be { record, context }');
+      onlyKeys(m, ['record', 'context'], sp, fail);
+      if (typeof m['record'] !== 'string' || m['record'] === '') fail(`${sp}.record`, 'must be a plain field path');
+      if (typeof m['context'] !== 'string' || !KEY.test(m['context'])) fail(`${sp}.context`, `must match ${KEY}`);
+      return undefined;
+    });
+  }
+  if (raw['approval'] !== undefined && typeof raw['approval'] !== 'boolean') fail(`${at}.approval`, 'must be true or false');
+  if (raw['description'] !== undefined && typeof raw['description'] !== 'string') fail(`${at}.description`, 'must be a string');
+  const quotas = raw['quotas'] === undefined ? undefined : parseQuotas(raw['quotas'], `${at}.quotas`, fail);
+  return {
+    fields: fields === '*' ? '*' : [...(fields as string[])],
+    ...(requires ? { requires: [...(requires as string[])] } : {}),
+    ...(scope ? { scope: (scope as ScopeMatch[]).map((m) => ({ record: m.record, context: m.context })) } : {}),
+    ...(raw['approval'] === true ? { approval: true } : {}),
+    ...(quotas ? { quotas } : {}),
+    ...(typeof raw['description'] === 'string' ? { description: raw['description'] } : {}),
+  };
+}
+
+function parseQuotas(raw: unknown, at: string, fail: Fail): QuotaRule[] {
+  if (!Array.isArray(raw)) return fail(at, 'must be an array of { window, max }');
+  return raw.map((q, i) => {
+    const qp = `${at}[${i}]`;
+    if (!isPlainObject(q)) return fail(qp, 'must be { window, max }');
+    onlyKeys(q, ['window', 'max'], qp, fail);
+    if (typeof q['window'] !== 'string' || !WINDOW.test(q['window'])) fail(`${qp}.window`, 'must look like 30m, 1h or 1d');
+    if (!Number.isSafeInteger(q['max']) || (q['max'] as number) < 0) fail(`${qp}.max`, 'must be a non-negative integer');
+    return { window: q['window'] as string, max: q['max'] as number };
+  });
+}
+
+function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], at: string, fail: Fail): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(at, `unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+}
+
+/**
+ * Checks a policy against a schema: every granted field is a protected field (or a `prefix.*`
+ * that matches one) and every scope field a plain string field. Throws one ConfigError listing
+ * every problem.
+ */
+export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
+  const problems: string[] = [];
+  const known = protectedPaths(schema);
+  for (const [name, rule] of Object.entries(policy.purposes)) {
+    if (rule.fields !== '*') {
+      for (const f of rule.fields) {
+        const ok = f.endsWith('.*') ? [...known].some((k) => k.startsWith(f.slice(0, -1))) : known.has(f);
+        if (!ok) problems.push(`purposes.${name}.fields: "${f}" is not a protected field of ${schema.name}`);
+      }
+    }
+    for (const m of rule.scope ?? []) {
+      if (!isPlainStringPath(schema, m.record)) problems.push(`purposes.${name}.scope: "${m.record}" is not a plain string field of ${schema.name}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`policy does not fit schema ${schema.name}: ${problems.join('; ')}`);
+}
+
+function isPlainStringPath(schema: Schema, path: string): boolean {
+  let shape = schema.shape;
+  const parts = path.split('.');
+  for (const [i, part] of parts.entries()) {
+    const def = Object.hasOwn(shape, part) ? shape[part]?.def : undefined;
+    if (!def) return false;
+    if (i === parts.length - 1) return def.type === 'plain' && def.kind === 'string';
+    if (def.type !== 'object') return false;
+    shape = def.shape;
+  }
+  return false;
+}
+
+/** Whether a purpose rule grants a schema path. */
+export function grantsField(rule: PurposeRule, schemaPath: string): boolean {
+  if (rule.fields === '*') return true;
+  return rule.fields.some((f) => (f.endsWith('.*') ? schemaPath.startsWith(f.slice(0, -1)) : f === schemaPath));
+}
+
+/** A plain value of a (walked) record by dotted path, or undefined. */
+export function plainValueAt(record: Readonly<Record<string, unknown>>, path: string): unknown {
+  let v: unknown = record;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(v) || !Object.hasOwn(v, part)) return undefined;
+    v = v[part];
+  }
+  return v;
+}

@@ -1,0 +1,110 @@
+/**
+ * Crypto-shredding: a data key is replaced by a tombstone (`shreddedAt` set, `wrapped` empty), so
+ * every field sealed under it is gone for good (backups of the sealed data included), while the
+ * stored masks stay readable for labels and statistics. Retention runs per key scope: by default
+ * a scope is the UTC month of the record's `createdAt`, so `shredBefore(store, '2023-01')`
+ * destroys everything created before January 2023.
+ *
+ * The key store is the only copy that matters: also destroy key-store backups older than the
+ * cut-off, and call `sealer.forget()` (or wait the key cache TTL, 5 minutes by default) so no
+ * process keeps an unwrapped key in memory.
+ */
+import { ConfigError } from '../errors.js';
+import type { DataKeyRecord, KeyStore } from '../keys/key-store.js';
+import type { AuditSink } from './audit.js';
+
+export interface ShredOptions {
+  /** Records a `shred` event. */
+  readonly audit?: AuditSink;
+  /** Clock (tests). */
+  readonly now?: () => Date;
+  /** Report what would be shredded, change nothing. */
+  readonly dryRun?: boolean;
+}
+
+export interface ShredBeforeOptions extends ShredOptions {
+  /** Only these key classes (e.g. `['identity']` for real-name records); default: all. */
+  readonly keyClasses?: readonly string[];
+}
+
+export interface ShredReport {
+  /** Data key ids turned into tombstones by this call. */
+  readonly shredded: readonly string[];
+  /** Ids that were tombstones already. */
+  readonly alreadyShredded: readonly string[];
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** Shreds every generation of one key class in one scope (`keyClass` `'*'`: all classes). */
+export async function shred(keyStore: KeyStore, keyClass: string, scope: string, options: ShredOptions = {}): Promise<ShredReport> {
+  if (typeof keyClass !== 'string' || keyClass === '' || typeof scope !== 'string' || scope === '') {
+    throw new ConfigError('shred needs a key class (or "*") and a scope');
+  }
+  const records = await keyStore.list(keyClass === '*' ? { scope } : { keyClass, scope });
+  return tombstone(keyStore, records, { keyClass, scope }, options);
+}
+
+/**
+ * Retention: shreds every key whose scope is a month (`YYYY-MM`) before `before` (a `YYYY-MM`
+ * month or an ISO date, whose UTC month is the first one kept). Scopes that are not months are
+ * left alone.
+ */
+export async function shredBefore(keyStore: KeyStore, before: string | Date, options: ShredBeforeOptions = {}): Promise<ShredReport> {
+  const cutoff = cutoffMonth(before);
+  const classes = options.keyClasses;
+  const records = (await keyStore.list()).filter(
+    (r) => MONTH.test(r.scope) && r.scope < cutoff && (classes === undefined || classes.includes(r.keyClass)),
+  );
+  return tombstone(keyStore, records, { before: cutoff, ...(classes ? { keyClasses: classes.join(',') } : {}) }, options);
+}
+
+function cutoffMonth(before: string | Date): string {
+  if (before instanceof Date) {
+    if (Number.isNaN(before.getTime())) throw new ConfigError('shredBefore: invalid date');
+    return before.toISOString().slice(0, 7);
+  }
+  if (typeof before === 'string' && MONTH.test(before)) return before;
+  const t = typeof before === 'string' && /^\d{4}-\d{2}-\d{2}/.test(before) ? Date.parse(before.length === 10 ? `${before}T00:00:00Z` : before) : NaN;
+  if (Number.isNaN(t)) throw new ConfigError('shredBefore: "before" must be a month (YYYY-MM) or an ISO date');
+  return new Date(t).toISOString().slice(0, 7);
+}
+
+async function tombstone(
+  keyStore: KeyStore,
+  records: readonly DataKeyRecord[],
+  request: Record<string, string>,
+  options: ShredOptions,
+): Promise<ShredReport> {
+  if (options.dryRun) {
+    return {
+      shredded: records.filter((r) => r.shreddedAt === undefined).map((r) => r.id).sort(),
+      alreadyShredded: records.filter((r) => r.shreddedAt !== undefined).map((r) => r.id).sort(),
+    };
+  }
+  const shredded: string[] = [];
+  const already: string[] = [];
+  const at = (options.now ?? (() => new Date()))().toISOString();
+  for (const first of records) {
+    let current: DataKeyRecord | undefined = first;
+    // Compare-and-swap: a concurrent rewrap or retire changes the row; re-read and try again.
+    for (let attempt = 0; current; attempt++) {
+      if (current.shreddedAt !== undefined) {
+        already.push(current.id);
+        break;
+      }
+      if (attempt >= 8) throw new ConfigError(`shred: data key ${current.id} keeps changing; try again`);
+      if (await keyStore.replace(current, { ...current, wrapped: '', shreddedAt: at })) {
+        shredded.push(current.id);
+        break;
+      }
+      current = await keyStore.get(current.id);
+    }
+  }
+  shredded.sort();
+  already.sort();
+  if (options.audit && shredded.length > 0) {
+    await options.audit.write({ type: 'shred', time: at, dataKeyIds: shredded, request });
+  }
+  return { shredded, alreadyShredded: already };
+}

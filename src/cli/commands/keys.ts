@@ -1,0 +1,65 @@
+import { keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
+import { parse, required, UsageError } from '../args.js';
+
+export const help = `waybill-seal keys <list|rotate|rewrap|retire> --keys keys.json [--version N] [--json]
+
+KEK rotation for a local key file, without downtime (sealing may go on meanwhile):
+  list     KEK versions (numbered from 1 in creation order), which is current, and how many data
+           keys each wraps
+  rotate   add a new KEK version with fresh KEKs and make it current (new data keys use it)
+  rewrap   re-wrap every data key under the current KEK version; no field is re-encrypted.
+           Resumable and idempotent: stop it at any point and run it again
+  retire   remove KEK version N (--version N); refused while it is current or still wraps a
+           data key (run rewrap first, after every sealing process has reloaded the key file)
+
+Example:
+  waybill-seal keys rotate --keys keys.json && waybill-seal keys rewrap --keys keys.json
+  waybill-seal keys list --keys keys.json
+  waybill-seal keys retire --version 1 --keys keys.json`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { keys: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' } });
+  const [action, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const path = required(values, 'keys');
+  const json = values['json'] === true;
+  const out = (o: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(o)}\n` : `${text}\n`);
+
+  switch (action) {
+    case 'list': {
+      const s = await keyFileStatus(path);
+      const rows = s.versions.map(
+        (v) => `${v.current ? '*' : ' '} v${v.version}  ${v.createdAt}  ${v.alg}  ${v.keyClasses.join(',')}  ${v.dataKeys} data key${v.dataKeys === 1 ? '' : 's'}`,
+      );
+      const elsewhere = Object.entries(s.elsewhere).map(([id, n]) => `  ${id}: ${n} data key${n === 1 ? '' : 's'} (KEK not in this file)`);
+      const retired = s.retired.map((r) => `  v${r.version} retired ${r.retiredAt}`);
+      out(s, [
+        'KEK versions (* = current):',
+        ...rows,
+        ...(retired.length ? ['retired:', ...retired] : []),
+        ...(elsewhere.length ? ['elsewhere:', ...elsewhere] : []),
+        `data keys: ${s.dataKeys} (${s.shredded} shredded, ${s.retiredDataKeys} retired)`,
+      ].join('\n'));
+      return 0;
+    }
+    case 'rotate': {
+      const version = await rotateKeyFile(path);
+      out({ currentKek: version }, `KEK version ${version} added and current; now run: waybill-seal keys rewrap --keys ${path}`);
+      return 0;
+    }
+    case 'rewrap': {
+      const s = await rewrapKeyFile(path);
+      out(s, `rewrapped ${s.rewrapped} data key${s.rewrapped === 1 ? '' : 's'} (${s.alreadyCurrent} already current, ${s.skipped} skipped, ${s.conflicts} conflicts resolved)`);
+      return 0;
+    }
+    case 'retire': {
+      const v = values['version'];
+      if (typeof v !== 'string' || !/^[1-9][0-9]{0,8}$/.test(v)) throw new UsageError('--version N is required (a KEK version number)');
+      await retireKeyFileKek(path, Number(v));
+      out({ retired: Number(v) }, `KEK version ${v} removed from ${path}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap or retire' : `unknown keys action "${action}"`);
+  }
+}

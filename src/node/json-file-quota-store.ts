@@ -1,0 +1,65 @@
+/**
+ * Quota counters in a JSON file (the CLI's quota state): every `take` reads, updates and
+ * atomically replaces the file under a lock file, so runs of several processes on one machine
+ * share the counters. For several machines use a shared store (README, "Quotas across instances").
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { isQuotaState, pruneState, takeFromState, type QuotaCounter, type QuotaOutcome, type QuotaState, type QuotaStore } from '../access/quota.js';
+import { ConfigError } from '../errors.js';
+import { acquireLock } from './file-lock.js';
+
+const FORMAT = 'waybill-seal/quota-state';
+
+export class JsonFileQuotaStore implements QuotaStore {
+  #chain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    readonly options: { readonly lockTimeoutMs?: number } = {},
+  ) {}
+
+  take(counters: readonly QuotaCounter[], now: number, cost = 1): Promise<QuotaOutcome> {
+    const run = async () => {
+      const release = await acquireLock(`${this.path}.lock`, this.options.lockTimeoutMs);
+      try {
+        const state = await this.#read();
+        const outcome = takeFromState(state, counters, now, cost);
+        if (outcome.ok) {
+          pruneState(state, now);
+          const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+          await writeFile(tmp, `${JSON.stringify({ format: FORMAT, version: 1, counters: state })}\n`, { mode: 0o600 });
+          await rename(tmp, this.path);
+        }
+        return outcome;
+      } finally {
+        await release();
+      }
+    };
+    const p = this.#chain.then(run, run);
+    this.#chain = p.catch(() => undefined);
+    return p;
+  }
+
+  async #read(): Promise<QuotaState> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new ConfigError(`cannot read quota state ${this.path}`);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      doc = undefined;
+    }
+    const counters = (doc as { counters?: unknown } | undefined)?.counters;
+    if ((doc as { format?: unknown } | undefined)?.format !== FORMAT || !isQuotaState(counters)) {
+      // Refuse rather than start from zero: a reset quota is what an insider would want.
+      throw new ConfigError(`quota state ${this.path} is corrupt; restore it or remove it deliberately`);
+    }
+    return counters;
+  }
+}

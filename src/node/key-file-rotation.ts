@@ -1,0 +1,141 @@
+/**
+ * KEK rotation for a key file (`waybill-seal keys …`). The file is both the keyring (KEK versions)
+ * and the key store (data keys): every change happens under the same lock file as the store's
+ * writes and replaces the file atomically, so sealing processes can keep writing data keys.
+ *
+ *   rotate  → a new KEK version (next number ever used) with fresh KEKs; it becomes current
+ *   rewrap  → every data key re-wrapped under the current version (compare-and-swap per key)
+ *   retire  → a version removed from the file; refused while it is current or wraps any data key
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { KeyError } from '../errors.js';
+import { parseKeyFile, type KeyFile } from '../keys/key-file.js';
+import { kekId as localKekId } from '../keys/local-keyring.js';
+import {
+  addKekVersion,
+  kekUsage,
+  removeKekVersion,
+  rewrapDataKeys,
+  type RetiredKek,
+  type RewrapOptions,
+  type RewrapSummary,
+  type RotatableKeyMaterial,
+} from '../keys/rotation.js';
+import { lock } from './json-file-key-store.js';
+import { loadKeyFile } from './key-file-io.js';
+
+export interface KekVersionStatus {
+  readonly version: number;
+  readonly createdAt: string;
+  readonly alg: string;
+  readonly current: boolean;
+  readonly keyClasses: readonly string[];
+  /** Live (not shredded) data keys wrapped under this version. */
+  readonly dataKeys: number;
+}
+
+export interface KeyFileStatus {
+  readonly versions: readonly KekVersionStatus[];
+  readonly currentKek: number;
+  readonly retired: readonly RetiredKek[];
+  /** Live data keys under KEKs this file does not hold (an HSM, KMS, or a lost version). */
+  readonly elsewhere: Readonly<Record<string, number>>;
+  readonly dataKeys: number;
+  readonly shredded: number;
+  readonly retiredDataKeys: number;
+}
+
+type Doc = KeyFile & { retiredKeks?: readonly RetiredKek[] };
+
+export async function keyFileStatus(path: string): Promise<KeyFileStatus> {
+  const doc = await readDoc(path);
+  const usage = new Map<string, number>();
+  for (const r of doc.dataKeys) if (r.shreddedAt === undefined) usage.set(r.kekId, (usage.get(r.kekId) ?? 0) + 1);
+  const known = new Set<string>();
+  const versions = [...doc.keks]
+    .sort((a, b) => a.version - b.version)
+    .map((v) => {
+      const classes = Object.keys(v.keys).sort();
+      let n = 0;
+      for (const c of classes) {
+        const id = localKekId(v.version, c);
+        known.add(id);
+        n += usage.get(id) ?? 0;
+      }
+      return { version: v.version, createdAt: v.createdAt, alg: v.alg ?? 'xchacha20-poly1305', current: v.version === doc.currentKek, keyClasses: classes, dataKeys: n };
+    });
+  const elsewhere: Record<string, number> = {};
+  for (const [id, n] of usage) if (!known.has(id)) elsewhere[id] = n;
+  return {
+    versions,
+    currentKek: doc.currentKek,
+    retired: doc.retiredKeks ?? [],
+    elsewhere,
+    dataKeys: doc.dataKeys.length,
+    shredded: doc.dataKeys.filter((r) => r.shreddedAt !== undefined).length,
+    retiredDataKeys: doc.dataKeys.filter((r) => r.retiredAt !== undefined && r.shreddedAt === undefined).length,
+  };
+}
+
+/** Adds a KEK version and makes it current. Returns its number. */
+export async function rotateKeyFile(path: string): Promise<number> {
+  let version = 0;
+  await updateDoc(path, (doc) => {
+    const next = addKekVersion(doc as RotatableKeyMaterial & Doc);
+    version = next.currentKek;
+    return next;
+  });
+  return version;
+}
+
+/** Re-wraps every data key in the file under its current KEK version. Resumable, idempotent. */
+export async function rewrapKeyFile(path: string, options: RewrapOptions = {}): Promise<RewrapSummary> {
+  const keys = await loadKeyFile(path);
+  try {
+    return await rewrapDataKeys(keys.keyring, keys.keyStore, options);
+  } finally {
+    keys.keyring.close();
+  }
+}
+
+/** Removes KEK version `version`; refused while current or while any live data key is wrapped under it. */
+export async function retireKeyFileKek(path: string, version: number): Promise<void> {
+  await updateDoc(path, (doc) => {
+    const usage = new Map<string, number>();
+    for (const r of doc.dataKeys) if (r.shreddedAt === undefined) usage.set(r.kekId, (usage.get(r.kekId) ?? 0) + 1);
+    return removeKekVersion(doc as RotatableKeyMaterial & Doc, version, usage);
+  });
+}
+
+async function readDoc(path: string): Promise<Doc> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new KeyError('key_file_unreadable', `cannot read key file ${path}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new KeyError('bad_key_file', `key file ${path} is not valid JSON`);
+  }
+  const doc = parseKeyFile(json) as Doc;
+  return { ...doc, dataKeys: doc.dataKeys ?? [] };
+}
+
+/** Read-modify-write of the KEK part under the store's lock; data keys are kept as they are on disk. */
+async function updateDoc(path: string, fn: (doc: Doc) => Doc): Promise<void> {
+  const release = await lock(`${path}.lock`);
+  try {
+    const doc = await readDoc(path);
+    const next = fn(doc);
+    const out = { ...next, dataKeys: doc.dataKeys };
+    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, path);
+  } finally {
+    await release();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Re-indexing after an index key rotation (or a changed index definition): a streaming, resumable,
+ * idempotent pass that rewrites the `tok` members of sealed records with tokens of the newest
+ * index-secret version. Ciphertexts and masks are kept as they are.
+ *
+ * Rotation without losing search:
+ *   1. add an index secret version (`addSecretVersion(keyFile, 'index')`) and reload the keyring:
+ *      new seals write tokens of the new version, `tokensFor` returns one token per held version;
+ *   2. run `reindex` over the stored records and write each emitted record back (persist
+ *      `checkpoint` as you go; after a crash pass `resumeFrom: checkpoint` with the same input order);
+ *   3. when it has gone through every record, drop the old version (`dropSecretVersion`).
+ */
+import { ConfigError, ShreddedError } from '../errors.js';
+import type { Schema, SealedRecord } from '../schema/schema.js';
+import { walkRecord } from '../schema/walk.js';
+import { isSealedField, type SealedField } from '../format/sealed-field.js';
+import type { Sealer } from '../seal/sealer.js';
+import type { IndexSpec } from './definition.js';
+import { indexesOf } from './engine.js';
+import { tokenVersion } from './tokens.js';
+import { valueAt } from './transforms.js';
+
+export interface ReindexOptions {
+  /** Records an earlier run finished (its last `checkpoint`): consumed from the input, not emitted. */
+  readonly resumeFrom?: number;
+  /** Principal that opens the index sources (default `system:reindex`); the purpose is `reindex`. */
+  readonly principal?: string;
+  /** Evidence passed to the access policy. */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+export interface ReindexItem<S extends Schema> {
+  /** The record with current tokens (the input object itself when nothing changed). */
+  readonly record: SealedRecord<S>;
+  /** False when the record already held exactly the current tokens (nothing was opened). */
+  readonly changed: boolean;
+  /** Input records done so far, this one included: persist it to resume. */
+  readonly checkpoint: number;
+}
+
+type ReindexSealer = Pick<Sealer, 'open' | 'recordTokens' | 'indexVersions'>;
+
+export async function* reindex<S extends Schema>(
+  sealer: ReindexSealer,
+  schema: S,
+  records: AsyncIterable<SealedRecord<S>> | Iterable<SealedRecord<S>>,
+  options: ReindexOptions = {},
+): AsyncGenerator<ReindexItem<S>> {
+  const skip = options.resumeFrom ?? 0;
+  const specs = Object.values(indexesOf(schema));
+  const target = (await sealer.indexVersions()).at(-1)!;
+  let seen = 0;
+  for await (const record of records) {
+    seen++;
+    if (seen <= skip) continue;
+    const updated = isCurrent(schema, specs, record, target) ? undefined : await retoken(sealer, schema, specs, record, target, options);
+    yield { record: updated ?? record, changed: updated !== undefined, checkpoint: seen };
+  }
+}
+
+/** Every stored token is of the target version, and every index whose sources are present has one. */
+function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, target: number): boolean {
+  const { leaves } = walkRecord(schema.shape, record, 'sealed');
+  const expected = new Map<string, Set<string>>();
+  for (const spec of specs) {
+    if (!spec.parts.every((p) => valueAt(record, p.path) !== undefined)) continue;
+    const primary = spec.parts[0]!.path;
+    if (!expected.has(primary)) expected.set(primary, new Set());
+    expected.get(primary)!.add(spec.name);
+  }
+  for (const leaf of leaves) {
+    const tok = leaf.value.tok ?? {};
+    const want = expected.get(leaf.path) ?? new Set<string>();
+    if (Object.keys(tok).length !== want.size) return false;
+    for (const [name, token] of Object.entries(tok)) if (!want.has(name) || tokenVersion(token) !== target) return false;
+  }
+  return true;
+}
+
+async function retoken<S extends Schema>(
+  sealer: ReindexSealer,
+  schema: S,
+  specs: readonly IndexSpec[],
+  sealed: SealedRecord<S>,
+  target: number,
+  options: ReindexOptions,
+): Promise<SealedRecord<S>> {
+  const sources = [...new Set(specs.flatMap((s) => s.parts.filter((p) => p.protected && isSealedField(valueAt(sealed, p.path))).map((p) => p.path)))];
+  let opened: { record: unknown; opened: readonly string[]; withheld?: readonly { path: string; reason: string }[] } = { record: sealed, opened: [] };
+  if (sources.length > 0) {
+    try {
+      opened = await sealer.open(schema, sealed, {
+        principal: options.principal ?? 'system:reindex',
+        purpose: 'reindex',
+        fields: sources,
+        reveal: 'plain',
+        ...(options.context ? { context: options.context } : {}),
+      });
+    } catch (e) {
+      // Every source shredded: nothing can be indexed any more, and stale tokens are dropped.
+      if (!(e instanceof ShreddedError)) throw e;
+    }
+  }
+  // A shredded source can never be indexed again; anything else withheld (policy, missing KEK) must
+  // not silently strip a record's tokens.
+  const blocked = (opened.withheld ?? []).filter((w) => w.reason !== 'shredded');
+  if (blocked.length > 0) {
+    throw new ConfigError(`reindex could not open ${blocked.map((w) => `${w.path} (${w.reason})`).join(', ')}`);
+  }
+  const readable = new Set(opened.opened);
+  const tokens = await sealer.recordTokens(schema, opened.record, { version: target, lenient: true });
+  // Fields not opened hold masks in `opened.record`: indexes reading them get no token.
+  const usable = new Set(specs.filter((s) => s.parts.every((p) => !p.protected || readable.has(p.path))).map((s) => s.name));
+  const { copy, leaves } = walkRecord(schema.shape, sealed, 'sealed');
+  for (const leaf of leaves) {
+    const tok = Object.fromEntries(Object.entries(tokens[leaf.path] ?? {}).filter(([name]) => usable.has(name)));
+    const field: SealedField = Object.keys(tok).length > 0 ? { enc: leaf.value.enc, mask: leaf.value.mask, tok } : { enc: leaf.value.enc, mask: leaf.value.mask };
+    leaf.parent[leaf.key] = field;
+  }
+  return copy as SealedRecord<S>;
+}

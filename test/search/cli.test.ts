@@ -1,0 +1,145 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addSecretVersion, parseKeyFile } from '../../src/index.js';
+import { sampleWaybill } from '../helpers.js';
+
+// Runs the built bin (npm test builds first; or `npx tsup`), as users do.
+const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const run = promisify(execFile);
+
+async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  child.child.stdin!.end(input ?? '');
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const RECEIVERS = ['+86 138-1234-5678', '13912344321', '0086 13812345678', '13700005678', '13812345678'];
+const DISTRICTS = ['西湖区', '西湖区', '滨江区', '西湖区', '西湖区'];
+
+let dir: string;
+let keys: string;
+let sealedPath: string;
+let sealedLines: string[];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-find-'));
+  keys = join(dir, 'keys.json');
+  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  const plain = RECEIVERS.map((mobile, i) => {
+    const w = sampleWaybill();
+    w.waybillNo = `SF${i}`;
+    w.receiver.mobile = mobile;
+    w.receiver.address.district = DISTRICTS[i]!;
+    return JSON.stringify(w);
+  });
+  await writeFile(join(dir, 'plain.jsonl'), `${plain.join('\n')}\n`);
+  sealedPath = join(dir, 'sealed.jsonl');
+  const sealed = await cli(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealedPath]);
+  expect(sealed.code).toBe(0);
+  sealedLines = (await readFile(sealedPath, 'utf8')).trim().split('\n');
+  expect(sealedLines).toHaveLength(5);
+});
+
+const numbers = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l).waybillNo);
+
+describe('waybill-seal token', () => {
+  it('prints one token per index-secret version, the one seal stored, for every form of the number', async () => {
+    const stored = JSON.parse(sealedLines[0]!).receiver.mobile.tok['receiver.mobile'];
+    for (const form of ['+86 138-1234-5678', '13812345678', '0086 13812345678']) {
+      const r = await cli(['token', '--keys', keys, '--index', 'receiver.mobile', form]);
+      expect(r).toMatchObject({ code: 0, stdout: `${stored}\n` });
+    }
+    const last4 = await cli(['token', '--keys', keys, '--index', 'receiver.mobile:last4', '5678']);
+    expect(last4.stdout).toBe(`${JSON.parse(sealedLines[0]!).receiver.mobile.tok['receiver.mobile:last4']}\n`);
+  });
+
+  it('refuses values that do not normalise without echoing them, and unknown indexes (exit 1)', async () => {
+    const bad = await cli(['token', '--keys', keys, '--index', 'receiver.mobile', '99x99']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not_normalizable/);
+    expect(bad.stderr).not.toContain('99x99');
+    const unknown = await cli(['token', '--keys', keys, '--index', 'receiver.name', 'x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown index "receiver.name".*receiver.mobile/);
+    expect((await cli(['token', '--keys', keys, '--index', 'receiver.mobile'])).code).toBe(1);
+    expect((await cli(['token', '--index', 'receiver.mobile', '1'])).code).toBe(1);
+  });
+});
+
+describe('waybill-seal find', () => {
+  it('prints the matching records unchanged: full number in any form', async () => {
+    const r = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '138 1234 5678', '--in', sealedPath]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([sealedLines[0], sealedLines[2], sealedLines[4]]);
+    expect(r.stderr).toMatch(/find: 3 matches in 5 records/);
+    expect(r.stdout).not.toContain('13812345678');
+  });
+
+  it('last four digits, compound last4 + district, stdin', async () => {
+    const last4 = await cli(['find', '--keys', keys, '--index', 'receiver.mobile:last4', '5678'], `${sealedLines.join('\n')}\n`);
+    expect(numbers(last4.stdout)).toEqual(['SF0', 'SF2', 'SF3', 'SF4']);
+    const compound = await cli(['find', '--keys', keys, '--index', 'receiver.mobile:last4+district', '5678', '西湖区', '--in', sealedPath]);
+    expect(numbers(compound.stdout)).toEqual(['SF0', 'SF3', 'SF4']);
+    const id = await cli(['find', '--keys', keys, '--index', 'sender.idNumber', '11010519491231002x', '--in', sealedPath]);
+    expect(numbers(id.stdout)).toEqual(['SF0', 'SF1', 'SF2', 'SF3', 'SF4']);
+    const none = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '13600000000', '--in', sealedPath]);
+    expect(none).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('--candidates prints token matches without opening', async () => {
+    const r = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '13812345678', '--candidates', '--in', sealedPath]);
+    expect(r.code).toBe(0);
+    expect(numbers(r.stdout)).toEqual(expect.arrayContaining(['SF0', 'SF2', 'SF4']));
+    expect(r.stderr).toMatch(/candidate/);
+  });
+
+  it('reports rejected lines by number and reason, never content, and exits 2', async () => {
+    const input = [sealedLines[0], '{not json', '{"waybillNo":"X","secret":"13812345678"}', sealedLines[1]].join('\n');
+    const r = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '13812345678'], input);
+    expect(r.code).toBe(2);
+    expect(numbers(r.stdout)).toEqual(['SF0']);
+    expect(r.stderr).toMatch(/line 2: rejected: INVALID_JSON/);
+    expect(r.stderr).toMatch(/line 3: rejected: VALIDATION/);
+    expect(r.stderr).not.toContain('13812345678');
+    expect(r.stderr).not.toContain('not json');
+  });
+
+  it('usage errors exit 1; --help documents compound values', async () => {
+    expect((await cli(['find', '--keys', keys, '--index', 'receiver.mobile'])).code).toBe(1);
+    expect((await cli(['find', '--keys', keys, '--index', 'receiver.mobile:last4+district', '5678'])).code).toBe(1);
+    expect((await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '1', '--index-hash', 'md5'])).code).toBe(1);
+    for (const c of ['find', 'token']) {
+      const h = await cli([c, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(`waybill-seal ${c}`);
+      expect(h.stdout).toContain('receiver.mobile:last4+district 5678 西湖区');
+    }
+    expect((await cli(['--help'])).stdout).toMatch(/find .*\n.*token/);
+  });
+
+  it('after an index key rotation: two tokens, and old and new records are both found', async () => {
+    const rotated = join(dir, 'rotated.json');
+    const file = parseKeyFile(JSON.parse(await readFile(keys, 'utf8')));
+    await writeFile(rotated, JSON.stringify(addSecretVersion(file, 'index')), { mode: 0o600 });
+    const tokens = await cli(['token', '--keys', rotated, '--index', 'receiver.mobile', '13812345678']);
+    const lines = tokens.stdout.trim().split('\n');
+    expect(lines.map((t) => t.split('.')[0])).toEqual(['2', '1']);
+    const w = sampleWaybill();
+    w.waybillNo = 'NEW';
+    w.receiver.mobile = '13812345678';
+    const fresh = await cli(['seal', '--keys', rotated], `${JSON.stringify(w)}\n`);
+    expect(JSON.parse(fresh.stdout).receiver.mobile.tok['receiver.mobile']).toBe(lines[0]);
+    const found = await cli(['find', '--keys', rotated, '--index', 'receiver.mobile', '13812345678'], `${sealedLines.join('\n')}\n${fresh.stdout}`);
+    expect(numbers(found.stdout)).toEqual(['SF0', 'SF2', 'SF4', 'NEW']);
+  });
+});

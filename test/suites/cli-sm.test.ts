@@ -1,0 +1,102 @@
+/** CLI with the SM suite: keygen --suite sm4-gcm → seal → inspect shows sm4-gcm → open; --suite overrides per run. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleWaybill } from '../helpers.js';
+
+// Runs the built bin (npm test builds first), as users do.
+const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const run = promisify(execFile);
+
+async function cli(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
+  child.child.stdin!.end(input);
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const suitesOf = (inspected: string) => new Set(lines(inspected).flatMap((l) => l.fields.map((f: { suite: string }) => f.suite)));
+let dir: string;
+let keys: string;
+const plain = [sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF2' }];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-cli-sm-'));
+  keys = join(dir, 'keys-cn.json');
+  const r = await cli(['keygen', '--out', keys, '--suite', 'sm4-gcm']);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/suite sm4-gcm, sm4-gcm KEKs/);
+});
+
+describe('waybill-seal CLI with sm4-gcm', () => {
+  it('keygen --suite sm4-gcm writes SM4 KEKs and the suite', async () => {
+    const file = JSON.parse(await readFile(keys, 'utf8'));
+    expect(file.suite).toBe('sm4-gcm');
+    expect(file.keks[0].alg).toBe('sm4-gcm');
+    for (const k of Object.values(file.keks[0].keys) as string[]) expect(Buffer.from(k, 'base64url').length).toBe(16);
+    expect(Buffer.from(file.secrets.index[0].key, 'base64url').length).toBe(32);
+  });
+
+  it('seal → inspect shows sm4-gcm for every field → open returns the input', async () => {
+    await writeFile(join(dir, 'in.jsonl'), jsonl(plain));
+    const sealed = await cli(['seal', '--keys', keys, '--in', join(dir, 'in.jsonl')]);
+    expect(sealed.code).toBe(0);
+    expect(sealed.stdout).not.toContain('13812345678');
+    const info = await cli(['inspect'], sealed.stdout);
+    expect(info.code).toBe(0);
+    expect(suitesOf(info.stdout)).toEqual(new Set(['sm4-gcm']));
+    expect(lines(info.stdout)[0].fields).toContainEqual({ path: 'sender.name', version: 'ws1', suite: 'sm4-gcm', dataKeyId: 'contact/2025-03/1' });
+    const file = JSON.parse(await readFile(keys, 'utf8'));
+    for (const r of file.dataKeys) {
+      expect(r.suite).toBe('sm4-gcm');
+      expect(Buffer.from(r.wrapped, 'base64url').length).toBe(12 + 16 + 16);
+    }
+    const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], sealed.stdout);
+    expect(opened.code).toBe(0);
+    expect(lines(opened.stdout)).toEqual(plain);
+  });
+
+  it('find on the SM key file uses HMAC-SM3, as seal did (the preset comes from the key file)', async () => {
+    const sealed = await cli(['seal', '--keys', keys], jsonl(plain));
+    expect(sealed.code).toBe(0);
+    const found = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '13987654321'], sealed.stdout);
+    expect(found.code).toBe(0);
+    expect(lines(found.stdout).map((r) => r.waybillNo)).toEqual(['SF1234567890123', 'SF2']);
+    const other = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '--index-hash', 'hmac-sha256', '--candidates', '13987654321'], sealed.stdout);
+    expect(other.code).toBe(0);
+    expect(lines(other.stdout)).toEqual([]);
+  });
+
+  it('seal --suite overrides the key file suite per run, in both directions, and everything opens', async () => {
+    const aes = await cli(['seal', '--keys', keys, '--suite', 'aes-256-gcm'], jsonl(plain));
+    expect(aes.code).toBe(0);
+    expect(suitesOf((await cli(['inspect'], aes.stdout)).stdout)).toEqual(new Set(['aes-256-gcm']));
+    const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], aes.stdout);
+    expect(lines(opened.stdout)).toEqual(plain);
+
+    const xkeys = join(dir, 'keys-x.json');
+    expect((await cli(['keygen', '--out', xkeys])).code).toBe(0);
+    const sm = await cli(['seal', '--keys', xkeys, '--suite', 'sm4-gcm'], jsonl(plain));
+    expect(sm.code).toBe(0);
+    expect(suitesOf((await cli(['inspect'], sm.stdout)).stdout)).toEqual(new Set(['sm4-gcm']));
+    expect(lines((await cli(['open', '--keys', xkeys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], sm.stdout)).stdout)).toEqual(plain);
+  });
+
+  it('refuses unknown suites and lists the known ones', async () => {
+    const k = await cli(['keygen', '--out', join(dir, 'bad.json'), '--suite', 'sm4-cbc']);
+    expect(k.code).toBe(1);
+    expect(k.stderr).toMatch(/unknown suite "sm4-cbc" \(known: xchacha20-poly1305, aes-256-gcm, sm4-gcm\)/);
+    expect((await cli(['seal', '--keys', keys, '--suite', 'des'], jsonl(plain))).code).toBe(1);
+    expect((await cli(['keygen', '--help'])).stdout).toContain('sm4-gcm');
+  });
+});
