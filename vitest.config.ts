@@ -10,13 +10,17 @@ export default defineConfig({
       { find: /^waybill-seal$/, replacement: src('index.ts') },
       { find: /^waybill-seal\/node$/, replacement: src('node.ts') },
       { find: /^waybill-seal\/sm$/, replacement: src('sm.ts') },
-      { find: /^waybill-seal\/(pkcs11|vault|aws-kms|pg)$/, replacement: src('$1.ts') },
+      { find: /^waybill-seal\/(pkcs11|vault|aws-kms|pg|mask|phone)$/, replacement: src('$1.ts') },
+      // The core's native crypto module (package.json "imports": `node` condition).
+      { find: /^#backend$/, replacement: src('crypto/backend-node.ts') },
     ],
   },
   test: {
     include: ['test/**/*.test.ts'],
     // Real SoftHSM2 token and PostgreSQL server for the keyring and key-store tests (issue 5).
     globalSetup: ['test/global-setup.ts'],
+    // Phone metadata as the `waybill-seal` entry installs it (tests import internal modules directly).
+    setupFiles: ['test/setup-phone.ts'],
     // The JSON report lets .ci/run print a plain "N passed, N failed" line.
     reporters: ['default', ['json', { outputFile: '.tmp/vitest-report.json' }]],
     // Native libraries (PKCS#11) read their environment per process: keep forks.

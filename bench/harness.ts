@@ -26,6 +26,8 @@ export interface BenchCase {
 export interface Section {
   readonly name: string;
   readonly description?: string;
+  /** Rounds when the command line does not say (default 15). */
+  readonly rounds?: number;
   /** The case name (within each group, by its label) every ratio is relative to. */
   readonly baseline?: (c: BenchCase) => boolean;
   /** Prepares state (keys, records) and returns the cases. */
@@ -108,7 +110,7 @@ async function calibrate(c: BenchCase, warmupMs: number, batchMs: number, now: (
 }
 
 export async function runSection(section: Section, options: HarnessOptions = {}): Promise<CaseResult[]> {
-  const rounds = options.rounds ?? 15;
+  const rounds = options.rounds ?? section.rounds ?? 15;
   const batchMs = options.batchMs ?? 50;
   const warmupMs = options.warmupMs ?? 100;
   const clock = options.clock ?? 'cpu';

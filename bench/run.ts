@@ -1,15 +1,21 @@
 /**
  * `npm run bench [-- --json FILE] [--rounds N] [--quick] [--clock cpu|wall] [--section NAME]`: runs every section in
  * interleaved rounds and prints one table per section (medians, ratios to each group's baseline).
- * `--json FILE` also writes the environment, options and every result as JSON.
+ * `--json FILE` also writes `{ results: [{ name, seal, open }] }` (the `peers` section: waybills per
+ * second, medians; null for a contender that is unavailable), the environment, package versions,
+ * options and every case (`cases`).
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { useNativeCrypto } from '../src/crypto/backend-load.js';
 import { environment, formatTable, runSection, type CaseResult, type HarnessOptions, type Section } from './harness.js';
+import { configurePeers, formatPeers, peerResults, peersSection, PEER_PACKAGES } from './peers.js';
+import { cliSection } from './cli.js';
 import { suitesSection } from './suites.js';
 
 /** Every section, in print order. Add new comparisons here. */
-export const SECTIONS: readonly Section[] = [suitesSection];
+export const SECTIONS: readonly Section[] = [suitesSection, peersSection, cliSection];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -34,27 +40,49 @@ async function main(): Promise<number> {
   const options: HarnessOptions = values.quick
     ? { rounds: rounds ?? 3, batchMs: 15, warmupMs: 20, clock }
     : { ...(rounds ? { rounds } : {}), clock };
+  if (values.quick) configurePeers({ pool: 2_000 });
   const wanted = values.section;
   const sections = wanted ? SECTIONS.filter((s) => wanted.includes(s.name)) : SECTIONS;
   if (wanted && sections.length !== wanted.length) throw new Error(`unknown section (known: ${SECTIONS.map((s) => s.name).join(', ')})`);
 
+  // Native crypto from the source tree (the package's `#backend` import would need a build):
+  // `WAYBILL_SEAL_BACKEND=js` still turns it off.
+  useNativeCrypto((await import('../src/crypto/backend-node.js')).backend);
   const env = await environment();
+  const versions = packageVersions();
   process.stdout.write(`${Object.entries(env).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+  process.stdout.write(`versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   const results: CaseResult[] = [];
   const started = performance.now();
   for (const section of sections) {
     process.stdout.write(`\n## ${section.name}${section.description ? `: ${section.description}` : ''}\n\n`);
     const r = await runSection(section, options);
     results.push(...r);
-    process.stdout.write(`${formatTable(r)}\n`);
+    process.stdout.write(`${section === peersSection ? formatPeers(r) : formatTable(r)}\n`);
+    process.stdout.write(`median of ${r[0]?.rounds ?? options.rounds ?? 15} interleaved rounds per case (${clock} time)\n`);
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`\nmedian of ${options.rounds ?? 15} interleaved rounds per case (${clock} time); ratio = time / baseline time (lower is faster); ${seconds.toFixed(1)} s\n`);
+  process.stdout.write(`\nratio = time / baseline time (lower is faster) unless a table says otherwise; ${seconds.toFixed(1)} s\n`);
   if (values.json) {
-    await writeFile(values.json, `${JSON.stringify({ environment: env, options, seconds, results }, null, 2)}\n`);
+    const summary = sections.includes(peersSection) ? peerResults(results) : [];
+    await writeFile(values.json, `${JSON.stringify({ results: summary, environment: env, versions, options, seconds, cases: results }, null, 2)}\n`);
     process.stdout.write(`wrote ${values.json}\n`);
   }
   return 0;
+}
+
+/** Installed versions of this package, its crypto dependencies and the peers. */
+function packageVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['waybill-seal', '@noble/ciphers', '@noble/hashes', 'libphonenumber-js', ...PEER_PACKAGES]) {
+    try {
+      const file = name === 'waybill-seal' ? '../package.json' : `../node_modules/${name}/package.json`;
+      out[name] = (JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      out[name] = 'not installed';
+    }
+  }
+  return out;
 }
 
 main().then(

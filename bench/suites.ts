@@ -1,14 +1,17 @@
 /**
  * Section `suites`: the three AEAD suites side by side.
- * - raw AEAD (the suite layer the sealer calls: a new cipher per message, as in sealing) on 64 B
- *   and 1 KiB with a 120-byte AAD, encrypt and decrypt;
+ * - raw AEAD (the suite layer the sealer calls, keyed state cached per data key as in sealing) on
+ *   64 B and 1 KiB with a 120-byte AAD, encrypt and decrypt, for the portable implementations and,
+ *   where the runtime has them, the native ones (`(node:crypto)`);
  * - the waybill workload through the public sealer: seal and open of synthetic waybills (every
  *   protected field, masks, search tokens), data keys cached as in a running service. Each suite
  *   runs with its key file's preset (`presetFor`): sm4-gcm is the `china` preset.
- * Ratios are relative to aes-256-gcm in each group.
+ * Ratios are relative to the portable aes-256-gcm in each group (the international preset for the
+ * waybill workload).
  */
 import { generateWaybills } from '../examples/data/synthetic.js';
-import { getSuite, type SuiteName } from '../src/crypto/aead.js';
+import { getSuite, nativeSuitesOf, type AeadSuite, type SuiteName } from '../src/crypto/aead.js';
+import { nativeCrypto } from '../src/crypto/backend.js';
 import { randomBytes } from '../src/crypto/random.js';
 import { createSealer, LocalKeyring, MemoryKeyStore, newKeyFile, presetFor, SUITES, waybill } from '../src/index.js';
 import type { BenchCase, Section } from './harness.js';
@@ -24,8 +27,13 @@ function rawCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const [size, label] of SIZES) {
     for (const op of ['encrypt', 'decrypt'] as const) {
-      for (const name of SUITES) {
-        const suite = getSuite(name);
+      // The portable implementation of each suite, then the native one where the runtime has it.
+      const native = nativeCrypto();
+      const impls: [string, AeadSuite][] = [
+        ...SUITES.map((name): [string, AeadSuite] => [name, getSuite(name, 'js')]),
+        ...(native ? SUITES.map((name): [string, AeadSuite] => [`${name} (${native.name})`, nativeSuitesOf(native)[name]]) : []),
+      ];
+      for (const [name, suite] of impls) {
         const key = randomBytes(suite.keyLength);
         const nonce = randomBytes(suite.nonceLength);
         const plain = randomBytes(size);
@@ -61,7 +69,7 @@ async function sealerCases(): Promise<BenchCase[]> {
 export const suitesSection: Section = {
   name: 'suites',
   description: 'xchacha20-poly1305 vs aes-256-gcm vs sm4-gcm: raw AEAD and the waybill workload',
-  baseline: (c) => c.name.startsWith('aes-256-gcm'),
+  baseline: (c) => c.name.startsWith('aes-256-gcm ') || c.name.startsWith('aes-256-gcm (international)'),
   async setup() {
     return [...rawCases(), ...(await sealerCases())];
   },

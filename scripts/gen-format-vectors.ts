@@ -1,4 +1,10 @@
-/** Prints the format test vectors (JSON) for docs/FORMAT.md. Run: npx tsx scripts/gen-format-vectors.ts */
+/**
+ * Prints the test vectors for docs/FORMAT.md. Run: npx tsx scripts/gen-format-vectors.ts [fields|tags]
+ * (fields: §9, the default; tags: §11).
+ */
 import { buildVector, vectorInputs } from '../test/format/vector-builder.js';
+import { buildTagVector, tagVectorInputs } from '../test/integrity/tag-vector-builder.js';
 
-process.stdout.write(`${JSON.stringify(vectorInputs().map(buildVector), null, 2)}\n`);
+const which = process.argv[2] ?? 'fields';
+const vectors = which === 'tags' ? await Promise.all(tagVectorInputs().map(buildTagVector)) : vectorInputs().map(buildVector);
+process.stdout.write(`${JSON.stringify(vectors, null, 2)}\n`);

@@ -81,3 +81,17 @@ export class ShreddedError extends WaybillSealError {
     this.shreddedAt = shreddedAt;
   }
 }
+
+/**
+ * A sealed record's integrity tag is missing or does not verify: a mask, signed plain field,
+ * ciphertext or token was changed, added or removed. `path` names the first difference found.
+ */
+export class IntegrityError extends WaybillSealError {
+  readonly path: string;
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super('INTEGRITY', `record integrity check failed${path ? ` at ${path}` : ''}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}

@@ -17,9 +17,24 @@ export {
 } from './schema/schema.js';
 export { waybill, type WaybillSchema } from './schema/waybill.js';
 export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';
+// Schema files (JSON form of defineSchema; JSON Schema in schemas/waybill-seal-schema.json), issue 7.
+export {
+  schemaFromJson,
+  schemaToJson,
+  parseSchemaJson,
+  SchemaFileError,
+  SCHEMA_FILE_FORMAT,
+  FIELD_KINDS,
+  type SchemaJson,
+  type FieldJson,
+  type FieldKind,
+  type ParsedSchemaJson,
+} from './schema/from-json.js';
 
 export { createSealer, type Sealer, type SealerOptions, type AccessRequest, type OpenResult } from './seal/sealer.js';
 export { mask, type Profile } from './seal/mask-view.js';
+export { createVerifier, type RecordVerifier } from './integrity/verify.js';
+export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';
 export { inspect, type FieldInfo } from './seal/inspect.js';
 export { monthScope, type ScopeFunction } from './seal/scope.js';
 
@@ -28,6 +43,9 @@ export * from './search/index.js';
 export { addSecretVersion, dropSecretVersion } from './keys/key-file.js';
 
 export { SUITES, type SuiteName } from './crypto/aead.js';
+export type { BackendChoice } from './crypto/backend.js';
+// Phone metadata: installed by this entry; `waybill-seal/mask` bundles take it from `waybill-seal/phone`.
+export { usePhoneMetadata, type PhoneMetadata, type PhoneParser, type ParsedPhone, type PhoneContext, type PhoneType } from './normalize/phone-core.js';
 export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';
 
 export type { Keyring, WrapContext, WrappedDataKey, SecretName } from './keys/keyring.js';
@@ -79,4 +97,5 @@ export {
   ConfigError,
   AccessDeniedError,
   ShreddedError,
+  IntegrityError,
 } from './errors.js';

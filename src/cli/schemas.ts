@@ -1,12 +1,60 @@
-/** Schemas the CLI knows by name. */
+/** Schemas the CLI knows: built in by name, or a schema file (`--schema FILE.json`). */
+import { readFile } from 'node:fs/promises';
 import type { Schema } from '../schema/schema.js';
+import { parseSchemaJson, SchemaFileError } from '../schema/from-json.js';
 import { waybill } from '../schema/waybill.js';
 import { UsageError } from './args.js';
 
 const BUILT_IN: Record<string, Schema> = { waybill };
 
+export const builtInSchemaNames = (): string[] => Object.keys(BUILT_IN);
+
+/** What a worker thread needs to rebuild the same schema (structured-cloneable). */
+export type SchemaSource = { readonly builtin: string } | { readonly json: unknown; readonly path: string };
+
+export interface LoadedSchema {
+  readonly schema: Schema;
+  /** CSV column → field path from the schema file (`-`: drop). */
+  readonly columns: Readonly<Record<string, string>>;
+  readonly source: SchemaSource;
+}
+
 export function schemaByName(name: string): Schema {
-  const schema = BUILT_IN[name];
-  if (!schema) throw new UsageError(`unknown schema "${name}" (built in: ${Object.keys(BUILT_IN).join(', ')})`);
+  const schema = Object.hasOwn(BUILT_IN, name) ? BUILT_IN[name] : undefined;
+  if (!schema) throw new UsageError(`unknown schema "${name}" (built in: ${Object.keys(BUILT_IN).join(', ')}; or a schema file, FILE.json)`);
   return schema;
+}
+
+/** `--schema NAME|FILE.json`: a built-in name, else a path to a schema file. */
+export async function loadSchema(value: string): Promise<LoadedSchema> {
+  if (Object.hasOwn(BUILT_IN, value)) return { schema: BUILT_IN[value]!, columns: {}, source: { builtin: value } };
+  if (!/[./\\]/.test(value)) schemaByName(value); // a bare name that is not built in: say so
+  let text: string;
+  try {
+    text = await readFile(value, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read schema file ${value}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`schema file ${value} is not valid JSON`);
+  }
+  return { ...fromJson(json, value), source: { json, path: value } };
+}
+
+/** Rebuilds a loaded schema from its source (worker threads). */
+export function schemaFromSource(source: SchemaSource): LoadedSchema {
+  if ('builtin' in source) return { schema: schemaByName(source.builtin), columns: {}, source };
+  return { ...fromJson(source.json, source.path), source };
+}
+
+function fromJson(json: unknown, path: string): { schema: Schema; columns: Readonly<Record<string, string>> } {
+  try {
+    return parseSchemaJson(json);
+  } catch (e) {
+    if (e instanceof SchemaFileError) throw new UsageError(`schema file ${path}: ${e.path || '(root)'}: ${e.reason}`);
+    throw e;
+  }
 }

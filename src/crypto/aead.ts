@@ -1,12 +1,24 @@
 /**
- * AEAD suites used for field encryption. Each suite is a thin adapter over an implementation with
- * noble's shape, with its key and nonce sizes and its per-key message cap: AES-256-GCM and
- * XChaCha20-Poly1305 from noble (audited), SM4-GCM (RFC 8998) from `./sm` on noble's GHASH.
+ * AEAD suites used for field encryption, each with its key and nonce sizes and its per-key message
+ * cap, in two implementations that give the same bytes:
+ *
+ * - **portable** (every runtime): XChaCha20-Poly1305 from `./chacha20poly1305` (short-message code,
+ *   checked against noble and OpenSSL), AES-256-GCM on noble's AES and GHASH and SM4-GCM (RFC 8998)
+ *   on this package's SM4 and noble's GHASH, both keyed once per data key (`./gcm`);
+ * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 as the portable
+ *   HChaCha20 subkey plus OpenSSL's ChaCha20-Poly1305 for values longer than `NATIVE_XCHACHA_MIN`
+ *   bytes (below it the per-call cost of `createCipheriv` exceeds the portable code's); SM4-GCM stays
+ *   portable (the keyed code beats one OpenSSL call per message for field-sized values).
+ *
+ * Per-key state (key words, AES/SM4 key schedules, GHASH tables) is kept for at most 64 keys
+ * (oldest dropped and zeroed first), keyed by the key array and checked against a copy of its bytes
+ * on every use, so a key array reused for other bytes never meets stale state. `forgetPreparedKeys()`
+ * zeroes it all (sealer `close()`).
  */
-import { gcm } from '@noble/ciphers/aes.js';
-import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AuthenticationError, ConfigError } from '../errors.js';
-import { sm4gcm } from './sm/sm4gcm.js';
+import { nativeCrypto, type BackendChoice, type NativeCrypto } from './backend.js';
+import { hchacha20, leWords, xchachaOpen, xchachaSeal } from './chacha20poly1305.js';
+import { keyedAesGcm, keyedSm4Gcm, type KeyedGcm } from './gcm.js';
 
 export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -21,43 +33,12 @@ export interface AeadSuite {
    * to a new data key generation (undefined: no practical limit, as with 192-bit nonces).
    */
   readonly messageCap: number | undefined;
+  /** Which implementation: `js` (portable) or the native module's name (`node:crypto`). */
+  readonly backend: string;
   /** Returns ciphertext || tag. */
   encrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** Throws AuthenticationError on any failure; never returns partial plaintext. */
   decrypt(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
-}
-
-type NobleAead = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
-  encrypt(p: Uint8Array): Uint8Array;
-  decrypt(c: Uint8Array): Uint8Array;
-};
-
-function nobleSuite(
-  name: SuiteName,
-  cipher: NobleAead,
-  keyLength: number,
-  nonceLength: number,
-  messageCap: number | undefined,
-): AeadSuite {
-  return {
-    name,
-    keyLength,
-    nonceLength,
-    tagLength: 16,
-    messageCap,
-    encrypt(key, nonce, plaintext, aad) {
-      if (key.length !== keyLength || nonce.length !== nonceLength) throw new ConfigError(`${name}: wrong key or nonce size`);
-      return cipher(key, nonce, aad).encrypt(plaintext);
-    },
-    decrypt(key, nonce, sealed, aad) {
-      if (key.length !== keyLength || nonce.length !== nonceLength) throw new AuthenticationError();
-      try {
-        return cipher(key, nonce, aad).decrypt(sealed);
-      } catch {
-        throw new AuthenticationError();
-      }
-    },
-  };
 }
 
 /**
@@ -66,19 +47,207 @@ function nobleSuite(
  */
 export const GCM_DEFAULT_MESSAGE_CAP = 2 ** 28;
 
-const registry = new Map<string, AeadSuite>([
-  ['xchacha20-poly1305', nobleSuite('xchacha20-poly1305', xchacha20poly1305, 32, 24, undefined)],
-  ['aes-256-gcm', nobleSuite('aes-256-gcm', gcm, 32, 12, GCM_DEFAULT_MESSAGE_CAP)],
-  // GB/T 39786 deployments: 128-bit SM4 keys, RFC 8998 96-bit nonces, same cap as AES-GCM.
-  ['sm4-gcm', nobleSuite('sm4-gcm', sm4gcm, 16, 12, GCM_DEFAULT_MESSAGE_CAP)],
-]);
+/** XChaCha20-Poly1305 values at least this long go to OpenSSL on Node; shorter ones stay portable. */
+export const NATIVE_XCHACHA_MIN = 512;
 
-export function isSuiteName(name: unknown): name is SuiteName {
-  return typeof name === 'string' && registry.has(name);
+// ---- per-key state ----
+
+interface Prepared<T> {
+  readonly copy: Uint8Array;
+  readonly state: T;
 }
 
-export function getSuite(name: string): AeadSuite {
-  const suite = registry.get(name);
-  if (!suite) throw new ConfigError(`unknown suite "${name}" (known: ${[...registry.keys()].join(', ')})`);
-  return suite;
+/** Per-key state for at most `max` keys (first in, first out), validated against the key bytes on every use. */
+class PreparedKeys<T> {
+  readonly #entries = new Map<Uint8Array, Prepared<T>>();
+
+  constructor(
+    readonly build: (key: Uint8Array) => T,
+    readonly destroy: (state: T) => void,
+    readonly max = 64,
+  ) {}
+
+  get(key: Uint8Array): T {
+    const e = this.#entries.get(key);
+    if (e !== undefined && sameBytes(e.copy, key)) return e.state;
+    if (e !== undefined) this.#drop(key, e);
+    const state = this.build(key);
+    this.#entries.set(key, { copy: key.slice(), state });
+    if (this.#entries.size > this.max) {
+      const [oldest, entry] = this.#entries.entries().next().value as [Uint8Array, Prepared<T>];
+      this.#drop(oldest, entry);
+    }
+    return state;
+  }
+
+  #drop(key: Uint8Array, e: Prepared<T>): void {
+    this.#entries.delete(key);
+    e.copy.fill(0);
+    this.destroy(e.state);
+  }
+
+  clear(): void {
+    for (const [k, e] of [...this.#entries]) this.#drop(k, e);
+  }
+}
+
+/** Constant-time equality of two key arrays. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+const chachaKeys = new PreparedKeys<Uint32Array>(
+  (key) => leWords(key, 0, 8),
+  (w) => w.fill(0),
+);
+const aesKeys = new PreparedKeys<KeyedGcm>(keyedAesGcm, (g) => g.destroy());
+const sm4Keys = new PreparedKeys<KeyedGcm>(keyedSm4Gcm, (g) => g.destroy());
+
+/** Zeroes every cached per-key state (key words, key schedules, GHASH tables). */
+export function forgetPreparedKeys(): void {
+  chachaKeys.clear();
+  aesKeys.clear();
+  sm4Keys.clear();
+}
+
+// ---- suites ----
+
+type Seal = (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array) => Uint8Array;
+type Open = (key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array) => Uint8Array | undefined;
+
+function suite(name: SuiteName, backend: string, keyLength: number, nonceLength: number, messageCap: number | undefined, seal: Seal, open: Open): AeadSuite {
+  return {
+    name,
+    keyLength,
+    nonceLength,
+    tagLength: 16,
+    messageCap,
+    backend,
+    encrypt(key, nonce, plaintext, aad) {
+      if (!(key instanceof Uint8Array) || !(nonce instanceof Uint8Array) || key.length !== keyLength || nonce.length !== nonceLength) {
+        throw new ConfigError(`${name}: wrong key or nonce size`);
+      }
+      if (!(plaintext instanceof Uint8Array) || !(aad instanceof Uint8Array)) throw new ConfigError(`${name}: plaintext and aad must be bytes`);
+      return seal(key, nonce, plaintext, aad);
+    },
+    decrypt(key, nonce, sealed, aad) {
+      if (!(key instanceof Uint8Array) || !(nonce instanceof Uint8Array) || key.length !== keyLength || nonce.length !== nonceLength) {
+        throw new AuthenticationError();
+      }
+      if (!(sealed instanceof Uint8Array) || !(aad instanceof Uint8Array) || sealed.length < 16) throw new AuthenticationError();
+      let plain: Uint8Array | undefined;
+      try {
+        plain = open(key, nonce, sealed, aad);
+      } catch {
+        throw new AuthenticationError();
+      }
+      if (plain === undefined) throw new AuthenticationError();
+      return plain;
+    },
+  };
+}
+
+const portable: Readonly<Record<SuiteName, AeadSuite>> = {
+  'xchacha20-poly1305': suite(
+    'xchacha20-poly1305',
+    'js',
+    32,
+    24,
+    undefined,
+    (key, nonce, p, aad) => xchachaSeal(chachaKeys.get(key), nonce, p, aad),
+    (key, nonce, s, aad) => xchachaOpen(chachaKeys.get(key), nonce, s, aad),
+  ),
+  'aes-256-gcm': suite(
+    'aes-256-gcm',
+    'js',
+    32,
+    12,
+    GCM_DEFAULT_MESSAGE_CAP,
+    (key, nonce, p, aad) => aesKeys.get(key).seal(nonce, p, aad),
+    (key, nonce, s, aad) => aesKeys.get(key).open(nonce, s, aad),
+  ),
+  // GB/T 39786 deployments: 128-bit SM4 keys, RFC 8998 96-bit nonces, same cap as AES-GCM.
+  'sm4-gcm': suite(
+    'sm4-gcm',
+    'js',
+    16,
+    12,
+    GCM_DEFAULT_MESSAGE_CAP,
+    (key, nonce, p, aad) => sm4Keys.get(key).seal(nonce, p, aad),
+    (key, nonce, s, aad) => sm4Keys.get(key).open(nonce, s, aad),
+  ),
+};
+
+/** XChaCha20-Poly1305 as HChaCha20 (portable) + the native ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1). */
+function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
+  const sub = new Uint32Array(8);
+  const subkey = new Uint8Array(32);
+  const nonce12 = new Uint8Array(12);
+  const derive = (key: Uint8Array, nonce: Uint8Array) => {
+    hchacha20(chachaKeys.get(key), nonce, sub);
+    // The subkey's bytes are its words in little-endian order, whatever the host's byte order.
+    for (let i = 0; i < 8; i++) {
+      const w = sub[i]!;
+      subkey[4 * i] = w & 0xff;
+      subkey[4 * i + 1] = (w >>> 8) & 0xff;
+      subkey[4 * i + 2] = (w >>> 16) & 0xff;
+      subkey[4 * i + 3] = w >>> 24;
+    }
+    sub.fill(0);
+    nonce12.set(nonce.subarray(16, 24), 4);
+  };
+  return {
+    seal(key, nonce, p, aad) {
+      if (p.length < NATIVE_XCHACHA_MIN) return xchachaSeal(chachaKeys.get(key), nonce, p, aad);
+      derive(key, nonce);
+      try {
+        return n.chacha20poly1305Seal(subkey, nonce12, p, aad);
+      } finally {
+        subkey.fill(0);
+      }
+    },
+    open(key, nonce, s, aad) {
+      if (s.length - 16 < NATIVE_XCHACHA_MIN) return xchachaOpen(chachaKeys.get(key), nonce, s, aad);
+      derive(key, nonce);
+      try {
+        return n.chacha20poly1305Open(subkey, nonce12, s, aad);
+      } finally {
+        subkey.fill(0);
+      }
+    },
+  };
+}
+
+const nativeSuites = new WeakMap<NativeCrypto, Readonly<Record<SuiteName, AeadSuite>>>();
+
+/** The suites over a native module (tests use this to run every vector against both). */
+export function nativeSuitesOf(n: NativeCrypto): Readonly<Record<SuiteName, AeadSuite>> {
+  let s = nativeSuites.get(n);
+  if (!s) {
+    const x = nativeXchacha(n);
+    s = {
+      'xchacha20-poly1305': suite('xchacha20-poly1305', n.name, 32, 24, undefined, x.seal, x.open),
+      'aes-256-gcm': suite('aes-256-gcm', n.name, 32, 12, GCM_DEFAULT_MESSAGE_CAP, n.aes256gcmSeal, n.aes256gcmOpen),
+      'sm4-gcm': { ...portable['sm4-gcm'], backend: n.name },
+    };
+    nativeSuites.set(n, s);
+  }
+  return s;
+}
+
+export function isSuiteName(name: unknown): name is SuiteName {
+  return typeof name === 'string' && Object.hasOwn(portable, name);
+}
+
+/**
+ * The suite `name`: native where loaded (see `loadNativeCrypto`) unless `backend` is `'js'`.
+ * Both give the same bytes; only speed differs.
+ */
+export function getSuite(name: string, backend: BackendChoice = 'auto'): AeadSuite {
+  if (!isSuiteName(name)) throw new ConfigError(`unknown suite "${name}" (known: ${SUITES.join(', ')})`);
+  const n = backend === 'js' ? undefined : nativeCrypto();
+  return n === undefined ? portable[name] : nativeSuitesOf(n)[name];
 }

@@ -15,13 +15,17 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const B64URL_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64URL.length; i++) B64URL_INDEX[B64URL.charCodeAt(i)] = i;
 
+/** Two base64url characters for each 12-bit value: one lookup per 12 bits instead of per 6. */
+const B64URL_PAIRS: readonly string[] = /* @__PURE__ */ Array.from({ length: 4096 }, (_, n) => B64URL[n >>> 6]! + B64URL[n & 63]!);
+
 /** Unpadded base64url (RFC 4648 §5). */
 export function toBase64Url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
+  const end = bytes.length - 2;
+  for (; i < end; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]! + B64URL[(n >>> 6) & 63]! + B64URL[n & 63]!;
+    out += B64URL_PAIRS[n >>> 12]! + B64URL_PAIRS[n & 4095]!;
   }
   const rest = bytes.length - i;
   if (rest === 1) {
@@ -71,19 +75,27 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 
 /** Length-prefixed (u32 big-endian) concatenation: an injective encoding of a list of strings. */
 export function encodeParts(parts: readonly string[]): Uint8Array {
-  const encoded = parts.map(utf8);
-  let len = 0;
-  for (const e of encoded) len += 4 + e.length;
-  const out = new Uint8Array(len);
-  const view = new DataView(out.buffer);
+  // Upper bound of the UTF-8 size (3 bytes per UTF-16 unit), encoded in place, then trimmed.
+  let max = 0;
+  for (const p of parts) max += 4 + 3 * p.length;
+  const out = new Uint8Array(max);
   let o = 0;
-  for (const e of encoded) {
-    view.setUint32(o, e.length);
-    out.set(e, o + 4);
-    o += 4 + e.length;
-  }
-  return out;
+  for (const p of parts) o = putPart(out, o, p);
+  return o === max ? out : out.slice(0, o);
 }
+
+/** One item of the encoding (u32 big-endian UTF-8 length, then the bytes) at out[o]; returns the end. */
+function putPart(out: Uint8Array, o: number, s: string): number {
+  const { written } = encoder.encodeInto(s, out.subarray(o + 4));
+  out[o] = written >>> 24;
+  out[o + 1] = (written >>> 16) & 0xff;
+  out[o + 2] = (written >>> 8) & 0xff;
+  out[o + 3] = written & 0xff;
+  return o + 4 + written;
+}
+
+/** One length-prefixed item, to be concatenated with others into an `encodeParts` list. */
+export const encodePart = (s: string): Uint8Array => encodeParts([s]);
 
 /** Best-effort zeroing of key material. */
 export function wipe(...arrays: Uint8Array[]): void {

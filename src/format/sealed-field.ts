@@ -36,9 +36,14 @@ export function formatEnc(suite: string, dataKeyId: string, payload: Uint8Array)
 export function parseEnc(enc: unknown): ParsedEnc {
   if (typeof enc !== 'string') throw new FormatError('enc is not a string');
   if (enc.length > 1_000_000) throw new FormatError('enc too long');
-  const parts = enc.split('.');
-  if (parts.length !== 4) throw new FormatError('enc must have 4 dot-separated parts');
-  const [version, suite, dataKeyId, body] = parts as [string, string, string, string];
+  const a = enc.indexOf('.');
+  const b = a < 0 ? -1 : enc.indexOf('.', a + 1);
+  const c = b < 0 ? -1 : enc.indexOf('.', b + 1);
+  if (c < 0 || enc.indexOf('.', c + 1) >= 0) throw new FormatError('enc must have 4 dot-separated parts');
+  const version = enc.slice(0, a);
+  const suite = enc.slice(a + 1, b);
+  const dataKeyId = enc.slice(b + 1, c);
+  const body = enc.slice(c + 1);
   if (version !== FORMAT_VERSION) throw new FormatError('unsupported format version');
   if (!SUITE.test(suite)) throw new FormatError('bad suite id');
   if (!DATA_KEY_ID.test(dataKeyId)) throw new FormatError('bad data key id');
@@ -50,14 +55,22 @@ export function parseEnc(enc: unknown): ParsedEnc {
 export function isSealedField(value: unknown): value is SealedField {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  if (typeof v['enc'] !== 'string' || !v['enc'].startsWith(`${FORMAT_VERSION}.`)) return false;
+  const enc = v['enc'];
+  if (typeof enc !== 'string' || !enc.startsWith(ENC_PREFIX)) return false;
   if (!isStringRecord(v['mask'])) return false;
-  if (v['tok'] !== undefined && !isStringRecord(v['tok'])) return false;
-  return Object.keys(v).every((k) => k === 'enc' || k === 'mask' || k === 'tok');
+  const tok = v['tok'];
+  if (tok !== undefined && !isStringRecord(tok)) return false;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    if (k !== 'enc' && k !== 'mask' && k !== 'tok') return false;
+  }
+  return true;
 }
 
+const ENC_PREFIX = `${FORMAT_VERSION}.`;
+
 function isStringRecord(v: unknown): v is Record<string, string> {
-  return (
-    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')
-  );
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  for (const k in v) if (Object.hasOwn(v, k) && typeof (v as Record<string, unknown>)[k] !== 'string') return false;
+  return true;
 }

@@ -82,6 +82,27 @@ export class DataKeyManager {
     }
   }
 
+  /**
+   * `forSeal` without waiting, when the current key of (class, scope, suite) is held and has room for
+   * `count` more messages (reserved here, as `forSeal` does); undefined otherwise (then call `forSeal`).
+   */
+  trySeal(keyClass: string, scope: string, suite: string, count = 1): DataKey | undefined {
+    if (this.#closed) return undefined;
+    const cur = this.#current.get(`${keyClass}/${scope}/${suite}`);
+    if (!cur) return undefined;
+    const cap = this.#capOf(suite);
+    if (cap !== undefined && cur.used + count > cap) return undefined;
+    cur.used += count;
+    return cur.key;
+  }
+
+  /** `forOpen` without waiting, when the key is cached; undefined otherwise (then call `forOpen`). */
+  tryOpen(id: string, suite: string): DataKey | undefined {
+    if (this.#closed) return undefined;
+    const cached = this.#cache.get(id);
+    return cached ? { id, suite, key: cached } : undefined;
+  }
+
   /** The data key a ciphertext names. */
   async forOpen(id: string, suite: string): Promise<DataKey> {
     this.#assertOpen();

@@ -166,6 +166,11 @@ export class LocalKeyring implements Keyring {
     return versions.sort((a, b) => a - b);
   }
 
+  /** `using keyring = new LocalKeyring(…)`: zeroes the keys when the scope ends. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   close(): void {
     wipe(...[...this.#keks.values()].map((k) => k.key), ...this.#secrets.values());
     this.#keks.clear();

@@ -1,8 +1,10 @@
+import type { PhoneParser } from '../normalize/phone-core.js';
 import type { ProtectedKind, VirtualNumber } from '../schema/kinds.js';
 import { checkAddressDetail, maskAddressDetail } from './address.js';
 import { checkEmail, maskEmail } from './email.js';
 import { checkIdNumber, maskIdNumber } from './id-number.js';
 import { checkName, maskName } from './name.js';
+import { phoneParser } from '../normalize/phone-core.js';
 import { checkLandline, checkMobile, checkVirtualNumber, maskPhone, maskVirtualNumber } from './phone.js';
 import { maskAll, PLACEHOLDER } from './stars.js';
 import { checkText, maskText } from './text.js';
@@ -13,17 +15,24 @@ export { maskAll } from './stars.js';
 
 const BUILTIN_PROFILES: readonly MaskProfile[] = ['label', 'screen'];
 
-/** Every profile's mask for a value: `{ label, screen, ...custom profiles }`. Built-in names cannot be overridden. */
+/**
+ * Every profile's mask for a value: `{ label, screen, ...custom profiles }`. Built-in names cannot be
+ * overridden. `parser` reads phone numbers (default: the installed phone metadata, see phone-core.ts).
+ */
 export function computeMasks(
   kind: ProtectedKind,
   value: string | VirtualNumber,
   options: MaskOptions,
   ctx: MaskContext,
+  parser?: PhoneParser,
 ): Record<string, string> {
   const masks: Record<string, string> = {};
-  for (const profile of BUILTIN_PROFILES) masks[profile] = maskValue(kind, value, profile, options, ctx);
-  for (const profile of Object.keys(options?.custom ?? {})) {
-    if (!isBuiltin(profile)) masks[profile] = maskValue(kind, value, profile, options, ctx);
+  for (const profile of BUILTIN_PROFILES) masks[profile] = maskValue(kind, value, profile, options, ctx, parser);
+  const custom = options?.custom;
+  if (custom !== undefined) {
+    for (const profile of Object.keys(custom)) {
+      if (!isBuiltin(profile)) masks[profile] = maskValue(kind, value, profile, options, ctx, parser);
+    }
   }
   return masks;
 }
@@ -35,9 +44,12 @@ export function maskValue(
   profile: string,
   options: MaskOptions,
   ctx: MaskContext,
+  parser?: PhoneParser,
 ): string {
+  // Without phone metadata a phone cannot be masked: a configuration error, not a full mask.
+  if (parser === undefined && (kind === 'mobile' || kind === 'landline') && isBuiltin(profile)) parser = phoneParser();
   try {
-    if (isBuiltin(profile)) return maskBuiltin(kind, value, profile, options ?? {}, ctx ?? {});
+    if (isBuiltin(profile)) return maskBuiltin(kind, value, profile, options ?? {}, ctx ?? {}, parser);
     const custom = options?.custom;
     const fn = custom !== undefined && Object.hasOwn(custom, profile) ? custom[profile] : undefined;
     if (typeof fn === 'function') {
@@ -54,7 +66,7 @@ export function maskValue(
  * Validation before sealing: undefined when the value is fine, else a stable reason code
  * ('empty', 'already_masked', 'invalid_mobile', ...). Never includes the value.
  */
-export function checkProtectedValue(kind: ProtectedKind, value: string | VirtualNumber, ctx: MaskContext): string | undefined {
+export function checkProtectedValue(kind: ProtectedKind, value: string | VirtualNumber, ctx: MaskContext, parser?: PhoneParser): string | undefined {
   const context = ctx ?? {};
   if (kind === 'virtualNumber') {
     if (!isVirtualNumber(value)) return 'invalid_type';
@@ -71,9 +83,9 @@ export function checkProtectedValue(kind: ProtectedKind, value: string | Virtual
     case 'name':
       return checkName(value);
     case 'mobile':
-      return checkMobile(value, context);
+      return checkMobile(value, context, parser);
     case 'landline':
-      return checkLandline(value, context);
+      return checkLandline(value, context, parser);
     case 'idNumber':
       return checkIdNumber(value);
     case 'addressDetail':
@@ -93,6 +105,7 @@ function maskBuiltin(
   profile: MaskProfile,
   options: MaskOptions,
   ctx: MaskContext,
+  parser: PhoneParser | undefined,
 ): string {
   if (kind === 'virtualNumber') return maskVirtualNumber(value, displayText(value));
   if (typeof value !== 'string') return fullMask(value);
@@ -101,7 +114,7 @@ function maskBuiltin(
       return maskName(value, profile, options);
     case 'mobile':
     case 'landline':
-      return maskPhone(value, kind, profile, options, ctx);
+      return maskPhone(value, kind, profile, options, ctx, parser);
     case 'idNumber':
       return maskIdNumber(value, profile);
     case 'addressDetail':

@@ -1,5 +1,5 @@
 import type { VirtualNumber } from '../schema/kinds.js';
-import { parsePhone, parseVirtualNumber, virtualExt, virtualMain, type ParsedPhone } from '../normalize/phone.js';
+import { parsePhoneWithDefault, parseVirtualNumber, virtualExt, virtualMain, type ParsedPhone, type PhoneParser } from '../normalize/phone-core.js';
 import { LABEL_MIN_HIDDEN_DIGITS, maskAll, starAllButLast, stars } from './stars.js';
 import type { MaskContext, MaskOptions, MaskProfile } from './types.js';
 
@@ -16,8 +16,9 @@ export function maskPhone(
   profile: MaskProfile,
   options: MaskOptions,
   ctx: MaskContext,
+  parser?: PhoneParser,
 ): string {
-  const phone = parsePhone(value, ctx);
+  const phone = parsePhoneWithDefault(parser, value, ctx);
   if (phone === undefined || (field === 'mobile' && phone.type === 'service')) return maskAll(value);
   const ext = phone.ext === undefined ? '' : `转${phone.ext}`;
   return maskNumber(phone, profile, options) + ext;
@@ -29,8 +30,8 @@ export function maskVirtualNumber(value: unknown, fallback: string): string {
   return parts === undefined ? maskAll(fallback) : `${parts.main}转${parts.ext}`;
 }
 
-export function checkMobile(value: string, ctx: MaskContext): string | undefined {
-  const phone = parsePhone(value, ctx);
+export function checkMobile(value: string, ctx: MaskContext, parser?: PhoneParser): string | undefined {
+  const phone = parsePhoneWithDefault(parser, value, ctx);
   if (phone === undefined) return 'invalid_mobile';
   if (phone.type === 'mobile') return undefined;
   // Abroad libphonenumber cannot always tell mobiles from fixed lines (US: FIXED_LINE_OR_MOBILE),
@@ -38,8 +39,8 @@ export function checkMobile(value: string, ctx: MaskContext): string | undefined
   return phone.countryCallingCode !== MAINLAND && phone.type !== 'service' ? undefined : 'invalid_mobile';
 }
 
-export function checkLandline(value: string, ctx: MaskContext): string | undefined {
-  const phone = parsePhone(value, ctx);
+export function checkLandline(value: string, ctx: MaskContext, parser?: PhoneParser): string | undefined {
+  const phone = parsePhoneWithDefault(parser, value, ctx);
   if (phone === undefined) return 'invalid_landline';
   if (phone.type === 'landline' || phone.type === 'service') return undefined;
   return phone.countryCallingCode !== MAINLAND && phone.type === 'other' ? undefined : 'invalid_landline';

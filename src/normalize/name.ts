@@ -25,9 +25,18 @@ export function normalizeName(input: string): string {
 
 const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : undefined;
 
+/**
+ * Strings in which every code point is a grapheme of its own (UAX #29 GB999 only): printable ASCII,
+ * the middle dot, CJK punctuation (not the tone marks U+302A–U+302F), CJK ideographs (BMP blocks,
+ * compatibility ideographs, and plane 2 as surrogate pairs) and full-width ASCII. None of these has
+ * a grapheme-break property other than Other, so no rule can join two of them; most names and
+ * addresses on Chinese waybills are such strings. Anything else goes through Intl.Segmenter.
+ */
+const SIMPLE_GRAPHEMES = /^(?:[\x20-\x7e\u00b7\u3000-\u3029\u3030-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e]|[\ud840-\ud87f][\udc00-\udfff])*$/;
+
 /** User-perceived characters. CJK Extension B (𠮷) is a surrogate pair, so never UTF-16 units. */
 export function graphemes(s: string): string[] {
-  if (segmenter === undefined) return Array.from(s);
+  if (segmenter === undefined || SIMPLE_GRAPHEMES.test(s)) return Array.from(s);
   return Array.from(segmenter.segment(s), (part) => part.segment);
 }
 

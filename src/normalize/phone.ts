@@ -1,165 +1,103 @@
-import {
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  type CountryCode,
-  type PhoneNumber,
-  type PhoneNumberType,
-} from 'libphonenumber-js/max';
-
-export type PhoneType = 'mobile' | 'landline' | 'service' | 'other';
-
-export interface PhoneContext {
-  /** ISO 3166 alpha-2 region for numbers written without a country code; default 'CN'. */
-  country?: string;
-}
-
-export interface ParsedPhone {
-  e164: string;
-  countryCallingCode: string;
-  nationalNumber: string;
-  ext?: string;
-  type: PhoneType;
-  country?: string;
-  /** CN landlines only: area code with the trunk 0, e.g. '010', '0755'. */
-  areaCode?: string;
-  /** CN landlines only: the 7- or 8-digit local number. */
-  subscriber?: string;
-}
-
-export interface VirtualNumberParts {
-  main: string;
-  ext: string;
-}
-
-/** Extension markers libphonenumber does not know (转, 分机) plus the ones it does; anchored at the end. */
-const EXTENSION = /(?:转|分机号?|ext\.?|x|#|,)\s*(\d{1,6})$/i;
-/** `021-12345678-8001`: only tried when the whole string is not a valid number. */
-const TRAILING_DASH_EXTENSION = /-\s*(\d{1,6})$/;
-/** Spaces, ASCII/Unicode dashes, dots, parentheses and brackets: pure formatting. */
-const SEPARATORS = /[\s\-\u2010-\u2015\u2212.()[\]]/g;
 /**
- * 95xxx short codes (95338 SF, 95311 ZTO, ...) are company numbers. libphonenumber-js ships no
- * short-number metadata, so this single pattern is the one thing it cannot classify for us.
+ * Phone parsing with libphonenumber-js's `max` metadata (types: mobile, fixed line, toll free …).
+ * Importing this module installs it as the default parser (phone-core.ts); `waybill-seal` and
+ * `waybill-seal/phone` do, `waybill-seal/mask` does not.
+ * @module
  */
-const CN_SHORT_SERVICE = /^(?:\+86)?(95\d{3})$/;
-/** E.164 allows 15 digits; leave room for a written `+` and short inputs like 95xxx. */
-const DIGITS = /^\+?\d{3,17}$/;
-const MAX_INPUT_LENGTH = 64;
+import { isSupportedCountry, Metadata, parsePhoneNumberFromString, type PhoneNumberType } from 'libphonenumber-js/max';
+import { createPhoneParser, installDefaultPhoneParser, type PhoneMetadata, type PhoneParser } from './phone-core.js';
 
-const SERVICE_TYPES: ReadonlySet<PhoneNumberType> = new Set(['SHARED_COST', 'TOLL_FREE', 'PREMIUM_RATE', 'UAN']);
+export { parseVirtualNumber, virtualMain, virtualExt } from './phone-core.js';
+export type { ParsedPhone, PhoneContext, PhoneType, VirtualNumberParts, PhoneMetadata, PhoneParser } from './phone-core.js';
+
+/** The types libphonenumber's getNumberType tries after FIXED_LINE, in its order. */
+const NON_FIXED_LINE_TYPES: readonly PhoneNumberType[] = ['MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
+
+/** The parts of libphonenumber's (untyped) metadata classes the shortcut reads. */
+interface PlanType {
+  pattern(): string;
+  possibleLengths(): number[] | undefined;
+}
+interface Plan {
+  selectNumberingPlan(country: string): void;
+  getCountryCodesForCallingCode(code: string): string[] | undefined;
+  hasTypes(): boolean;
+  nationalNumberPattern(): string;
+  nationalPrefixForParsing(): string | undefined;
+  type(t: PhoneNumberType): PlanType | undefined;
+}
+
+/**
+ * libphonenumber's getNumberType (helpers/getNumberType.js) for CN national numbers with the
+ * metadata's regular expressions compiled once (libphonenumber compiles them on every call), for
+ * inputs its parser takes unchanged: +86 is CN's only country and CN's national prefix pattern does
+ * not match. Returns undefined where the metadata does not fit these assumptions.
+ */
+function mainlandTyper(): ((national: string) => PhoneNumberType | undefined | null) | undefined {
+  const m = new Metadata() as unknown as Plan;
+  const countries = m.getCountryCodesForCallingCode('86');
+  if (countries?.length !== 1 || countries[0] !== 'CN') return undefined;
+  m.selectNumberingPlan('CN');
+  if (!m.hasTypes()) return undefined;
+  const whole = (p: string) => new RegExp(`^(?:${p})$`);
+  const npfp = m.nationalPrefixForParsing();
+  const prefix = npfp ? new RegExp(`^(?:${npfp})`) : undefined;
+  const general = whole(m.nationalNumberPattern());
+  const compile = (t: PhoneNumberType) => {
+    const def = m.type(t);
+    if (!def || !def.pattern()) return undefined;
+    return { pattern: whole(def.pattern()), lengths: def.possibleLengths() };
+  };
+  const fixed = compile('FIXED_LINE');
+  const mobile = m.type('MOBILE');
+  const mobileEmpty = mobile !== undefined && mobile.pattern() === '';
+  const others = NON_FIXED_LINE_TYPES.map((t) => [t, compile(t)] as const);
+  const is = (n: string, c: ReturnType<typeof compile>) => c !== undefined && (c.lengths === undefined || c.lengths.includes(n.length)) && c.pattern.test(n);
+  return (n) => {
+    // libphonenumber would strip a national prefix or carrier code here: not the shortcut's case.
+    if (prefix?.test(n)) return null;
+    if (!general.test(n)) return undefined;
+    if (is(n, fixed)) {
+      if (mobileEmpty || mobile === undefined) return 'FIXED_LINE_OR_MOBILE';
+      return is(n, others[0]![1]) ? 'FIXED_LINE_OR_MOBILE' : 'FIXED_LINE';
+    }
+    for (const [t, c] of others) if (is(n, c)) return t;
+    return undefined;
+  };
+}
+
+/** The shortcut, if it agrees with libphonenumber on numbers across every 1xx prefix; else none. */
+function checkedMainlandTyper(): PhoneMetadata['mainlandType'] {
+  try {
+    const typer = mainlandTyper();
+    if (typer === undefined) return undefined;
+    for (let p = 100; p < 200; p++) {
+      for (const tail of ['00000000', '12345678', '99999999', '55501234']) {
+        const n = `${p}${tail}`;
+        const fast = typer(n);
+        if (fast === null) continue;
+        const parsed = parsePhoneNumberFromString(n, { defaultCountry: 'CN' });
+        const slow = parsed?.nationalNumber === n && parsed.country === 'CN' ? parsed.getType() : null;
+        if (slow === null || fast !== slow) return undefined;
+      }
+    }
+    return typer;
+  } catch {
+    return undefined;
+  }
+}
+
+/** libphonenumber-js with its `max` metadata, in the shape `usePhoneMetadata` takes. */
+export const phoneMetadata: PhoneMetadata = (() => {
+  const mainlandType = checkedMainlandTyper();
+  return mainlandType === undefined ? { parsePhoneNumberFromString, isSupportedCountry } : { parsePhoneNumberFromString, isSupportedCountry, mainlandType };
+})();
 
 /**
  * Parses a phone number as it arrives on real orders (full-width digits, `+86`/`0086`/`86-`,
  * `(010)`, extensions written `转123`). Returns undefined for anything that is not a valid number:
  * callers must never guess.
  */
-export function parsePhone(input: string, ctx: PhoneContext = {}): ParsedPhone | undefined {
-  if (typeof input !== 'string') return undefined;
-  const text = input.normalize('NFKC').trim();
-  if (text.length === 0 || text.length > MAX_INPUT_LENGTH) return undefined;
+export const parsePhone: PhoneParser = createPhoneParser(phoneMetadata);
 
-  const marked = EXTENSION.exec(text);
-  if (marked) return parseMain(text.slice(0, marked.index), marked[1], ctx);
-
-  const whole = parseMain(text, undefined, ctx);
-  if (whole) return whole;
-
-  const dashed = TRAILING_DASH_EXTENSION.exec(text);
-  if (!dashed) return undefined;
-  const remainder = parseMain(text.slice(0, dashed.index), dashed[1], ctx);
-  return remainder?.type === 'landline' ? remainder : undefined;
-}
-
-/**
- * A privacy number given as `{ main, ext }` or as one string (`12345678901-1234`, `13800138000转1234`).
- * The main number must be 11 digits (an optional +86/0086 is dropped), the extension 1–6 digits.
- */
-export function parseVirtualNumber(value: unknown): VirtualNumberParts | undefined {
-  if (typeof value === 'string') {
-    const text = value.normalize('NFKC').trim();
-    const split = /^(.+?)\s*(?:转|分机号?|ext\.?|x|#|,|-)\s*(\d{1,6})$/i.exec(text);
-    if (!split?.[1] || split[2] === undefined) return undefined;
-    return parseVirtualNumber({ main: split[1], ext: split[2] });
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { main: rawMain, ext: rawExt } = value as { main?: unknown; ext?: unknown };
-  const main = virtualMain(rawMain);
-  const ext = virtualExt(rawExt);
-  return main !== undefined && ext !== undefined ? { main, ext } : undefined;
-}
-
-/** The 11-digit main number of a privacy number, or undefined. */
-export function virtualMain(main: unknown): string | undefined {
-  if (typeof main !== 'string') return undefined;
-  const compact = main.normalize('NFKC').replace(SEPARATORS, '');
-  return /^(?:\+86|0086)?(\d{11})$/.exec(compact)?.[1];
-}
-
-/** The 1–6 digit extension of a privacy number, or undefined. */
-export function virtualExt(ext: unknown): string | undefined {
-  if (typeof ext !== 'string') return undefined;
-  const compact = ext.normalize('NFKC').trim();
-  return /^\d{1,6}$/.test(compact) ? compact : undefined;
-}
-
-function parseMain(text: string, ext: string | undefined, ctx: PhoneContext): ParsedPhone | undefined {
-  const compact = withPlus(text.trim(), text.replace(SEPARATORS, ''));
-  if (!DIGITS.test(compact)) return undefined;
-
-  const region = defaultRegion(ctx);
-  const short = CN_SHORT_SERVICE.exec(compact);
-  if (short?.[1] && (compact.startsWith('+') || region === 'CN')) {
-    return withExt({ e164: `+86${short[1]}`, countryCallingCode: '86', nationalNumber: short[1], type: 'service', country: 'CN' }, ext);
-  }
-
-  // Without a + and without a usable default region a number cannot be read: no guessing.
-  if (!compact.startsWith('+') && region === undefined) return undefined;
-  const phone = parsePhoneNumberFromString(compact, region === undefined ? {} : { defaultCountry: region });
-  if (!phone?.isValid()) return undefined;
-  return withExt(describe(phone), ext);
-}
-
-/** `0086…` and `86-…` are international prefixes written without `+`. */
-function withPlus(original: string, compact: string): string {
-  if (compact.startsWith('00')) return `+${compact.slice(2)}`;
-  if (/^86[\s-]/.test(original)) return `+${compact}`;
-  return compact;
-}
-
-function defaultRegion(ctx: PhoneContext): CountryCode | undefined {
-  const country = (ctx.country ?? 'CN').toUpperCase();
-  return isSupportedCountry(country) ? country : undefined;
-}
-
-function describe(phone: PhoneNumber): ParsedPhone {
-  const type = classify(phone.getType());
-  const parsed: ParsedPhone = {
-    e164: phone.number,
-    countryCallingCode: phone.countryCallingCode,
-    nationalNumber: phone.nationalNumber,
-    type,
-  };
-  if (phone.country !== undefined) parsed.country = phone.country;
-  if (type === 'landline' && phone.countryCallingCode === '86') {
-    // The national format groups "0755 8888 8888" / "0310 234 5678": the first group is the
-    // area code as libphonenumber's metadata knows it, so no area-code table lives here.
-    const [areaCode, ...rest] = phone.formatNational().split(' ');
-    if (areaCode?.startsWith('0') && rest.length > 0) {
-      parsed.areaCode = areaCode;
-      parsed.subscriber = rest.join('');
-    }
-  }
-  return parsed;
-}
-
-function classify(type: PhoneNumberType | undefined): PhoneType {
-  if (type === 'MOBILE') return 'mobile';
-  if (type === 'FIXED_LINE') return 'landline';
-  if (type !== undefined && SERVICE_TYPES.has(type)) return 'service';
-  return 'other';
-}
-
-function withExt(parsed: ParsedPhone, ext: string | undefined): ParsedPhone {
-  if (ext !== undefined) parsed.ext = ext;
-  return parsed;
-}
+installDefaultPhoneParser(parsePhone);

@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.js';
 import type { MaskedOfShape, NodeDef, OpenedOfShape, PlainOfShape, SealedOfShape, Shape } from './builder.js';
 import type { Redacted } from '../access/redacted.js';
+import { signedPaths } from '../integrity/canonical.js';
 import { compileIndexes, type IndexesOption, type IndexOption, type IndexSpec } from '../search/definition.js';
 
 export interface SchemaOptions<Sh extends Shape, I extends string = never> {
@@ -18,6 +19,12 @@ export interface SchemaOptions<Sh extends Shape, I extends string = never> {
    * `{ 'receiver.mobile:last4': { field: 'receiver.mobile', transform: 'phone-last4', bits: 9 } }`.
    */
   indexes?: IndexesOption<Sh, I>;
+  /**
+   * Plain fields covered by the record integrity tag besides the record id and scope date (docs/FORMAT.md
+   * §11): paths of plain fields, objects (their plain descendants) or arrays of plain values/objects, e.g.
+   * `['routing', 'receiver.address', 'items']`. Sealed fields (ciphertexts, masks, tokens) are always covered.
+   */
+  signed?: readonly string[];
 }
 
 export interface Schema<Sh extends Shape = Shape, I extends string = string> {
@@ -28,6 +35,8 @@ export interface Schema<Sh extends Shape = Shape, I extends string = string> {
   readonly scopeFrom: string | undefined;
   /** Checked index definitions by index name (see `IndexSpec`). */
   readonly indexes: Readonly<Record<I, IndexSpec>>;
+  /** Plain paths the record tag covers (besides the record id and scope date). */
+  readonly signed: readonly string[];
   /** Phantom: the plain, sealed and masked record types. */
   readonly _plain?: PlainOfShape<Sh>;
   readonly _sealed?: SealedOfShape<Sh>;
@@ -68,7 +77,9 @@ export function defineSchema<Sh extends Shape, I extends string = never>(
   }
   checkFieldNames(shape, '');
   const indexes = compileIndexes(shape, options.indexes as Readonly<Record<string, IndexOption>> | undefined) as Readonly<Record<I, IndexSpec>>;
-  return { name, version, shape, recordId: options.recordId, scopeFrom, indexes };
+  const schema: Schema<Sh, I> = { name, version, shape, recordId: options.recordId, scopeFrom, indexes, signed: [...(options.signed ?? [])] };
+  signedPaths(schema);
+  return schema;
 }
 
 function checkFieldNames(shape: Shape, prefix: string): void {

@@ -8,6 +8,9 @@ import { isSealedField, type SealedField } from '../format/sealed-field.js';
 import type { AnyNode, NodeDef, Shape } from './builder.js';
 import type { ProtectedKind, VirtualNumber } from './kinds.js';
 
+/** Where a sealed record keeps its integrity tag (src/integrity); `$` never begins a field name. */
+export const TAG_FIELD = '$tag';
+
 export type ProtectedDef = Extract<NodeDef, { type: 'protected' }>;
 
 export interface Leaf<V> {
@@ -41,7 +44,9 @@ export function isIsoDate(v: unknown): v is string {
 export function walkRecord<M extends WalkMode>(shape: Shape, record: unknown, mode: M): Walked<M> {
   const leaves: Leaf<LeafValue<M>>[] = [];
   if (!isPlainObject(record)) throw new ValidationError('', 'not_an_object');
-  const copy = walkObject(shape, record, '', '', undefined, mode, leaves as Leaf<unknown>[]);
+  // A sealed record's integrity tag is not a field: the tag module checks it; the copy leaves it out.
+  const body = mode !== 'plain' && Object.hasOwn(record, TAG_FIELD) ? withoutTag(record) : record;
+  const copy = walkObject(shape, body, '', '', undefined, mode, leaves as Leaf<unknown>[]);
   return { copy, leaves };
 }
 
@@ -54,21 +59,56 @@ function walkObject(
   mode: WalkMode,
   leaves: Leaf<unknown>[],
 ): Record<string, unknown> {
-  for (const key of Object.keys(value)) {
-    if (!Object.hasOwn(shape, key)) throw new ValidationError(join(path, key), 'unknown_field');
+  // `value` is a plain object (checked by the caller), so for-in sees exactly its own keys.
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !Object.hasOwn(shape, key)) throw new ValidationError(join(path, key), 'unknown_field');
   }
   const country = countryOf(value) ?? inheritedCountry;
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(shape)) {
+  const plan = planOf(shape);
+  const paths = childPaths(plan.paths, plan.entries, path);
+  const schemaPaths = childPaths(plan.schemaPaths, plan.entries, schemaPath);
+  for (let i = 0; i < plan.entries.length; i++) {
+    const [key, child] = plan.entries[i]!;
     const v = value[key];
-    const p = join(path, key);
     if (v === undefined) {
-      if (!child.def.optional) throw new ValidationError(p, 'required');
+      if (!child.def.optional) throw new ValidationError(paths[i]!, 'required');
       continue;
     }
-    out[key] = walkNode(child, v, p, join(schemaPath, key), country, mode, leaves, out, key);
+    out[key] = walkNode(child, v, paths[i]!, schemaPaths[i]!, country, mode, leaves, out, key);
   }
   return out;
+}
+
+/**
+ * Per shape: its entries, and the child paths under each parent path seen (the same string objects
+ * every record, so paths used as map keys downstream hash once). Array positions add paths per
+ * index: at most 256 parents are remembered per shape, others are joined each time.
+ */
+interface ShapePlan {
+  readonly entries: readonly (readonly [string, AnyNode])[];
+  readonly paths: Map<string, readonly string[]>;
+  readonly schemaPaths: Map<string, readonly string[]>;
+}
+
+const plans = new WeakMap<Shape, ShapePlan>();
+
+function planOf(shape: Shape): ShapePlan {
+  let plan = plans.get(shape);
+  if (!plan) {
+    plan = { entries: Object.entries(shape), paths: new Map(), schemaPaths: new Map() };
+    plans.set(shape, plan);
+  }
+  return plan;
+}
+
+function childPaths(cache: Map<string, readonly string[]>, entries: ShapePlan['entries'], parent: string): readonly string[] {
+  let paths = cache.get(parent);
+  if (paths === undefined) {
+    paths = entries.map(([key]) => join(parent, key));
+    if (cache.size < 256) cache.set(parent, paths);
+  }
+  return paths;
 }
 
 function walkNode(
@@ -148,6 +188,11 @@ function countryOf(v: Record<string, unknown>): string | undefined {
   const address = v['address'];
   if (isPlainObject(address) && typeof address['country'] === 'string') return address['country'];
   return undefined;
+}
+
+function withoutTag(record: Record<string, unknown>): Record<string, unknown> {
+  const { [TAG_FIELD]: _tag, ...rest } = record;
+  return rest;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

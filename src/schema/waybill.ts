@@ -56,6 +56,9 @@ export const waybill = defineSchema(
   },
   {
     recordId: 'waybillNo',
+    // What a sorting centre routes on and a label shows in clear: the record tag covers it, so a
+    // changed district or outlet is detected like a changed mask.
+    signed: ['orderId', 'sender.address', 'receiver.address', 'routing', 'items', 'weightGrams'],
     // Blind indexes (README "Search"): bits from planIndex for 10^7 waybills and at most 32 false
     // positives per query; last-4 lookups are planned for a pickup station's 10^4 parcels.
     indexes: {

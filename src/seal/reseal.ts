@@ -12,8 +12,8 @@
  */
 import { getSuite, type SuiteName } from '../crypto/aead.js';
 import { constantTimeEqual, wipe } from '../crypto/bytes.js';
-import { randomBytes } from '../crypto/random.js';
-import { AuthenticationError, ConfigError, KeyError } from '../errors.js';
+import { randomNonce } from '../crypto/random.js';
+import { AuthenticationError, ConfigError, IntegrityError, KeyError } from '../errors.js';
 import { decryptField, encryptField } from '../format/field-crypto.js';
 import { DATA_KEY_ID, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
 import type { KeyCacheOptions } from '../keys/cache.js';
@@ -22,7 +22,8 @@ import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { VirtualNumber } from '../schema/kinds.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
-import { walkRecord, type Leaf } from '../schema/walk.js';
+import { createTagger, tagHash } from '../integrity/tag.js';
+import { TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 
 export interface ResealerOptions {
   keyring: Keyring;
@@ -31,6 +32,8 @@ export interface ResealerOptions {
   suite?: SuiteName;
   /** Unwrapped data-key cache bounds. */
   cache?: KeyCacheOptions;
+  /** Check each record's integrity tag and write a new one (default true; see SealerOptions.integrity). */
+  integrity?: boolean;
 }
 
 export interface ResealResult<S extends Schema> {
@@ -63,6 +66,7 @@ export function createResealer(options: ResealerOptions): Resealer {
   const { keyring, keyStore } = options;
   if (options.suite !== undefined) getSuite(options.suite);
   const keys = new DataKeyManager(keyring, keyStore, options.cache ? { cache: options.cache } : {});
+  const tagger = options.integrity === false ? undefined : createTagger(keyring);
   const retiredById = new Map<string, Promise<boolean>>();
   const verified = new Map<string, Promise<void>>();
 
@@ -115,6 +119,11 @@ export function createResealer(options: ResealerOptions): Resealer {
     fields.forEach((f, i) => {
       f.plain = decryptField(getSuite(f.enc.suite), oldKeys[i]!.key, f.enc, bindingOf(f.leaf), f.leaf.def.kind);
     });
+    // As in open: ciphertexts first (AuthenticationError), then the record tag, before anything is re-sealed.
+    if (tagger) {
+      const verdict = await tagger.verify(schema, record);
+      if (!verdict.ok) throw new IntegrityError(verdict.path, verdict.reason);
+    }
 
     // New keys: one reservation per (key class, scope, suite) for all of this record's fields.
     const slots = new Map<string, { keyClass: string; scope: string; suite: SuiteName; count: number; key?: DataKey }>();
@@ -142,7 +151,7 @@ export function createResealer(options: ResealerOptions): Resealer {
       const key = slots.get(`${m[1]}/${m[2]}/${suiteName}`)!.key!;
       const suite = getSuite(suiteName);
       const binding = bindingOf(f.leaf);
-      const enc = encryptField(suite, key, randomBytes(suite.nonceLength), binding, f.plain!);
+      const enc = encryptField(suite, key, randomNonce(suite.nonceLength), binding, f.plain!);
       // Verify: the new ciphertext opens, with the key read back from the store, to the same value.
       const back = decryptField(suite, key.key, parseEnc(enc), binding, f.leaf.def.kind);
       if (!sameValue(back, f.plain!)) throw new AuthenticationError();
@@ -151,6 +160,8 @@ export function createResealer(options: ResealerOptions): Resealer {
       resealed++;
     }
     for (const f of fields) if (!f.retired) f.leaf.parent[f.leaf.key] = f.leaf.value;
+    // New ciphertexts, new tag (same keyed hash as before).
+    if (tagger) copy[TAG_FIELD] = await tagger.tag(schema, copy, tagHash((record as Record<string, unknown>)[TAG_FIELD]));
     return { record: copy as SealedRecord<S>, resealed };
   }
 

@@ -2,25 +2,32 @@
  * The data path: seal (plain → sealed) and open (sealed → plain, for a principal and a purpose).
  * Masks are computed here, at seal time, so that `mask()` later needs no key at all.
  */
-import { getSuite, type SuiteName } from '../crypto/aead.js';
-import { randomBytes } from '../crypto/random.js';
-import { ConfigError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
-import { decryptField, encryptField } from '../format/field-crypto.js';
+import { forgetPreparedKeys, getSuite, type SuiteName } from '../crypto/aead.js';
+import type { BackendChoice } from '../crypto/backend.js';
+import { loadNativeCrypto } from '../crypto/backend-load.js';
+import { encodePart } from '../crypto/bytes.js';
+import { randomNonce } from '../crypto/random.js';
+import { ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
+import { createTagger, type VerifyResult } from '../integrity/tag.js';
+import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type SealedField } from '../format/sealed-field.js';
 import type { KeyCacheOptions } from '../keys/cache.js';
 import { DataKeyManager, type DataKey } from '../keys/data-keys.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import { checkProtectedValue, computeMasks, maskAll } from '../mask/index.js';
+import { memoPhoneParser, type PhoneParser } from '../normalize/phone-core.js';
+import { parsePhone } from '../normalize/phone.js';
 import type { VirtualNumber } from '../schema/kinds.js';
 import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
 import { protectedPaths } from '../schema/paths.js';
-import { isPlainObject, walkRecord, type Leaf } from '../schema/walk.js';
+import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 import type { Withheld } from '../access/audit.js';
 import { AccessGuard, type OpenContext } from '../access/guard.js';
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../search/definition.js';
+import { forgetMacKeys } from '../search/tokens.js';
 import { indexesOf, SearchEngine, type RecordTokenOptions, type RecordTokens, type TokenQueryOptions } from '../search/engine.js';
 
 export interface SealerOptions {
@@ -56,6 +63,18 @@ export interface SealerOptions {
    * run again safely. Only for trusted input: a caller could otherwise supply masks of its own.
    */
   passSealed?: boolean;
+  /**
+   * Record integrity tags (default true): `seal` writes a `$tag` MAC over signed plain fields,
+   * ciphertexts, masks and tokens, keyed by the keyring's `integrity` secret; `open` refuses a record
+   * whose tag is missing or does not verify (IntegrityError). `false` neither writes nor checks them.
+   */
+  integrity?: boolean;
+  /**
+   * Crypto implementation: `'auto'` (default) uses native crypto where the runtime has it (Node:
+   * OpenSSL for AES-256-GCM and long XChaCha20-Poly1305 values), `'js'` only the portable code. Both
+   * write the same bytes. The environment variable `WAYBILL_SEAL_BACKEND=js` forces `'js'` on Node.
+   */
+  backend?: BackendChoice;
 }
 
 /** Who opens, and why. Policies (scopes, quotas) are checked against this. */
@@ -84,10 +103,19 @@ export interface OpenResult<S extends Schema, R = OpenedRecord<S>> {
 export interface Sealer {
   readonly suite: SuiteName;
   seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>>;
+  /** `seal` of each record, in order; per-call work (keys, index keys, backend) is done once per batch. */
   sealMany<S extends Schema>(schema: S, records: readonly PlainRecord<S>[]): Promise<SealedRecord<S>[]>;
   open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>>;
   open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>>;
   open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>>;
+  /**
+   * `open` of each record with one access request, in order: each record is authorised, charged and
+   * audited on its own, exactly as by `open`; the request is checked once. Throws the first error
+   * (records before it are opened and audited).
+   */
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>[]>;
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>[]>;
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>[]>;
   /** Drop cached unwrapped data keys (after shredding), so the key store is asked again. */
   forget(): void;
   /** Keyed hash of this sealer's blind indexes. */
@@ -102,24 +130,49 @@ export interface Sealer {
   recordTokens<S extends Schema>(schema: S, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
   /** Index-secret versions the keyring holds, ascending; new seals write the last. */
   indexVersions(): Promise<number[]>;
+  /** Checks a sealed record's integrity tag (needs only the keyring's integrity secret). */
+  verify<S extends Schema>(schema: S, sealed: SealedRecord<S>): Promise<VerifyResult>;
+  /** The record with a fresh integrity tag: for code that rewrites stored tokens (re-indexing). */
+  retag<S extends Schema>(schema: S, sealed: SealedRecord<S>): Promise<SealedRecord<S>>;
   /** Zero cached keys; the sealer refuses work afterwards. */
   close(): void;
+  /** `using sealer = createSealer(…)`: `close()` when the scope ends. */
+  [Symbol.dispose](): void;
 }
 
 export function createSealer(options: SealerOptions): Sealer {
   if (!options?.keyring || !options.keyStore) throw new ConfigError('createSealer needs a keyring and a keyStore');
   const suiteName = options.suite ?? 'xchacha20-poly1305';
-  const suite = getSuite(suiteName);
+  const backend: BackendChoice = options.backend ?? 'auto';
+  if (backend !== 'auto' && backend !== 'js') throw new ConfigError('backend must be "auto" or "js"');
+  getSuite(suiteName);
+  // Native crypto loads in the background; the first seal or open waits for it (once).
+  let nativeLoading: Promise<unknown> | undefined = backend === 'js' ? undefined : loadNativeCrypto();
+  const awaitNative = async (): Promise<void> => {
+    if (nativeLoading !== undefined) {
+      await nativeLoading;
+      nativeLoading = undefined;
+    }
+  };
   const scopeFn = options.scope ?? monthScope;
   const keys = new DataKeyManager(options.keyring, options.keyStore, {
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
-  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256');
+  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend);
+  const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { backend });
+  const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T): Promise<T> => {
+    if (tagger) (copy as Record<string, unknown>)[TAG_FIELD] = await tagger.tag(schema, copy);
+    return copy;
+  };
   const guard = options.guard === 'allow-all' ? new AccessGuard({ policy: 'allow-all', audit: 'none' }) : options.guard;
   if (guard !== undefined && !(guard instanceof AccessGuard)) throw new ConfigError('guard must come from createAccessGuard() or be "allow-all"');
 
   async function seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>> {
+    if (nativeLoading !== undefined) await awaitNative();
+    const suite = getSuite(suiteName, backend);
+    // One parse per phone value for validation, both masks and every token of this record.
+    const phone = memoPhoneParser(parsePhone);
     // Migration re-runs (passSealed): fields already sealed pass through; the others are sealed.
     const walked = walkRecord(schema.shape, record, options.passSealed === true ? 'mixed' : 'plain');
     const { copy } = walked;
@@ -131,33 +184,49 @@ export function createSealer(options: SealerOptions): Sealer {
     for (const leaf of passed) parseEnc(leaf.value.enc);
     if (leaves.length === 0 && passed.length > 0) {
       for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-      return copy as SealedRecord<S>;
+      return withTag(schema, copy) as Promise<SealedRecord<S>>;
     }
-    const prepared = leaves.map((leaf) => ({ leaf, masks: masksFor(leaf, options.lenient === true) }));
+    const prepared = leaves.map((leaf) => ({ leaf, masks: masksFor(leaf, options.lenient === true, phone) }));
     let tokens: RecordTokens | undefined;
     if (Object.keys(indexesOf(schema)).length > 0) {
       // Search tokens (before any data key is taken, so a refused value costs nothing) read the
       // plaintext through the copy; the loop below replaces it with sealed fields.
       for (const { leaf } of prepared) leaf.parent[leaf.key] = leaf.value;
-      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true });
+      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone });
     }
 
     const perClass = new Map<string, number>();
     for (const { leaf } of prepared) perClass.set(leaf.def.keyClass, (perClass.get(leaf.def.keyClass) ?? 0) + 1);
     const dataKeys = new Map<string, DataKey>();
-    for (const [keyClass, count] of perClass) dataKeys.set(keyClass, await keys.forSeal(keyClass, scope, suite.name, count));
+    for (const [keyClass, count] of perClass) {
+      dataKeys.set(keyClass, keys.trySeal(keyClass, scope, suite.name, count) ?? (await keys.forSeal(keyClass, scope, suite.name, count)));
+    }
 
     // No await below: a concurrent close() cannot zero a key between this check and its use.
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
+    const aad = recordAad(suite.name, { schemaName: schema.name, schemaVersion: schema.version, recordId });
     for (const { leaf, masks } of prepared) {
       const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
-      const enc = encryptField(suite, dataKeys.get(leaf.def.keyClass)!, randomBytes(suite.nonceLength), binding, leaf.value);
+      const enc = encryptField(suite, dataKeys.get(leaf.def.keyClass)!, randomNonce(suite.nonceLength), binding, leaf.value, aad);
       const tok = tokens?.[leaf.path];
       const field: SealedField = tok ? { enc, mask: masks, tok } : { enc, mask: masks };
       leaf.parent[leaf.key] = field;
     }
     for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-    return copy as SealedRecord<S>;
+    return withTag(schema, copy) as Promise<SealedRecord<S>>;
+  }
+
+  function close(): void {
+    tagger?.close();
+    search.close();
+    keys.close();
+    forgetPreparedKeys();
+    forgetMacKeys();
+  }
+
+  async function retag<S extends Schema>(schema: S, sealed: SealedRecord<S>): Promise<SealedRecord<S>> {
+    const { [TAG_FIELD]: _old, ...rest } = sealed as Record<string, unknown>;
+    return withTag(schema, rest) as Promise<SealedRecord<S>>;
   }
 
   async function open<S extends Schema>(
@@ -166,6 +235,7 @@ export function createSealer(options: SealerOptions): Sealer {
     access: AccessRequest,
   ): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>> {
     checkAccess(access);
+    if (nativeLoading !== undefined) await awaitNative();
     if (!guard) {
       throw new ConfigError('open needs an access policy: createSealer({ guard: createAccessGuard({ policy, audit }) }), or guard: "allow-all"');
     }
@@ -194,19 +264,40 @@ export function createSealer(options: SealerOptions): Sealer {
     const ready: { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: DataKey }[] = [];
     let unopenable: { error: unknown; reason: string } | undefined;
     try {
-      const tries = await Promise.all(
-        (legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter((l): l is Leaf<SealedField> => isSealedField(l.value))).map(async (leaf) => {
-          const enc = parseEnc(leaf.value.enc);
-          try {
-            return { leaf, enc, key: await keys.forOpen(enc.dataKeyId, enc.suite) };
-          } catch (error) {
-            // A shredded key, or a key class whose KEK this keyring does not hold: withhold the field.
-            const reason = error instanceof ShreddedError ? 'shredded' : error instanceof KeyError && error.reason === 'no_kek' ? 'key_not_held' : undefined;
-            if (reason === undefined) throw error;
-            return { leaf, error, reason };
-          }
-        }),
-      );
+      type Try = { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: DataKey } | { leaf: Leaf<SealedField>; error: unknown; reason: string; key?: undefined };
+      const granted = legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
+      const tries: Try[] = [];
+      const loads: Promise<void>[] = [];
+      for (const leaf of granted) {
+        const enc = parseEnc(leaf.value.enc);
+        // Cached keys without waiting (fields of one key class share one lookup); the others are
+        // read and unwrapped concurrently (one call per key).
+        const previous = tries.length > 0 ? tries[tries.length - 1] : undefined;
+        const cached =
+          previous?.key !== undefined && previous.key.id === enc.dataKeyId && previous.enc.suite === enc.suite
+            ? previous.key
+            : keys.tryOpen(enc.dataKeyId, enc.suite);
+        if (cached) {
+          tries.push({ leaf, enc, key: cached });
+          continue;
+        }
+        const slot = tries.length;
+        tries.push({ leaf, error: undefined, reason: '' });
+        loads.push(
+          keys.forOpen(enc.dataKeyId, enc.suite).then(
+            (key) => {
+              tries[slot] = { leaf, enc, key };
+            },
+            (error: unknown) => {
+              // A shredded key, or a key class whose KEK this keyring does not hold: withhold the field.
+              const reason = error instanceof ShreddedError ? 'shredded' : error instanceof KeyError && error.reason === 'no_kek' ? 'key_not_held' : undefined;
+              if (reason === undefined) throw error;
+              tries[slot] = { leaf, error, reason };
+            },
+          ),
+        );
+      }
+      if (loads.length > 0) await Promise.all(loads);
       for (const t of tries) {
         if (t.key !== undefined) ready.push(t);
         else {
@@ -228,13 +319,31 @@ export function createSealer(options: SealerOptions): Sealer {
     // Decrypt everything before writing anything: a failure yields no partial plaintext.
     let values: (string | VirtualNumber)[];
     try {
+      // The AAD head depends on the field's suite (usually one for the whole record).
+      let aad: RecordAad | undefined;
+      let aadSuite: string | undefined;
       values = ready.map(({ leaf, enc, key }) => {
         const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
-        return decryptField(getSuite(enc.suite), key.key, enc, binding, leaf.def.kind);
+        if (aad === undefined || aadSuite !== enc.suite) {
+          aad = recordAad(enc.suite, binding);
+          aadSuite = enc.suite;
+        }
+        return decryptField(getSuite(enc.suite, backend), key.key, enc, binding, leaf.def.kind, aad);
       });
     } catch (e) {
       await auth.fail(errorCode(e));
       throw e;
+    }
+    // The record tag is checked after decryption, so a moved or altered ciphertext is still the one
+    // AuthenticationError, and before any plaintext leaves: a tampered mask, signed plain field or token
+    // is refused and audited. A record still holding legacy plaintext (acceptPlaintext migration) is
+    // not tagged yet: tags are checked once seal has sealed it whole.
+    if (tagger && legacy.length === 0) {
+      const verdict = await tagger.verify(schema, sealed);
+      if (!verdict.ok) {
+        await auth.fail(`integrity:${verdict.reason}`);
+        throw new IntegrityError(verdict.path, verdict.reason);
+      }
     }
     const opened = [...ready.map(({ leaf }) => leaf.path), ...legacyGranted.map((leaf) => leaf.path)];
     // No plaintext leaves before its audit event is durable.
@@ -259,15 +368,23 @@ export function createSealer(options: SealerOptions): Sealer {
       return out;
     },
     open: open as Sealer['open'],
+    openMany: (async (schema: Schema, sealed: readonly SealedRecord<Schema>[], access: AccessRequest) => {
+      checkAccess(access);
+      const out = [];
+      for (const r of sealed) out.push(await open(schema, r, access));
+      return out;
+    }) as Sealer['openMany'],
     forget: () => keys.forget(),
     indexHash: search.hash,
     tokensFor: (schema, index, value, o) => search.queryTokens(schema, index, value, o),
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
     indexVersions: () => search.versions(),
-    close: () => {
-      search.close();
-      keys.close();
+    async verify(schema, sealed) {
+      return (tagger ?? createTagger(options.keyring, search.hash)).verify(schema, sealed);
     },
+    retag,
+    close,
+    [Symbol.dispose]: close,
   };
 }
 
@@ -276,16 +393,16 @@ const isPlainLeaf = (l: Leaf<unknown>): l is Leaf<string | VirtualNumber> => !is
 /** The screen mask of a legacy plaintext field (migration), computed at open time. */
 function legacyScreenMask(leaf: Leaf<string | VirtualNumber>): string {
   try {
-    return masksFor(leaf, true)['screen'] ?? '****';
+    return masksFor(leaf, true, parsePhone)['screen'] ?? '****';
   } catch {
     return '****';
   }
 }
 
-function masksFor(leaf: Leaf<string | VirtualNumber>, lenient: boolean): Record<string, string> {
+function masksFor(leaf: Leaf<string | VirtualNumber>, lenient: boolean, phone: PhoneParser): Record<string, string> {
   const ctx = leaf.country === undefined ? {} : { country: leaf.country };
-  const reason = checkProtectedValue(leaf.def.kind, leaf.value, ctx);
-  if (reason === undefined) return computeMasks(leaf.def.kind, leaf.value, leaf.def.mask, ctx);
+  const reason = checkProtectedValue(leaf.def.kind, leaf.value, ctx, phone);
+  if (reason === undefined) return computeMasks(leaf.def.kind, leaf.value, leaf.def.mask, ctx, phone);
   // Already-masked input is refused even when lenient: storing a mask as data silently loses it.
   if (!lenient || reason === 'already_masked') throw new ValidationError(leaf.path, reason);
   const all = maskAll(typeof leaf.value === 'string' ? leaf.value : `${leaf.value.main}转${leaf.value.ext}`);

@@ -25,3 +25,5 @@ export { planIndex, expectedFalsePositives, type PlanOptions, type IndexPlan, ty
 export { tokenVersion } from './tokens.js';
 export { storedToken, createFinder, findRecords, type Finder, type FinderStats, type FindOptions } from './find.js';
 export { reindex, type ReindexOptions, type ReindexItem } from './reindex.js';
+export { createTokenizer, type Tokenizer, type TokenizerOptions } from './tokenizer.js';
+export type { TokenKeySource } from './engine.js';

@@ -38,7 +38,7 @@ export interface ReindexItem<S extends Schema> {
   readonly checkpoint: number;
 }
 
-type ReindexSealer = Pick<Sealer, 'open' | 'recordTokens' | 'indexVersions'>;
+type ReindexSealer = Pick<Sealer, 'open' | 'recordTokens' | 'indexVersions' | 'retag'>;
 
 export async function* reindex<S extends Schema>(
   sealer: ReindexSealer,
@@ -117,5 +117,6 @@ async function retoken<S extends Schema>(
     const field: SealedField = Object.keys(tok).length > 0 ? { enc: leaf.value.enc, mask: leaf.value.mask, tok } : { enc: leaf.value.enc, mask: leaf.value.mask };
     leaf.parent[leaf.key] = field;
   }
-  return copy as SealedRecord<S>;
+  // The tokens changed, so the record needs a new integrity tag (the old one was checked by open).
+  return sealer.retag(schema, copy as SealedRecord<S>);
 }

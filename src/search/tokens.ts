@@ -11,7 +11,8 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
-import { encodeParts, toBase64Url, wipe } from '../crypto/bytes.js';
+import { nativeCrypto, type BackendChoice, type MacStream } from '../crypto/backend.js';
+import { constantTimeEqual, encodeParts, toBase64Url, wipe } from '../crypto/bytes.js';
 import { sm3 } from '../crypto/sm/sm3.js';
 import { ConfigError } from '../errors.js';
 import type { IndexHash } from './definition.js';
@@ -32,30 +33,127 @@ export function keyInfo(label: string, hash: IndexHash, schemaName: string, inde
   return encodeParts([label, hash, schemaName, indexName, specId]);
 }
 
+type Hmac = ReturnType<typeof hmac.create>;
+
+/** Keys whose MACs stay on the portable path (sealers created with `backend: 'js'`). */
+const portableKeys = new WeakSet<Uint8Array>();
+
+/** Marks `key` for the portable HMAC (same bytes; no native call). Returns the key. */
+export function preferPortable(key: Uint8Array): Uint8Array {
+  portableKeys.add(key);
+  return key;
+}
+
+const nativeFor = (hash: IndexHash, key: Uint8Array) => (hash === 'hmac-sha256' && !portableKeys.has(key) ? nativeCrypto() : undefined);
+
+interface KeyedState {
+  readonly copy: Uint8Array;
+  readonly hash: IndexHash;
+  readonly state: Hmac;
+  scratch: Hmac | undefined;
+}
+const keyedStates = new Map<Uint8Array, KeyedState>();
+
+/** noble's HMAC-H keyed with `key` (at most 16 kept, oldest dropped first; checked against the key bytes on every use). */
+function keyedState(hash: IndexHash, key: Uint8Array): KeyedState {
+  let e = keyedStates.get(key);
+  if (e === undefined || e.hash !== hash || !constantTimeEqual(e.copy, key)) {
+    if (e !== undefined) dropState(e);
+    e = { copy: key.slice(), hash, state: hmac.create(hashOf(hash), key), scratch: undefined };
+    keyedStates.delete(key);
+    keyedStates.set(key, e);
+    if (keyedStates.size > 16) {
+      const [oldest, old] = keyedStates.entries().next().value!;
+      keyedStates.delete(oldest);
+      dropState(old);
+    }
+  }
+  return e;
+}
+
+function dropState(e: KeyedState): void {
+  e.state.destroy();
+  e.scratch?.destroy();
+  e.copy.fill(0);
+}
+
+/** Destroys every keyed HMAC state kept by `macOf` / `macState` (sealer `close()`). */
+export function forgetMacKeys(): void {
+  for (const e of keyedStates.values()) dropState(e);
+  keyedStates.clear();
+}
+
+/** Below this many bytes the keyed JS state beats a native call (whose fixed cost is ~2 µs). */
+const NATIVE_MAC_MIN = 512;
+
+/**
+ * HMAC-H(key, message) in one call: the keyed state copied into a reused scratch (no key schedule,
+ * no allocation but the output), or for long messages native HMAC-SHA-256 where present.
+ */
+export function macOf(hash: IndexHash, key: Uint8Array, message: Uint8Array): Uint8Array {
+  const native = message.length >= NATIVE_MAC_MIN ? nativeFor(hash, key) : undefined;
+  if (native !== undefined) return native.hmacSha256(key, message);
+  const e = keyedState(hash, key);
+  const h: Hmac = (e.scratch = e.state._cloneInto(e.scratch) as Hmac);
+  const out = new Uint8Array(h.outputLen);
+  h.update(message).digestInto(out);
+  return out;
+}
+
+/**
+ * A fresh incremental HMAC-H under `key`: the native HMAC-SHA-256 where the runtime has one, else
+ * noble's HMAC keyed once per key (a small LRU keyed by the key array, checked against its bytes)
+ * and cloned per message, so no message pays for the key schedule. Same bytes either way.
+ */
+export function macState(hash: IndexHash, key: Uint8Array): MacStream {
+  const native = nativeFor(hash, key);
+  if (native !== undefined) return native.hmacSha256Stream(key);
+  return keyedState(hash, key).state.clone();
+}
+
 /** HKDF with the index hash family (HKDF-SHA-256 or HKDF-SM3) from the index root secret. */
 export function deriveKey(hash: IndexHash, root: Uint8Array, info: Uint8Array, length = 32): Uint8Array {
   return hkdf(hashOf(hash), root, undefined, info, length);
 }
 
-/** A blind-index tokenizer for one (index, version): HMAC state keyed once, cloned per token. */
+/**
+ * A blind-index tokenizer for one (index, version): HMAC state keyed once and copied per token into
+ * a reused scratch state (no per-token key schedule or allocation), or, for HMAC-SHA-256 where the
+ * runtime has native crypto, one native HMAC call (same bytes; see crypto/backend.ts).
+ */
 export class BlindTokenizer {
-  readonly #state: ReturnType<typeof hmac.create>;
+  readonly #state: Hmac;
+  #scratch: Hmac | undefined;
+  readonly #key: Uint8Array | undefined;
   readonly #bits: number;
   readonly #prefix: string;
 
-  constructor(hash: IndexHash, key: Uint8Array, bits: number, version: number) {
+  constructor(hash: IndexHash, key: Uint8Array, bits: number, version: number, backend: BackendChoice = 'auto') {
     this.#state = hmac.create(hashOf(hash), key);
+    // Kept (and wiped by destroy) only where a native HMAC-SHA-256 may use it.
+    this.#key = hash === 'hmac-sha256' && backend !== 'js' ? key.slice() : undefined;
     this.#bits = bits;
     this.#prefix = `${version}.`;
   }
 
   token(parts: readonly string[]): string {
-    const mac = this.#state.clone().update(encodeParts(parts)).digest();
-    return this.#prefix + toBase64Url(truncate(mac, this.#bits));
+    return this.#prefix + toBase64Url(truncate(this.mac(encodeParts(parts)), this.#bits));
+  }
+
+  /** The full HMAC of `message` under this tokenizer's key (native only for long messages, see macOf). */
+  mac(message: Uint8Array): Uint8Array {
+    const native = this.#key === undefined || message.length < NATIVE_MAC_MIN ? undefined : nativeCrypto();
+    if (native !== undefined) return native.hmacSha256(this.#key!, message);
+    const h: Hmac = (this.#scratch = this.#state._cloneInto(this.#scratch) as Hmac);
+    const out = new Uint8Array(h.outputLen);
+    h.update(message).digestInto(out);
+    return out;
   }
 
   destroy(): void {
     this.#state.destroy();
+    this.#scratch?.destroy();
+    this.#key?.fill(0);
   }
 }
 

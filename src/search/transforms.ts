@@ -2,7 +2,10 @@
  * Normalisation of index sources (pure, total): a value in, its canonical form out, or undefined
  * when the value does not normalise (then no token is written or matched, never a wrong one).
  */
-import { normalizeName, parseEmail, parseIdNumber, parsePhone } from '../normalize/index.js';
+import { parseEmail } from '../normalize/email.js';
+import { parseIdNumber } from '../normalize/id-number.js';
+import { normalizeName } from '../normalize/name.js';
+import { parsePhoneWithDefault, type PhoneParser } from '../normalize/phone-core.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { IndexPartSpec, IndexTransform } from './definition.js';
 
@@ -11,17 +14,18 @@ export type Side = 'seal' | 'query';
 
 const SEPARATORS = /[\s\-\u2010-\u2015\u2212.()]/g;
 
-export function normalizePart(transform: IndexTransform, value: unknown, side: Side, country: string | undefined): string | undefined {
+/** `parser` reads phone numbers (default: the installed phone metadata). */
+export function normalizePart(transform: IndexTransform, value: unknown, side: Side, country: string | undefined, parser?: PhoneParser): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 4096) return undefined;
   switch (transform) {
     case 'phone':
-      return parsePhone(value, phoneContext(country))?.e164;
+      return parsePhoneWithDefault(parser, value, phoneContext(country))?.e164;
     case 'phone-last4': {
       if (side === 'query') {
         const digits = value.normalize('NFKC').trim();
         if (/^\d{4}$/.test(digits)) return digits;
       }
-      const national = parsePhone(value, phoneContext(country))?.nationalNumber;
+      const national = parsePhoneWithDefault(parser, value, phoneContext(country))?.nationalNumber;
       return national !== undefined && national.length >= 4 ? national.slice(-4) : undefined;
     }
     case 'id-number':
@@ -47,10 +51,15 @@ export function normalizePart(transform: IndexTransform, value: unknown, side: S
  * The digit string and tweak context an FF1 index encrypts: for `phone`, the national number
  * (11 digits for a mainland mobile) with its country calling code; for `digits`, the digits.
  */
-export function ff1Digits(transform: IndexTransform, value: unknown, country: string | undefined): { digits: string; callingCode: string } | undefined {
+export function ff1Digits(
+  transform: IndexTransform,
+  value: unknown,
+  country: string | undefined,
+  parser?: PhoneParser,
+): { digits: string; callingCode: string } | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > 4096) return undefined;
   if (transform === 'phone') {
-    const phone = parsePhone(value, phoneContext(country));
+    const phone = parsePhoneWithDefault(parser, value, phoneContext(country));
     return phone ? { digits: phone.nationalNumber, callingCode: phone.countryCallingCode } : undefined;
   }
   const digits = normalizePart('digits', value, 'seal', undefined);
@@ -94,10 +103,10 @@ function countryOf(v: Record<string, unknown>): string | undefined {
 }
 
 /** Normalised parts of an index read from a record (plain or opened); undefined if any part is missing or does not normalise. */
-export function partsFromRecord(parts: readonly IndexPartSpec[], record: unknown): string[] | undefined {
+export function partsFromRecord(parts: readonly IndexPartSpec[], record: unknown, parser?: PhoneParser): string[] | undefined {
   const out: string[] = [];
   for (const part of parts) {
-    const v = normalizePart(part.transform, valueAt(record, part.path), 'seal', countryAt(record, part.path));
+    const v = normalizePart(part.transform, valueAt(record, part.path), 'seal', countryAt(record, part.path), parser);
     if (v === undefined) return undefined;
     out.push(v);
   }

@@ -19,6 +19,8 @@ function only(material: LocalKeyMaterial, classes: string[]): LocalKeyMaterial {
   return {
     currentKek: material.currentKek,
     keks: material.keks.map((v) => ({ ...v, keys: Object.fromEntries(Object.entries(v.keys).filter(([c]) => classes.includes(c))) })),
+    // The integrity secret opens nothing: every process that opens needs it to check record tags.
+    ...(material.secrets?.integrity ? { secrets: { integrity: material.secrets.integrity } } : {}),
   };
 }
 

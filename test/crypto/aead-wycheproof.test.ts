@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { getSuite } from '../../src/crypto/aead.js';
+import { getSuite, nativeSuitesOf, type SuiteName } from '../../src/crypto/aead.js';
+import { backend as nodeBackend } from '../../src/crypto/backend-node.js';
 import { AuthenticationError } from '../../src/errors.js';
 import { hex, loadVectors, toHex } from '../helpers.js';
 
 interface Case { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: string }
 interface File { numberOfTests: number; testGroups: { keySize: number; ivSize: number; tagSize: number; tests: Case[] }[] }
 
-describe.each([
+// Every vector against every implementation: the portable suites and the native (node:crypto) ones.
+const FILES = [
   ['xchacha20-poly1305', 'xchacha20_poly1305_test.json'],
   ['aes-256-gcm', 'aes_gcm_test.json'],
   ['sm4-gcm', 'sm4_gcm_test.json'],
-])('Wycheproof %s against the AEAD layer', (suiteName, file) => {
-  const suite = getSuite(suiteName);
+] as const;
+const BACKENDS = { js: (name: SuiteName) => getSuite(name, 'js'), 'node:crypto': (name: SuiteName) => nativeSuitesOf(nodeBackend!)[name] };
+
+describe.each(FILES.flatMap(([suite, file]) => Object.keys(BACKENDS).map((b) => [suite, file, b] as const)))('Wycheproof %s against the AEAD layer (%s, %s)', (suiteName, file, backend) => {
+  const suite = BACKENDS[backend as keyof typeof BACKENDS](suiteName);
   const data = loadVectors<File>(file);
 
   it('accepts every valid case with the exact output, rejects every invalid one, refuses other sizes', () => {

@@ -14,6 +14,7 @@ import {
   type SealedRecord,
   type WrapContext,
   type WrappedDataKey,
+  type SecretName,
 } from '../../src/index.js';
 import { ctx, keyringContract, tinySchema } from './keyring-contract.js';
 
@@ -40,6 +41,10 @@ export class CountingKeyring implements Keyring {
     this.unwraps++;
     return this.inner.unwrap(w, c);
   }
+  // Named secrets (record tags, indexes) are not KEK-authority calls: passed through, not counted.
+  secret(name: SecretName, version?: number) {
+    return this.inner.secret!(name, version);
+  }
 }
 
 describe('MultiKeyring', () => {
@@ -64,7 +69,8 @@ describe('MultiKeyring', () => {
   });
 
   it('migrates every data key from one authority to another with rewrapDataKeys; then the old one can go', async () => {
-    const oldKr = local();
+    const oldMaterial = generateLocalKeyMaterial();
+    const oldKr = new LocalKeyring(oldMaterial);
     const keyStore = new MemoryKeyStore();
     const sealer = createSealer({ keyring: oldKr, keyStore, guard: 'allow-all' });
     const plain = Array.from({ length: 60 }, (_, i) => ({ id: `M${i}`, createdAt: `2024-${String(1 + (i % 12)).padStart(2, '0')}-03T00:00:00Z`, name: '李四' }));
@@ -74,7 +80,8 @@ describe('MultiKeyring', () => {
 
     // The new authority: a second local keyring whose KEK ids differ (version 7).
     const m = generateLocalKeyMaterial();
-    const newKr = new LocalKeyring({ ...m, keks: m.keks.map((k) => ({ ...k, version: 7 })), currentKek: 7 });
+    // KEKs move to the new authority; the named secrets (record tags, indexes) move with the data.
+    const newKr = new LocalKeyring({ ...m, keks: m.keks.map((k) => ({ ...k, version: 7 })), currentKek: 7, secrets: oldMaterial.secrets! });
     const summary = await rewrapDataKeys(new MultiKeyring(newKr, oldKr), keyStore);
     expect(summary.rewrapped).toBe(12);
     expect((await keyStore.list()).every((r) => r.kekId === 'local:v7:contact')).toBe(true);

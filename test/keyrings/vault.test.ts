@@ -42,7 +42,9 @@ afterAll(async () => {
 let n = 0;
 keyringContract('VaultTransitKeyring (fake Transit API)', async () => {
   const prefix = `c${++n}`;
-  const keyring = await VaultTransitKeyring.createKeys(opts(vault, { keyName: (c) => `${prefix}-${c}` }));
+  // Vault holds the KEKs; the named secrets (record tags, indexes) come from a local source.
+  const secrets = new LocalKeyring(generateLocalKeyMaterial());
+  const keyring = await VaultTransitKeyring.createKeys(opts(vault, { keyName: (c) => `${prefix}-${c}`, secrets }));
   return { keyring, classes: CLASSES };
 });
 

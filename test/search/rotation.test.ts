@@ -179,8 +179,9 @@ describe('index key rotation without losing search', () => {
     const material = generateLocalKeyMaterial();
     const sealer = sealerFor(material, keyStore);
     const sealed = await sealer.seal(waybill, sampleWaybill());
-    const stale = structuredClone(sealed);
-    (stale.receiver.mobile!.tok as Record<string, string>)['receiver.mobile'] = '9.AAAA';
+    const edited = structuredClone(sealed);
+    (edited.receiver.mobile!.tok as Record<string, string>)['receiver.mobile'] = '9.AAAA';
+    const stale = await sealer.retag(waybill, edited);
     const withholding = {
       ...sealer,
       open: (async (...args: Parameters<Sealer['open']>) => {

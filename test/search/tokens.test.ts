@@ -244,8 +244,9 @@ describe('blind index tokens', () => {
 
   it('an indexed schema needs the keyring index secret; other schemas do not', async () => {
     const material = generateLocalKeyMaterial();
-    const { secrets: _, ...noSecrets } = material;
-    const sealer = createSealer({ keyring: new LocalKeyring(noSecrets), keyStore: new MemoryKeyStore() });
+    // Only the integrity secret (record tags): no index secret.
+    const noIndexSecret = { ...material, secrets: { integrity: material.secrets!.integrity! } };
+    const sealer = createSealer({ keyring: new LocalKeyring(noIndexSecret), keyStore: new MemoryKeyStore() });
     await expect(sealer.seal(person, base)).rejects.toThrow(KeyError);
     const plainSchema = defineSchema('plain', 1, person.shape, { recordId: 'id' });
     const sealed = await sealer.seal(plainSchema, base);

@@ -11,7 +11,10 @@ const vectors = JSON.parse(block![1]!) as (ReturnType<typeof buildSearchVector> 
 
 function sealerFor(v: SearchVectorInput) {
   const material = generateLocalKeyMaterial(['contact']);
-  const keyring = new LocalKeyring({ ...material, secrets: { index: [{ version: v.indexSecret.version, key: toBase64Url(hex(v.indexSecret.key)) }] } });
+  const keyring = new LocalKeyring({
+    ...material,
+    secrets: { index: [{ version: v.indexSecret.version, key: toBase64Url(hex(v.indexSecret.key)) }], integrity: material.secrets!.integrity! },
+  });
   return createSealer({ keyring, keyStore: new MemoryKeyStore(), indexHash: v.hash });
 }
 

@@ -1,6 +1,7 @@
 /**
- * The sealing security properties, once per suite: round trip, associated data binding (field,
- * record, scope/key id, schema version, suite), bit flips, message cap, no plaintext in output.
+ * The sealing security properties, once per suite and backend (native crypto where the runtime has
+ * it, and the portable code): round trip, associated data binding (field, record, scope/key id,
+ * schema version, suite), bit flips, message cap, no plaintext in output.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -47,9 +48,12 @@ describe('suite registry', () => {
   });
 });
 
-describe.each(ALL_SUITES)('suite %s', (suite) => {
+// Every property holds on every backend: the portable code (what browsers run) and native crypto.
+const BACKENDS = ['auto', 'js'] as const;
+
+describe.each(ALL_SUITES.flatMap((suite) => BACKENDS.map((backend) => [suite, backend] as const)))('suite %s, backend %s', (suite, backend) => {
   it('round-trips the sample waybill; every field names the suite; data keys have the suite size', async () => {
-    const { sealer, keyStore, keyring } = suiteSealer(suite);
+    const { sealer, keyStore, keyring } = suiteSealer(suite, { backend });
     expect(sealer.suite).toBe(suite);
     const input = sampleWaybill();
     const sealed = await sealer.seal(waybill, input);
@@ -67,7 +71,7 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it('round-trips generated values (empty, long, emoji, CJK Extension B)', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constantFrom('', '𠮷𠮷𠮷', '👩‍👩‍👧‍👦🚚', 'x'.repeat(5000)));
     await fc.assert(
       fc.asyncProperty(text, async (remark) => {
@@ -80,13 +84,13 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it('two seals of one value differ (fresh random nonce)', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const [a, b] = await sealer.sealMany(waybill, [sampleWaybill(), sampleWaybill()]);
     expect(a!.sender.name.enc).not.toBe(b!.sender.name.enc);
   });
 
   it('a ciphertext moved to another field or record fails to open', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const a = await sealer.seal(waybill, sampleWaybill());
     const movedField = clone(a) as SealedRecord<W>;
     setField(movedField, 'receiver.mobile', a.sender.mobile!);
@@ -98,7 +102,7 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it('a ciphertext pointed at another data key or schema version fails to open', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const march = await sealer.seal(waybill, sampleWaybill());
     const april = await sealer.seal(waybill, { ...sampleWaybill(), createdAt: '2025-04-02T00:00:00Z' });
     expect(april.sender.name.enc).toContain(`ws1.${suite}.contact/2025-04/1.`);
@@ -109,19 +113,19 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it.each(ALL_SUITES.filter((s) => s !== suite))('its suite id cannot be swapped for %s', async (other) => {
-    const { sealer, keyring, keyStore } = suiteSealer(suite);
+    const { sealer, keyring, keyStore } = suiteSealer(suite, { backend });
     const sealed = await sealer.seal(waybill, sampleWaybill());
     const swapped = clone(sealed);
     setField(swapped, 'sender.name', { ...sealed.sender.name, enc: sealed.sender.name.enc.replace(`ws1.${suite}.`, `ws1.${other}.`) });
     // Once with the data key cached (same sealer), once from the key store (fresh sealer, same keys).
     await expect(sealer.open(waybill, swapped, { ...access, fields: ['sender.name'] })).rejects.toThrow(AuthenticationError);
-    const fresh = testSealer({ keyring, keyStore, suite: other });
+    const fresh = testSealer({ keyring, keyStore, suite: other, backend });
     await expect(fresh.open(waybill, swapped, { ...access, fields: ['sender.name'] })).rejects.toThrow(AuthenticationError);
     await expect(fresh.open(waybill, sealed, { ...access, fields: ['sender.name'] })).resolves.toBeDefined();
   });
 
   it('every single-bit flip of a payload fails to open', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const sealed = await sealer.seal(waybill, sampleWaybill());
     const enc = sealed.sender.name.enc;
     const prefix = enc.slice(0, enc.lastIndexOf('.') + 1);
@@ -142,7 +146,7 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it('honours a lowered message cap by moving to new data key generations', async () => {
-    const { sealer, keyStore } = suiteSealer(suite, { messageCap: 10 });
+    const { sealer, keyStore } = suiteSealer(suite, { messageCap: 10, backend });
     const records = Array.from({ length: 6 }, (_, i) => ({ ...sampleWaybill(), waybillNo: `W${i}` }));
     const sealed = await sealer.sealMany(waybill, records);
     // 5 contact fields per record, cap 10: two records per generation.
@@ -151,7 +155,7 @@ describe.each(ALL_SUITES)('suite %s', (suite) => {
   });
 
   it('writes no protected value into the sealed JSON', async () => {
-    const { sealer } = suiteSealer(suite);
+    const { sealer } = suiteSealer(suite, { backend });
     const json = JSON.stringify(await sealer.seal(waybill, sampleWaybill()));
     for (const secret of ['张三', '欧阳娜娜', '13812345678', '11010519491231002X', '科技园路1号3栋2单元501室', '请放门口']) {
       expect(json).not.toContain(secret);

@@ -3,7 +3,7 @@ import { loadKeyFile } from '../../node/key-file-io.js';
 import { parse, required, UsageError } from '../args.js';
 import { warnKeyFile } from './shared.js';
 
-export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE
+export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
 
 Verifies a tamper-evident audit log (written by "waybill-seal open"): every line's HMAC (keyed by
 the key file's audit secret), its sequence number and its link to the line before. Prints the
@@ -19,8 +19,9 @@ Examples:
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { keys: { type: 'string' }, checkpoint: { type: 'string' } });
-  const [sub, file, ...extra] = positionals;
+  const [sub, ...rest] = positionals;
   if (sub !== 'verify') throw new UsageError('usage: waybill-seal audit verify --keys keys.json FILE');
+  const [file, ...extra] = typeof values['in'] === 'string' ? [values['in'], ...rest] : rest;
   if (file === undefined || extra.length > 0) throw new UsageError('audit verify takes one audit log FILE');
   let checkpoint: { seq: number; mac: string } | undefined;
   if (typeof values['checkpoint'] === 'string') {

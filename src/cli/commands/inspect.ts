@@ -1,20 +1,29 @@
-import { inspect } from '../../seal/inspect.js';
-import { parse } from '../args.js';
-import { openStreams, runJsonl } from '../io.js';
-import { exitCode } from './shared.js';
+import { BULK, bulkOptions, JOBS, parse } from '../args.js';
+import { runPipeline } from '../pipeline.js';
+import { loadSchema } from '../schemas.js';
+import { bulkHelp, EXIT_SHORT, exitCode } from './shared.js';
 
-export const help = `waybill-seal inspect [--in FILE] [--out FILE]
+export const help = `waybill-seal inspect [--in FILE] [--out FILE] [--format jsonl|csv]
 
-Sealed JSON Lines in; per record, one JSON line with the format version, suite and data key id
-of each sealed field. Needs no keys; works for records of any schema.
+Sealed records in; per record, the format version, suite and data key id of each sealed field.
+JSON Lines out: one line per record, {"line":N,"fields":[{path,version,suite,dataKeyId}…]}; CSV
+out: one row per sealed field (line,path,version,suite,dataKeyId). Needs no keys; works for records
+of any schema and of every format version this release reads (ws1).
 
-Example:
-  waybill-seal inspect --in sealed.jsonl`;
+${bulkHelp({ jobs: true })}
+
+Examples:
+  waybill-seal inspect --in sealed.jsonl
+  waybill-seal inspect --in sealed.csv --out-format csv --out fields.csv
+
+${EXIT_SHORT}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {});
-  const summary = await runJsonl(openStreams(values['in'] as string | undefined, values['out'] as string | undefined), async (rec, line) =>
-    JSON.stringify({ line, fields: inspect(rec) }),
-  );
-  return exitCode(summary);
+  const { values } = parse(argv, { ...BULK, ...JOBS });
+  const bulk = bulkOptions(values);
+  const schema = await loadSchema(values['schema'] as string);
+  const summary = await runPipeline({ command: 'inspect', bulk, schema, spec: { command: 'inspect' } });
+  const code = exitCode(summary);
+  summary.done(code);
+  return code;
 }

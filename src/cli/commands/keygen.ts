@@ -1,26 +1,59 @@
+import { writeFile } from 'node:fs/promises';
 import { isSuiteName, SUITES } from '../../crypto/aead.js';
-import { defaultKekAlg } from '../../keys/key-file.js';
+import { KeyError } from '../../errors.js';
+import { defaultKekAlg, KEY_FILE_FORMAT, newKeyFile, type KeyFile } from '../../keys/key-file.js';
+import { generateLocalKeyMaterial } from '../../keys/local-keyring.js';
 import { createKeyFile } from '../../node/key-file-io.js';
+import { KEY_CLASSES } from '../../schema/kinds.js';
+import { protectedFields } from '../../schema/paths.js';
 import { parse, required, UsageError } from '../args.js';
+import { loadSchema } from '../schemas.js';
 
-export const help = `waybill-seal keygen --out keys.json [--suite ${SUITES.join('|')}]
+export const help = `waybill-seal keygen --out keys.json [--suite ${SUITES.join('|')}] [--schema FILE.json] [--classes C,C] [--quiet]
 
-Writes a new local keyring: one KEK per key class (contact, address, identity, note),
-index/audit/integrity secrets (256-bit), and an empty data-key list. File mode 0600; never overwrites.
+Writes a new local keyring: one KEK per key class (contact, address, identity, note, plus the
+custom key classes of --schema FILE.json and --classes), index/audit/integrity secrets (256-bit),
+and an empty data-key list. File mode 0600; never overwrites.
 --suite is the default suite of sealers built from the file (default xchacha20-poly1305). With
 sm4-gcm the KEKs are 128-bit SM4 keys that wrap data keys with SM4-GCM; otherwise they are
 256-bit XChaCha20-Poly1305 keys. For a GB/T 39786 assessment keep the KEKs in a certified HSM or KMS.
 
 Examples:
   waybill-seal keygen --out keys.json
-  waybill-seal keygen --out keys-cn.json --suite sm4-gcm`;
+  waybill-seal keygen --out keys-cn.json --suite sm4-gcm
+  waybill-seal keygen --out parcel-keys.json --schema parcel.json   # KEKs for its custom key classes too
+
+Exit codes: 0 done, 1 usage error or the file exists.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { suite: { type: 'string', default: 'xchacha20-poly1305' } });
+  const { values } = parse(argv, { suite: { type: 'string', default: 'xchacha20-poly1305' }, classes: { type: 'string' } });
   const out = required(values, 'out');
   const suite = values['suite'];
   if (!isSuiteName(suite)) throw new UsageError(`unknown suite "${String(suite)}" (known: ${SUITES.join(', ')})`);
-  await createKeyFile(out, suite);
-  process.stderr.write(`wrote ${out} (mode 0600, suite ${suite}, ${defaultKekAlg(suite)} KEKs): keep it secret and backed up\n`);
+  const extra = new Set<string>();
+  for (const c of typeof values['classes'] === 'string' ? values['classes'].split(',') : []) {
+    const name = c.trim();
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new UsageError(`--classes: "${name}" is not a key class name (lower-case letters, digits, "-")`);
+    extra.add(name);
+  }
+  const { schema } = await loadSchema(values['schema'] as string);
+  for (const def of protectedFields(schema).values()) extra.add(def.keyClass);
+  for (const c of KEY_CLASSES) extra.delete(c);
+  if (extra.size === 0) await createKeyFile(out, suite);
+  else {
+    const kekAlg = defaultKekAlg(suite);
+    const file: KeyFile = { ...newKeyFile(suite), ...generateLocalKeyMaterial([...KEY_CLASSES, ...extra], { kekAlg }), format: KEY_FILE_FORMAT };
+    try {
+      await writeFile(out, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyError('exists', `${out} exists; refusing to overwrite keys`);
+      throw new KeyError('write_failed', `cannot write ${out}`);
+    }
+  }
+  if (values['quiet'] !== true) {
+    process.stderr.write(
+      `wrote ${out} (mode 0600, suite ${suite}, ${defaultKekAlg(suite)} KEKs${extra.size ? `, key classes ${[...KEY_CLASSES, ...extra].join(', ')}` : ''}): keep it secret and backed up\n`,
+    );
+  }
   return 0;
 }

@@ -15,7 +15,9 @@ KEK rotation for a local key file, without downtime (sealing may go on meanwhile
 Example:
   waybill-seal keys rotate --keys keys.json && waybill-seal keys rewrap --keys keys.json
   waybill-seal keys list --keys keys.json
-  waybill-seal keys retire --version 1 --keys keys.json`;
+  waybill-seal keys retire --version 1 --keys keys.json
+
+Exit codes: 0 done, 1 usage or configuration error (also a refused retire).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { keys: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' } });

@@ -1,18 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { createAccessGuard } from '../../access/guard.js';
-import { checkPolicy, parsePolicy, type AccessPolicy } from '../../access/policy.js';
+import { checkPolicy, parsePolicy } from '../../access/policy.js';
 import { waybillPolicy } from '../../access/waybill-policy.js';
-import { AccessDeniedError } from '../../errors.js';
 import { JsonlAuditSink } from '../../node/audit-file-sink.js';
 import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import type { Schema } from '../../schema/schema.js';
-import { mask } from '../../seal/mask-view.js';
-import { createSealer } from '../../seal/sealer.js';
-import { parse, required, UsageError } from '../args.js';
-import { openStreams, runJsonl } from '../io.js';
-import { schemaByName } from '../schemas.js';
-import { exitCode, siblingOf, warnKeyFile } from './shared.js';
+import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
+import { EXIT } from '../exit.js';
+import { runPipeline } from '../pipeline.js';
+import { loadSchema } from '../schemas.js';
+import { bulkHelp, exitCode, siblingOf, warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [options]
 
@@ -33,7 +30,9 @@ Options:
   --policy FILE        policy JSON (default: the built-in waybill policy, see README)
   --audit FILE         audit log (default: <keys>.audit.jsonl next to the key file)
   --quota-state FILE   quota counters (default: <keys>.quota.json next to the key file)
-  --schema, --in, --out as for the other commands
+  -j, --jobs N|auto    worker threads (default 1); they share this run's audit log and quota
+                       file through the main thread. Which records reach a quota first then
+                       depends on timing; the count of opened records does not.
 
 Built-in waybill policy: deliver (receiver name, mobile, address detail; --route), customer-service
 (receiver.mobile; --ticket), realname-verify (sender.idNumber; --ticket), waybill-issue (names,
@@ -43,12 +42,20 @@ field; --approval, --budget). At most 200 opened records per principal per hour.
 Examples:
   waybill-seal open --keys keys.json --principal courier-17 --purpose deliver --route R-0571-03 < today.jsonl
   waybill-seal open --keys keys.json --principal cs-4 --purpose customer-service --ticket T-88121 --in one.jsonl
-  waybill-seal open --keys keys.json --principal ops-2 --purpose export --approval EXP-2025-031 --budget 5000 --in month.jsonl`;
+  waybill-seal open --keys keys.json --principal ops-2 --purpose export --approval EXP-2025-031 --budget 5000 --in month.jsonl
+  waybill-seal open --keys keys.json --principal ops-2 --purpose export --approval EXP-7 --budget 100000 --jobs 2 --in month.csv --out month-open.csv
+
+${bulkHelp({ jobs: false })}
+
+Exit codes: 0 done (also when records were written masked), 1 usage or configuration error,
+2 some lines rejected, 3 a quota or export budget was reached.`;
 
 const DEFAULT_BUDGET = 1000;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
+    ...BULK,
+    ...JOBS,
     keys: { type: 'string' },
     principal: { type: 'string' },
     purpose: { type: 'string' },
@@ -63,7 +70,8 @@ export async function run(argv: string[]): Promise<number> {
     audit: { type: 'string' },
     'quota-state': { type: 'string' },
   });
-  const schema = schemaByName(values['schema'] as string);
+  const bulk = bulkOptions(values);
+  const schema = await loadSchema(values['schema'] as string);
   const principal = required(values, 'principal');
   const purpose = required(values, 'purpose');
   const keysPath = required(values, 'keys');
@@ -73,44 +81,45 @@ export async function run(argv: string[]): Promise<number> {
   if (values['budget'] !== undefined && approval === undefined) throw new UsageError('--budget needs --approval');
   const budget = values['budget'] === undefined ? DEFAULT_BUDGET : Number(values['budget']);
   if (!Number.isSafeInteger(budget) || budget < 0) throw new UsageError('--budget must be a non-negative integer');
-  const policy = await policyOf(values['policy'] as string | undefined, schema);
+  const policyPath = values['policy'] as string | undefined;
+  const policyJson = await policyOf(policyPath, schema.schema);
 
   const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);
   const audit = await JsonlAuditSink.open((values['audit'] as string | undefined) ?? siblingOf(keysPath, '.audit.jsonl'), keys.keyring);
   try {
-    const guard = createAccessGuard({
-      policy,
-      audit,
-      quotaStore: new JsonFileQuotaStore((values['quota-state'] as string | undefined) ?? siblingOf(keysPath, '.quota.json')),
-      // The grant is what the operator states; its budget is counted across runs in the quota state.
-      grants: (id) => (id === approval ? { id, budget } : undefined),
+    const summary = await runPipeline({
+      command: 'open',
+      bulk,
+      schema,
+      spec: {
+        command: 'open',
+        keys: keysPath,
+        principal,
+        purpose,
+        context,
+        budget,
+        ...(fields ? { fields } : {}),
+        ...(policyJson !== undefined ? { policyJson, policyPath: policyPath! } : {}),
+      },
+      env: { keys, audit, quotaStore: new JsonFileQuotaStore((values['quota-state'] as string | undefined) ?? siblingOf(keysPath, '.quota.json')) },
     });
-    const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard });
-    const access = { principal, purpose, context, reveal: 'plain', ...(fields ? { fields } : {}) } as const;
-    const denied = new Map<string, number>();
-    let spent: AccessDeniedError | undefined;
-    const summary = await runJsonl(openStreams(values['in'] as string | undefined, values['out'] as string | undefined), async (rec) => {
-      try {
-        return JSON.stringify((await sealer.open(schema, rec as never, access)).record);
-      } catch (e) {
-        if (!(e instanceof AccessDeniedError)) throw e;
-        denied.set(e.reason, (denied.get(e.reason) ?? 0) + 1);
-        if (e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') spent ??= e;
-        return JSON.stringify(mask(schema, rec as never, 'screen'));
-      }
-    });
-    sealer.close();
-    if (denied.size > 0) {
-      const counts = [...denied].map(([reason, n]) => `${reason}: ${n}`).join(', ');
-      process.stderr.write(`${[...denied.values()].reduce((a, b) => a + b, 0)} record(s) written masked (${counts}); see the audit log\n`);
+    const denied = Object.entries(summary.stats)
+      .filter(([k]) => k.startsWith('denied:'))
+      .map(([k, n]) => [k.slice('denied:'.length), n as number] as const);
+    const spent = summary.stats['spent'] as string | undefined;
+    const code = spent !== undefined ? EXIT.QUOTA : exitCode(summary);
+    summary.done(code);
+    if (bulk.quiet) return code;
+    if (denied.length > 0) {
+      const counts = denied.map(([reason, n]) => `${reason}: ${n}`).join(', ');
+      process.stderr.write(`${denied.reduce((a, [, n]) => a + n, 0)} record(s) written masked (${counts}); see the audit log\n`);
     }
-    if (spent) {
-      const what = spent.reason === 'export_budget_spent' ? 'export budget' : 'quota';
-      process.stderr.write(`${what} reached: ${spent.message}\n`);
-      return 3;
+    if (spent !== undefined) {
+      const what = spent === 'export_budget_spent' ? 'export budget' : 'quota';
+      process.stderr.write(`${what} reached: ${String(summary.stats['spentMessage'])}\n`);
     }
-    return exitCode(summary);
+    return code;
   } finally {
     await audit.close();
   }
@@ -140,26 +149,25 @@ function contextOf(values: Record<string, unknown>): Record<string, string> {
   return context;
 }
 
-async function policyOf(path: string | undefined, schema: Schema): Promise<AccessPolicy> {
-  let policy: AccessPolicy;
+/** The policy file's JSON (checked against the schema), or undefined for the built-in waybill policy. */
+async function policyOf(path: string | undefined, schema: Schema): Promise<unknown> {
   if (path === undefined) {
     if (schema.name !== 'waybill') throw new UsageError(`schema "${schema.name}" has no built-in policy: pass --policy FILE`);
-    policy = waybillPolicy;
-  } else {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      throw new UsageError(`cannot read policy file ${path}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new UsageError(`policy file ${path} is not valid JSON`);
-    }
-    policy = parsePolicy(json, path);
+    checkPolicy(waybillPolicy, schema);
+    return undefined;
   }
-  checkPolicy(policy, schema);
-  return policy;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new UsageError(`cannot read policy file ${path}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new UsageError(`policy file ${path} is not valid JSON`);
+  }
+  checkPolicy(parsePolicy(json, path), schema);
+  return json;
 }

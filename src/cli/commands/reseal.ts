@@ -1,13 +1,16 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { isSuiteName, SUITES } from '../../crypto/aead.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { resealFile, type ResealProgress } from '../../node/reseal-file.js';
 import { parse, required, UsageError } from '../args.js';
-import { reasonOf } from '../io.js';
-import { schemaByName } from '../schemas.js';
+import { rejectOf } from '../chunks.js';
+import { EXIT } from '../exit.js';
+import { Progress } from '../progress.js';
+import { loadSchema } from '../schemas.js';
 import { warnKeyFile } from './shared.js';
 
-export const help = `waybill-seal reseal --keys keys.json --in sealed.jsonl --out resealed.jsonl [--scope S] [--key-class C] [--only-retired] [--suite NAME] [--checkpoint FILE] [--progress] [--schema waybill]
+export const help = `waybill-seal reseal --keys keys.json --in sealed.jsonl --out resealed.jsonl [--scope S] [--key-class C] [--only-retired] [--suite NAME] [--checkpoint FILE] [--schema NAME|FILE.json] [--rejects FILE] [--progress | --json-progress | --quiet]
 
 Data-key rotation (e.g. after a suspected compromise): retires the data keys (all, or those of
 --scope / --key-class), then re-encrypts every field sealed under a retired key with a new data
@@ -15,11 +18,17 @@ key generation. Masks and search tokens are kept; fields under live keys are cop
 Writes a new file (never in place); each output record is verified to open before it counts.
 Resumable: if the run stops, run the same command again and it continues from its checkpoint
 (<out>.checkpoint.json by default). --only-retired retires nothing and re-seals only fields under
-keys already retired. A progress bar is drawn on stderr when it is a terminal (or with --progress).
+keys already retired. A progress bar is drawn on stderr when it is a terminal (or with --progress;
+--json-progress writes JSON lines instead, --quiet nothing). Rejected lines are reported by line
+number and reason on stderr and in --rejects FILE (JSON Lines), never by content.
 Sealing instances that still hold a retired key keep using it until restarted: restart them first.
+Reseal reads and writes JSON Lines only (its checkpoints are line and byte offsets); convert CSV
+with "waybill-seal convert" first. It runs on one thread (--jobs does not apply).
 
 Example:
-  waybill-seal reseal --keys keys.json --scope 2025-03 --in sealed.jsonl --out resealed.jsonl`;
+  waybill-seal reseal --keys keys.json --scope 2025-03 --in sealed.jsonl --out resealed.jsonl
+
+Exit codes: 0 done, 1 usage or configuration error, 2 some lines rejected.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -30,8 +39,14 @@ export async function run(argv: string[]): Promise<number> {
     suite: { type: 'string' },
     checkpoint: { type: 'string' },
     progress: { type: 'boolean' },
+    'json-progress': { type: 'boolean' },
+    rejects: { type: 'string' },
+    format: { type: 'string' },
   });
-  const schema = schemaByName(values['schema'] as string);
+  if (values['format'] !== undefined && values['format'] !== 'jsonl') throw new UsageError('reseal reads and writes JSON Lines only: convert CSV with "waybill-seal convert" first');
+  const { schema } = await loadSchema(values['schema'] as string);
+  const quiet = values['quiet'] === true;
+  const json = values['json-progress'] === true;
   const input = required(values, 'in');
   const output = required(values, 'out');
   const suite = values['suite'];
@@ -44,8 +59,11 @@ export async function run(argv: string[]): Promise<number> {
   const keys = await loadKeyFile(required(values, 'keys'));
   warnKeyFile(keys);
 
-  const tty = values['progress'] === true || process.stderr.isTTY === true;
+  const tty = !json && !quiet && (values['progress'] === true || process.stderr.isTTY === true);
   const bar = tty ? new ProgressBar(await countLines(input)) : undefined;
+  const jsonProgress = json ? new Progress('json', 'reseal') : undefined;
+  const rejects = typeof values['rejects'] === 'string' ? createWriteStream(values['rejects'], { mode: 0o600 }) : undefined;
+  const progressOf = (p: ResealProgress) => ({ records: p.lines, written: p.written, rejected: p.rejected, bytesRead: 0, bytesTotal: undefined });
   try {
     const summary = await resealFile({
       keyring: keys.keyring,
@@ -56,21 +74,44 @@ export async function run(argv: string[]): Promise<number> {
       ...(typeof values['checkpoint'] === 'string' ? { checkpoint: values['checkpoint'] } : {}),
       retire: values['only-retired'] === true ? false : filter,
       ...(suite !== undefined ? { suite } : {}),
-      ...(bar ? { onProgress: (p: ResealProgress) => bar.update(p) } : {}),
+      ...(bar || jsonProgress
+        ? {
+            onProgress: (p: ResealProgress) => {
+              bar?.update(p);
+              jsonProgress?.update(progressOf(p));
+            },
+          }
+        : {}),
       onReject: (lineNo, e) => {
-        bar?.clear();
-        process.stderr.write(`line ${lineNo}: rejected: ${reasonOf(e)}\n`);
+        const reject = rejectOf(lineNo, e);
+        rejects?.write(`${JSON.stringify(reject)}\n`);
+        if (jsonProgress) jsonProgress.log(JSON.stringify({ type: 'rejected', ...reject }));
+        else if (!(quiet && rejects)) {
+          bar?.clear();
+          process.stderr.write(`line ${lineNo}: rejected: ${reject.message}\n`);
+        }
       },
     });
     bar?.done(summary);
+    const code = summary.rejected > 0 ? EXIT.REJECTED : EXIT.OK;
+    if (jsonProgress) {
+      jsonProgress.update(progressOf(summary));
+      jsonProgress.done({ exitCode: code, resealedRecords: summary.resealedRecords, resealedFields: summary.resealedFields, resumedAfter: summary.resumedAfter });
+      return code;
+    }
+    if (quiet) return code;
     process.stderr.write(
       `${summary.resumedAfter > 0 ? `resumed after line ${summary.resumedAfter}; ` : ''}wrote ${summary.written} records to ${output} ` +
         `(${summary.resealedRecords} re-sealed, ${summary.resealedFields} fields; ${summary.retired.length} data keys retired)` +
         `${summary.rejected > 0 ? `; ${summary.rejected} lines rejected` : ''}\n`,
     );
-    return summary.rejected > 0 ? 2 : 0;
+    return code;
   } finally {
     keys.keyring.close();
+    if (rejects) {
+      rejects.end();
+      await once(rejects, 'finish').catch(() => undefined);
+    }
   }
 }
 

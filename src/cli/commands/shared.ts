@@ -1,12 +1,32 @@
 import type { LoadedKeys } from '../../node/key-file-io.js';
-import type { RunSummary } from '../io.js';
+import { EXIT } from '../exit.js';
 
 /** 0: all lines done; 2: some lines rejected (usage and configuration errors exit 1 earlier). */
-export const exitCode = (s: RunSummary): number => (s.rejected > 0 ? 2 : 0);
+export const exitCode = (s: { readonly rejected: number }): number => (s.rejected > 0 ? EXIT.REJECTED : EXIT.OK);
 
+/** A key file readable by others is worth a warning even with --quiet. */
 export function warnKeyFile(keys: LoadedKeys): void {
   if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
 }
 
 /** A file next to the key file: `keys.json` → `keys.audit.jsonl`, `keys.quota.json`. */
 export const siblingOf = (keysPath: string, suffix: string): string => `${keysPath.replace(/\.json$/i, '')}${suffix}`;
+
+/** Help text of the flags every bulk command shares. */
+export const bulkHelp = (o: { jobs: boolean }) => `Input and output (every bulk command):
+  --in FILE, --out FILE   default stdin and stdout; --out files are created with mode 0600
+  --format jsonl|csv      both sides (default jsonl; or by the file extension .csv/.jsonl)
+  --in-format F, --out-format F   one side (e.g. JSON Lines in, CSV out)
+  --schema NAME|FILE.json built-in schema (waybill) or a schema file (see "waybill-seal schema --help")
+  --map COL=PATH,...      CSV column names for field paths (COL=- drops a column); CSV columns
+                          are otherwise the dot paths (receiver.mobile, receiver.address.detail)
+  --rejects FILE          also write rejected lines there (JSON Lines, or CSV for FILE.csv):
+                          line number, reason code, field path; never content
+${o.jobs ? '  -j, --jobs N|auto       worker threads (default 1); output order always equals input order\n' : ''}  -q, --quiet             no progress and no summary (rejections still go to stderr unless
+                          --rejects FILE is given)
+  --json-progress         JSON lines on stderr: {"type":"progress",…} every second, one
+                          {"type":"rejected",…} per rejected line, {"type":"done",…,"exitCode"} at the end
+  --progress              draw the progress bar even when stderr is not a terminal
+  --progress-interval MS  --json-progress period (default 1000; 0: after every chunk)`;
+
+export const EXIT_SHORT = 'Exit codes: 0 done, 1 usage or configuration error, 2 some lines rejected (see "waybill-seal --help").';

@@ -21,7 +21,9 @@ Destroy key-file backups older than the cut-off too: a backup of the key file st
 Examples:
   waybill-seal shred --keys keys.json --before 2024-12                  # keep 2024-12 and later
   waybill-seal shred --keys keys.json --before 2023-06 --class identity # real-name records only
-  waybill-seal shred --keys keys.json --scope 2025-02 --class contact --dry-run`;
+  waybill-seal shred --keys keys.json --scope 2025-02 --class contact --dry-run
+
+Exit codes: 0 done, 1 usage or configuration error.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

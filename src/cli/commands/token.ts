@@ -2,11 +2,11 @@ import { loadKeyFile } from '../../node/key-file-io.js';
 import { presetFor } from '../../presets/index.js';
 import { createSealer } from '../../seal/sealer.js';
 import { parse, required, UsageError } from '../args.js';
-import { schemaByName } from '../schemas.js';
+import { loadSchema } from '../schemas.js';
 import { indexHashOption, indexName } from './find.js';
 import { warnKeyFile } from './shared.js';
 
-export const help = `waybill-seal token --keys keys.json --index NAME [--country CC] [--index-hash H] [--schema waybill] VALUE...
+export const help = `waybill-seal token --keys keys.json --index NAME [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
 
 Prints the search token(s) of VALUE for an index, one per line: one per index-secret version the
 key file holds, newest first (during an index key rotation a record may carry either). Use them to
@@ -16,11 +16,13 @@ dot is the format-preserving token. Values that begin with "-" go after "--".
 
 Examples:
   waybill-seal token --keys keys.json --index receiver.mobile "+86 138-1234-5678"
-  waybill-seal token --keys keys.json --index receiver.mobile:last4 5678`;
+  waybill-seal token --keys keys.json --index receiver.mobile:last4 5678
+
+Exit codes: 0 done, 1 usage or configuration error (also a value that does not normalise).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { keys: { type: 'string' }, index: { type: 'string' }, country: { type: 'string' }, 'index-hash': { type: 'string' } });
-  const schema = schemaByName(values['schema'] as string);
+  const { schema } = await loadSchema(values['schema'] as string);
   const index = indexName(schema, required(values, 'index'));
   if (positionals.length === 0) throw new UsageError('give the value (one per field of the index)');
   const keys = await loadKeyFile(required(values, 'keys'));

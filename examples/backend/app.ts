@@ -1,0 +1,384 @@
+/**
+ * The waybill backend: intake, search, labels and audited opens over HTTP (node:http, no framework).
+ *
+ *   POST /waybills                 validate + seal a waybill, store it, answer its screen mask view
+ *   GET  /waybills?mobile=…        search by receiver mobile (blind-index tokens only)
+ *   GET  /waybills?last4=…&district=…   search by last four digits + district (pickup, delivery)
+ *   GET  /waybills/:no             the screen mask view
+ *   GET  /waybills/:no/label       the 100 × 150 mm label SVG, from the label masks (no key used)
+ *   POST /waybills/:no/open        open fields for X-Principal / X-Purpose (+ X-Ticket, X-Route,
+ *                                  X-Outlet, X-Approval) through policy, quotas and the audit log
+ *   GET  /audit/verify             check the stored audit chain
+ *   GET  /healthz
+ *
+ * The principal headers are trusted as given: put the service behind the gateway that
+ * authenticates staff and sets them (mTLS, OIDC …), never on an open network.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  AccessDeniedError,
+  createAccessGuard,
+  createSealer,
+  mask,
+  presetFor,
+  ShreddedError,
+  storedToken,
+  ValidationError,
+  waybill,
+  waybillPolicy,
+  type AccessPolicy,
+  type AuditSink,
+  type Keyring,
+  type MaskedRecord,
+  type PlainRecord,
+  type Sealer,
+  type SealedRecord,
+  type Shape,
+  type SuiteName,
+  type WaybillSchema,
+} from 'waybill-seal';
+import { PgKeyStore } from 'waybill-seal/pg';
+import { renderLabelSvg } from '../label/render.js';
+import { AuditLogBroken, SqlAuditSink } from './audit.js';
+import { migrate, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from './db.js';
+import { badRequest, header, HttpError, readJson, sendJson, sendText } from './http.js';
+import { SqlQuotaStore } from './quota.js';
+
+export type Waybill = PlainRecord<WaybillSchema>;
+export type SealedWaybill = SealedRecord<WaybillSchema>;
+export type ScreenView = MaskedRecord<WaybillSchema>;
+
+export interface BackendOptions {
+  readonly db: Database;
+  /** KEKs and the index/audit secrets (see keys.ts). */
+  readonly keyring: Keyring;
+  /** The deployment's suite (from the key file); picks the preset: suite and index hash. Default xchacha20-poly1305. */
+  readonly suite?: SuiteName;
+  /** Default: the library's `waybillPolicy`. */
+  readonly policy?: AccessPolicy;
+  /** Default: the chained audit log in the database (`waybill_audit`). */
+  readonly audit?: AuditSink;
+  /** Clock in ms (quotas, audit times). */
+  readonly now?: () => number;
+  /** One line per request: method, route template, status, time. Never a query string or a value. */
+  readonly log?: (line: string) => void;
+  /** Largest request body (default 64 KiB). */
+  readonly maxBodyBytes?: number;
+}
+
+export interface Backend {
+  /** The node:http request listener. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly sealer: Sealer;
+  /** The database audit log (also when `audit` replaced it as the sink: then it is empty). */
+  readonly auditLog: SqlAuditSink;
+  /** Seals and stores one waybill (what POST /waybills does); false if the number exists. */
+  store(record: Waybill): Promise<{ stored: boolean; sealed: SealedWaybill }>;
+  close(): void;
+}
+
+/** Waybill numbers appear in URLs and file names: letters, digits, '-' and '_'. */
+export const WAYBILL_NO = /^[A-Za-z0-9_-]{1,64}$/;
+const PRINCIPAL = /^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$/;
+const PURPOSE = /^[a-z][a-z0-9_-]{0,63}$/;
+const EVIDENCE = /^[\x21-\x7e]{1,128}$/;
+/** Request headers that become `context` evidence of an open (recorded in the audit log). */
+export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 'x-outlet', approval: 'x-approval' } as const;
+const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit']);
+
+/** The protected field paths of a schema (`receiver.mobile`, `items[].name`), from its shape. */
+export function protectedPathsOf(shape: Shape, prefix = ''): string[] {
+  type Def = { type: string; shape?: Shape; element?: { def: Def } };
+  const out: string[] = [];
+  const visit = (def: Def, path: string): void => {
+    if (def.type === 'protected') out.push(path);
+    else if (def.type === 'object' && def.shape) out.push(...protectedPathsOf(def.shape, `${path}.`));
+    else if (def.type === 'array' && def.element) visit(def.element.def, `${path}[]`);
+  };
+  for (const [key, node] of Object.entries(shape)) visit((node as unknown as { def: Def }).def, `${prefix}${key}`);
+  return out;
+}
+const PROTECTED = new Set(protectedPathsOf(waybill.shape));
+
+/**
+ * Keyless post-filter of token matches. Truncated blind-index tokens match some other values by
+ * design (a few per query); every phone mask keeps its last digits visible, so a candidate whose
+ * mask ends in other digits than the query is certainly not a match. Compares the trailing run of
+ * visible digits of `masked` with the end of `queryDigits`.
+ */
+export function trailingDigitsAgree(masked: string | undefined, queryDigits: string): boolean {
+  if (masked === undefined) return false;
+  const run = /(\d*)[^\d*]*$/.exec(masked)?.[1] ?? '';
+  const k = Math.min(run.length, queryDigits.length);
+  return run.slice(run.length - k) === queryDigits.slice(queryDigits.length - k);
+}
+
+export async function createBackend(options: BackendOptions): Promise<Backend> {
+  const { db } = options;
+  const limit = options.maxBodyBytes ?? 64 * 1024;
+  const log = options.log ?? (() => {});
+  await migrate(db);
+  const keyStore = await PgKeyStore.create(db.client);
+  const auditLog = await SqlAuditSink.create(db, options.keyring);
+  const guard = createAccessGuard({
+    policy: options.policy ?? waybillPolicy,
+    audit: options.audit ?? auditLog,
+    quotaStore: new SqlQuotaStore(db),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard });
+
+  async function store(record: Waybill): Promise<{ stored: boolean; sealed: SealedWaybill }> {
+    const sealed = await sealer.seal(waybill, record);
+    return { stored: await insert(sealed), sealed };
+  }
+
+  async function insert(sealed: SealedWaybill): Promise<boolean> {
+    const tokens = TOKEN_INDEXES.map((index) => storedToken(waybill, sealed, index) ?? null);
+    const { rows } = await db.query(
+      `INSERT INTO waybills (waybill_no, created_at, sealed, ${TOKEN_INDEXES.map((i) => TOKEN_COLUMNS[i]).join(', ')})
+       VALUES ($1, $2, $3::jsonb, ${TOKEN_INDEXES.map((_, i) => `$${i + 4}`).join(', ')})
+       ON CONFLICT (waybill_no) DO NOTHING RETURNING waybill_no`,
+      [sealed.waybillNo, sealed.createdAt, JSON.stringify(sealed), ...tokens],
+    );
+    return rows.length === 1;
+  }
+
+  async function load(no: string): Promise<SealedWaybill> {
+    const { rows } = await db.query<{ sealed: SealedWaybill }>('SELECT sealed FROM waybills WHERE waybill_no = $1', [no]);
+    if (!rows[0]) throw new HttpError(404, { error: 'not_found' });
+    return verified(rows[0].sealed);
+  }
+
+  /** Masks, labels and opens only from rows whose integrity tag verifies: a changed row is refused, never shown. */
+  async function verified(sealed: SealedWaybill): Promise<SealedWaybill> {
+    const verdict = await sealer.verify(waybill, sealed);
+    if (!verdict.ok) throw new HttpError(409, { error: 'integrity_failed', path: verdict.path, reason: verdict.reason });
+    return sealed;
+  }
+
+  // POST /waybills
+  async function intake(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readJson(req, limit);
+    if (isObject(body) && typeof body['waybillNo'] === 'string' && !WAYBILL_NO.test(body['waybillNo'])) {
+      throw new HttpError(400, { error: 'invalid_waybill', path: 'waybillNo', reason: 'invalid_format' });
+    }
+    let sealed: SealedWaybill;
+    try {
+      sealed = await sealer.seal(waybill, body as Waybill);
+    } catch (e) {
+      if (e instanceof ValidationError) throw new HttpError(400, { error: 'invalid_waybill', ...safePath(e) });
+      throw e;
+    }
+    // Checked after the schema: every key is a schema field by now, so the path is safe to name.
+    const nul = nulPath(body, '');
+    if (nul !== undefined) throw new HttpError(400, { error: 'invalid_waybill', path: nul || '(record)', reason: 'nul_character' });
+    if (!(await insert(sealed))) throw new HttpError(409, { error: 'conflict', reason: 'waybill_exists' });
+    sendJson(res, 201, mask(waybill, sealed, 'screen'), { location: `/waybills/${sealed.waybillNo}` });
+  }
+
+  // GET /waybills?mobile=… | ?last4=…&district=…
+  async function search(url: URL, res: ServerResponse): Promise<void> {
+    const q = url.searchParams;
+    for (const key of new Set(q.keys())) {
+      // The parameter name is request input too: never echoed.
+      if (!SEARCH_PARAMS.has(key)) throw badRequest('invalid_query', 'query', 'unknown_parameter');
+      if (q.getAll(key).length > 1) throw badRequest('invalid_query', key, 'repeated');
+    }
+    const limitParam = q.get('limit');
+    const max = limitParam === null ? 20 : /^[0-9]{1,3}$/.test(limitParam) ? Number(limitParam) : 0;
+    if (max < 1 || max > 100) throw badRequest('invalid_query', 'limit', 'out_of_range');
+    const mobile = q.get('mobile');
+    const last4 = q.get('last4');
+    const district = q.get('district');
+    let index: 'receiver.mobile' | 'receiver.mobile:last4+district';
+    let value: string | [string, string];
+    let digits: string;
+    if (mobile !== null) {
+      if (last4 !== null || district !== null) throw badRequest('invalid_query', 'query', 'one_search_at_a_time');
+      if (mobile.length === 0 || mobile.length > 32) throw badRequest('invalid_query', 'mobile', 'not_normalizable');
+      index = 'receiver.mobile';
+      value = mobile;
+      digits = mobile.replace(/\D/g, '');
+    } else if (last4 !== null) {
+      if (!/^[0-9]{4}$/.test(last4)) throw badRequest('invalid_query', 'last4', 'expected_4_digits');
+      if (district === null || district.trim() === '') throw badRequest('invalid_query', 'district', 'required');
+      if (district.length > 64) throw badRequest('invalid_query', 'district', 'too_long');
+      index = 'receiver.mobile:last4+district';
+      value = [last4, district];
+      digits = last4;
+    } else {
+      throw badRequest('invalid_query', 'query', district === null ? 'mobile_or_last4_required' : 'last4_required');
+    }
+    let tokens: string[];
+    try {
+      tokens = await sealer.tokensFor(waybill, index, value);
+    } catch (e) {
+      if (e instanceof ValidationError) throw badRequest('invalid_query', mobile !== null ? 'mobile' : 'last4', 'not_normalizable');
+      throw e;
+    }
+    // Tokens only: the query value never reaches the database.
+    const { rows } = await db.query<{ sealed: SealedWaybill }>(
+      `SELECT sealed FROM waybills WHERE ${TOKEN_COLUMNS[index]} = ANY($1::text[]) ORDER BY created_at DESC, waybill_no LIMIT $2`,
+      [tokens, max + 50],
+    );
+    const candidates = rows.map((r) => r.sealed).filter((s) => trailingDigitsAgree(s.receiver.mobile?.mask['screen'], digits));
+    // A row that fails its integrity check is left out of the results and counted, never shown.
+    const intact = [];
+    for (const s of candidates) if ((await sealer.verify(waybill, s)).ok) intact.push(s);
+    const results = intact.slice(0, max).map((s) => mask(waybill, s, 'screen'));
+    const failed = candidates.length - intact.length;
+    sendJson(res, 200, { count: results.length, results, ...(failed > 0 ? { integrityFailed: failed } : {}) });
+  }
+
+  // POST /waybills/:no/open
+  async function openFields(no: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const principal = header(req, 'x-principal');
+    if (principal === undefined || principal === '') throw new HttpError(401, { error: 'unauthenticated', field: 'x-principal', reason: 'missing' });
+    if (!PRINCIPAL.test(principal)) throw badRequest('invalid_request', 'x-principal', 'invalid_format');
+    const purpose = header(req, 'x-purpose');
+    if (purpose === undefined || purpose === '') throw badRequest('invalid_request', 'x-purpose', 'missing');
+    if (!PURPOSE.test(purpose)) throw badRequest('invalid_request', 'x-purpose', 'invalid_format');
+    const context: Record<string, string> = {};
+    for (const [key, name] of Object.entries(EVIDENCE_HEADERS)) {
+      const v = header(req, name);
+      if (v === undefined) continue;
+      if (!EVIDENCE.test(v)) throw badRequest('invalid_request', name, 'invalid_format');
+      context[key] = v;
+    }
+    const body = await readJson(req, limit, { optional: true });
+    let fields: string[] | undefined;
+    if (body !== undefined) {
+      if (!isObject(body)) throw badRequest('invalid_request', 'body', 'expected_object');
+      if (Object.keys(body).some((k) => k !== 'fields')) throw badRequest('invalid_request', 'body', 'unknown_field');
+      const f = body['fields'];
+      if (f !== undefined) {
+        if (!Array.isArray(f) || f.length === 0 || f.length > 32) throw badRequest('invalid_request', 'fields', 'expected_1_to_32_paths');
+        f.forEach((p, i) => {
+          if (typeof p !== 'string' || !PROTECTED.has(p)) throw badRequest('invalid_request', `fields[${i}]`, 'not_a_protected_field');
+        });
+        fields = f as string[];
+      }
+    }
+    const sealed = await load(no);
+    try {
+      const result = await sealer.open(waybill, sealed, { principal, purpose, context, reveal: 'plain', ...(fields ? { fields } : {}) });
+      sendJson(res, 200, { waybillNo: no, opened: result.opened, withheld: result.withheld, record: result.record });
+    } catch (e) {
+      if (e instanceof AccessDeniedError) {
+        if (e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') {
+          throw new HttpError(429, { error: 'quota_exceeded', reason: e.reason });
+        }
+        throw new HttpError(403, { error: 'access_denied', reason: e.reason, ...(e.fields.length ? { fields: e.fields } : {}) });
+      }
+      if (e instanceof ShreddedError) throw new HttpError(410, { error: 'shredded' });
+      if (e instanceof AuditLogBroken) throw new HttpError(503, { error: 'audit_unavailable' });
+      throw e;
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://backend.invalid');
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    const method = req.method ?? 'GET';
+    const only = (allowed: string): void => {
+      if (method !== allowed) throw new HttpError(405, { error: 'method_not_allowed' }, { allow: allowed });
+    };
+    if (parts.length === 1 && parts[0] === 'healthz') {
+      only('GET');
+      return sendJson(res, 200, { ok: true, database: db.kind });
+    }
+    if (parts.length === 2 && parts[0] === 'audit' && parts[1] === 'verify') {
+      only('GET');
+      const v = await auditLog.verify();
+      return sendJson(res, 200, v.ok ? { ok: true, lines: v.lines, head: v.head } : { ok: false, line: v.line, reason: v.reason, head: v.head });
+    }
+    if (parts[0] !== 'waybills' || parts.length > 3) throw new HttpError(404, { error: 'not_found' });
+    if (parts.length === 1) {
+      if (method === 'POST') return intake(req, res);
+      if (method === 'GET') return search(url, res);
+      throw new HttpError(405, { error: 'method_not_allowed' }, { allow: 'GET, POST' });
+    }
+    const no = parts[1]!;
+    if (!WAYBILL_NO.test(no)) throw badRequest('invalid_request', 'waybillNo', 'invalid_format');
+    if (parts.length === 2) {
+      only('GET');
+      return sendJson(res, 200, mask(waybill, await load(no), 'screen'));
+    }
+    if (parts[2] === 'label') {
+      only('GET');
+      // What a label service does: label masks only, no key (GB/T 41833 label rules).
+      return sendText(res, 200, 'image/svg+xml; charset=utf-8', renderLabelSvg(mask(waybill, await load(no), 'label')));
+    }
+    if (parts[2] === 'open') {
+      only('POST');
+      return openFields(no, req, res);
+    }
+    throw new HttpError(404, { error: 'not_found' });
+  }
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const t0 = performance.now();
+    const line = (status: number) => log(`${req.method ?? '?'} ${routeName(req.url)} ${status} ${(performance.now() - t0).toFixed(1)}ms`);
+    route(req, res).then(
+      () => line(res.statusCode),
+      (e: unknown) => {
+        if (e instanceof HttpError) {
+          if (!res.headersSent) sendJson(res, e.status, e.body, e.headers);
+          line(e.status);
+          return;
+        }
+        // Never the message: driver errors can quote values. The name and code are enough to start.
+        const code = (e as { code?: unknown })?.code;
+        log(`error ${(e as Error)?.name ?? 'unknown'}${typeof code === 'string' ? ` ${code}` : ''} on ${req.method ?? '?'} request`);
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal' });
+        else res.destroy();
+      },
+    );
+  };
+
+  return { handle, sealer, auditLog, store, close: () => sealer.close() };
+}
+
+/** The route template of a request URL for logs: no waybill numbers, no query strings. */
+export function routeName(url = '/'): string {
+  const parts = url.split('?')[0]!.split('/').filter((p) => p !== '');
+  const path = parts.join('/');
+  if (path === 'healthz' || path === 'audit/verify') return `/${path}`;
+  if (parts[0] !== 'waybills') return '(unknown)';
+  if (parts.length === 1) return url.includes('?') ? '/waybills?…' : '/waybills';
+  if (parts.length === 2) return '/waybills/:no';
+  return parts.length === 3 && (parts[2] === 'label' || parts[2] === 'open') ? `/waybills/:no/${parts[2]}` : '(unknown)';
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The path of the first string (value or key) holding U+0000, which PostgreSQL jsonb cannot store. */
+function nulPath(v: unknown, path: string): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : undefined;
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const p = nulPath(x, `${path}${path ? '.' : ''}${i}`);
+      if (p !== undefined) return p;
+    }
+    return undefined;
+  }
+  if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.includes('\u0000')) return path;
+      const p = nulPath(x, `${path}${path ? '.' : ''}${k}`);
+      if (p !== undefined) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A validation error as a response body. For `unknown_field` the library's path ends in the
+ * unknown key, which the client chose (it could be anything): report the enclosing object instead.
+ */
+function safePath(e: ValidationError): { path: string; reason: string } {
+  if (e.reason !== 'unknown_field') return { path: e.path || '(record)', reason: e.reason };
+  const at = e.path.lastIndexOf('.');
+  return { path: at < 0 ? '(record)' : e.path.slice(0, at), reason: e.reason };
+}

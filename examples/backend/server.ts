@@ -1,0 +1,142 @@
+/**
+ * npm run example:backend [-- --port N] [--host H] [--seed N]
+ *
+ * Starts the waybill backend (app.ts) on http://127.0.0.1:3000.
+ *
+ *   DATABASE_URL            PostgreSQL connection string; without it, embedded PGlite (in memory)
+ *   PGLITE_DIR              keep the PGlite database in this directory instead of memory
+ *   WAYBILL_SEAL_KEY_FILE   key file from `npx waybill-seal keygen --out keys.json`
+ *   WAYBILL_SEAL_KEYS       the key file's JSON itself (containers, secret managers)
+ *   PORT, HOST              listen address (default 3000, 127.0.0.1)
+ *
+ * With neither key variable and an in-memory database, keys are generated for this run. A
+ * persistent database (DATABASE_URL or PGLITE_DIR) needs a key file. See README.md here.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateWaybills } from '../data/synthetic.js';
+import { createBackend, type Backend, type Waybill } from './app.js';
+import { openDatabase } from './db.js';
+import { loadKeys, StartupError } from './keys.js';
+
+export interface Listening {
+  readonly server: Server;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Serves `backend` on `host:port` (port 0: any free port). */
+export async function listen(backend: Backend, options: { port?: number; host?: string } = {}): Promise<Listening> {
+  const server = createServer(backend.handle);
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Synthetic waybills with routing (outlets, route ids), so that scoped purposes have something to match. */
+export function demoWaybills(count: number, seed?: number): Waybill[] {
+  return generateWaybills(count, seed).map((w, i) => ({
+    ...w,
+    routing: { originOutlet: `O-${(i % 4) + 1}`, destOutlet: `D-${(i % 6) + 1}`, routeId: `R-${(i % 6) + 1}-${(i % 3) + 1}` },
+  }));
+}
+
+const USAGE = `usage: npm run example:backend [-- --port N] [--host H] [--seed N]
+
+Starts the waybill backend example (examples/backend/README.md).
+  --port N    listen port (default $PORT or 3000; 0 = any free port)
+  --host H    listen address (default $HOST or 127.0.0.1)
+  --seed N    seal and store N synthetic waybills at start (at most 100000)
+Environment: DATABASE_URL (else embedded PGlite), PGLITE_DIR, WAYBILL_SEAL_KEY_FILE or WAYBILL_SEAL_KEYS.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let values: { port?: string; host?: string; seed?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { port: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const env = process.env;
+  const port = Number(values.port ?? env['PORT'] ?? 3000);
+  const seed = Number(values.seed ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || !Number.isInteger(seed) || seed < 0 || seed > 100_000) {
+    process.stderr.write(USAGE);
+    return 1;
+  }
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+
+  const dbUrl = env['DATABASE_URL'];
+  const dataDir = env['PGLITE_DIR'];
+  // Keys first: a configuration problem is reported before the database is touched.
+  const keys = await loadKeys(env, { persistentDatabase: Boolean(dbUrl || dataDir) });
+  if (!dbUrl) say(`starting embedded PGlite${dataDir ? ` in ${dataDir}` : ' (in memory)'}; this takes a few seconds …`);
+  const db = await openDatabase({ url: dbUrl, dataDir });
+  if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
+  const backend = await createBackend({ db, keyring: keys.keyring, suite: keys.suite, log: say });
+
+  if (seed > 0) {
+    const t0 = performance.now();
+    let stored = 0;
+    for (const w of demoWaybills(seed)) if ((await backend.store(w)).stored) stored++;
+    say(`seeded ${stored} synthetic waybills in ${((performance.now() - t0) / 1000).toFixed(1)} s (${seed - stored} existed)`);
+  }
+
+  const http = await listen(backend, { port, host: values.host ?? env['HOST'] ?? '127.0.0.1' });
+  const where = dbUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite ${dataDir ? `in ${dataDir}` : 'in memory'}`;
+  const keyInfo = { env: 'WAYBILL_SEAL_KEYS', file: 'key file', ephemeral: 'generated for this run' }[keys.source];
+  say(`waybill-seal backend listening on ${http.url} (database: ${where}; keys: ${keyInfo}; suite ${keys.suite})`);
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  say('shutting down');
+  await http.close();
+  backend.close();
+  keys.keyring.close?.();
+  await db.close();
+  return 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      // Start-up errors hold no request data (configuration, connection, key file problems).
+      process.stderr.write(`example:backend failed: ${e instanceof StartupError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * npx tsx examples/edge/build.ts [--out DIR]
+ *
+ * Bundles examples/edge/lookup.ts (and the parts of waybill-seal it uses) with esbuild for the
+ * browser, checks that the bundle has no `node:` import and no `require(`, writes it as an ES module
+ * to DIR/waybill-edge.js, then runs it where Node is not: a `vm` context holding only what every
+ * browser and edge runtime has (TextEncoder, TextDecoder, crypto.getRandomValues) — no `process`,
+ * no `require`, no `Buffer`. There it masks records sealed by a "server" (this script) and finds them
+ * by last four digits + district, and the results are compared with the library run under Node.
+ */
+import { webcrypto } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { runInContext, createContext } from 'node:vm';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
+import { generateWaybills } from '../data/synthetic.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ENTRY = fileURLToPath(new URL('./lookup.ts', import.meta.url));
+
+export interface EdgeBundle {
+  readonly code: string;
+  /** Source files in the bundle, relative to the repository. */
+  readonly inputs: readonly string[];
+}
+
+/** Bundles the edge module for `--platform=browser`; `iife` exposes it as the global `WaybillEdge`. */
+export async function bundleEdge(format: 'esm' | 'iife', minify = false): Promise<EdgeBundle> {
+  const result = await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    platform: 'browser',
+    format,
+    ...(format === 'iife' ? { globalName: 'WaybillEdge' } : {}),
+    target: 'es2022',
+    minify,
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    // The repository's tsconfig maps `waybill-seal` to ./src/index.ts (an installed package
+    // resolves through its `exports` the same way). It also maps the core's package-internal
+    // native-crypto switch `#backend` to the Node module, for tests; outside Node the core takes
+    // the portable module, which is what a browser bundle must contain.
+    tsconfig: join(ROOT, 'tsconfig.json'),
+    alias: { '#backend': './src/crypto/backend-none.ts' },
+    absWorkingDir: ROOT,
+  });
+  return { code: result.outputFiles[0]!.text, inputs: Object.keys(result.metafile.inputs) };
+}
+
+/** What a browser bundle must not contain: Node built-in imports or CommonJS requires. */
+export function nodeReferences(code: string): string[] {
+  const found = new Set<string>();
+  for (const m of code.matchAll(/["'`]node:[a-z_/]+["'`]/g)) found.add(m[0]);
+  for (const m of code.matchAll(/\brequire\s*\(/g)) found.add(m[0]);
+  return [...found];
+}
+
+/** A context with the Web APIs the bundle needs and nothing from Node. */
+export function webContext(): Record<string, unknown> {
+  return createContext({
+    TextEncoder,
+    TextDecoder,
+    crypto: { getRandomValues: <T extends ArrayBufferView | null>(a: T) => webcrypto.getRandomValues(a as never) as T },
+  });
+}
+
+/** Runs an `iife` bundle in a fresh web context; returns the context (its `WaybillEdge` is the module). */
+export function runBundle(code: string): Record<string, unknown> {
+  const ctx = webContext();
+  runInContext(code, ctx, { filename: 'waybill-edge.js' });
+  return ctx;
+}
+
+const say = (s = '') => process.stdout.write(`${s}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' } }, strict: true });
+  const out = values.out ? resolve(values.out) : await mkdtemp(join(tmpdir(), 'waybill-seal-edge-'));
+
+  // 1. Bundle for the browser, check it, write the ES module.
+  const esm = await bundleEdge('esm', true);
+  const problems = nodeReferences(esm.code);
+  if (problems.length > 0 || esm.inputs.some((f) => f.startsWith('src/node') || f.startsWith('src/cli'))) {
+    process.stderr.write(`the bundle refers to Node: ${problems.join(', ')}\n`);
+    return 1;
+  }
+  await mkdir(out, { recursive: true });
+  const file = join(out, 'waybill-edge.js');
+  await writeFile(file, esm.code);
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  say(`Bundled examples/edge/lookup.ts for the browser (esbuild --platform=browser): ${file}`);
+  say(`  ${kib(Buffer.byteLength(esm.code))} minified, ${kib(gzipSync(esm.code).length)} gzipped, ${esm.inputs.length} source files; no node: imports, no require().`);
+
+  // 2. The server side (here): seal a few waybills; hand out sealed records and the index secret.
+  const material = generateLocalKeyMaterial();
+  const server = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+  const sealed = await server.sealMany(waybill, generateWaybills(6, 20250901));
+  const target = generateWaybills(6, 20250901)[3]!;
+  const last4 = target.receiver.mobile!.replace(/\D/g, '').slice(-4);
+  const district = target.receiver.address.district;
+  const serverTokens = await server.tokensFor(waybill, 'receiver.mobile:last4+district', [last4, district]);
+  server.close();
+
+  // 3. The edge: the bundle in a context without Node. Data crosses as JSON, as over the network.
+  const ctx = runBundle((await bundleEdge('iife')).code);
+  const globals = runInContext(`[typeof process, typeof require, typeof Buffer, typeof module, typeof global].join(' ')`, ctx) as string;
+  say(`Edge context: process, require, Buffer, module, global are ${[...new Set(globals.split(' '))].join('/')}.`);
+  ctx['recordsJson'] = JSON.stringify(sealed);
+  ctx['secretsJson'] = JSON.stringify(material.secrets!.index);
+  ctx['query'] = JSON.stringify([last4, district]);
+  const labels = JSON.parse(runInContext(`JSON.stringify(WaybillEdge.views(JSON.parse(recordsJson), 'label'))`, ctx) as string) as unknown;
+  const found = JSON.parse(
+    (await runInContext(
+      `(async () => {
+         const records = JSON.parse(recordsJson);
+         const q = JSON.parse(query);
+         const tokens = await WaybillEdge.queryTokens(JSON.parse(secretsJson), 'receiver.mobile:last4+district', q);
+         const table = new WaybillEdge.TokenTable(records, 'receiver.mobile:last4+district');
+         return JSON.stringify({ tokens, numbers: table.find(tokens, q[0]).map((r) => r.waybillNo) });
+       })()`,
+      ctx,
+    )) as string,
+  ) as { tokens: string[]; numbers: string[] };
+
+  const sameLabels = isDeepStrictEqual(labels, sealed.map((r) => mask(waybill, r, 'label')));
+  say(`Label masks of ${sealed.length} sealed waybills at the edge: ${sameLabels ? 'identical to the library under Node' : 'DIFFERENT'}.`);
+  for (const l of (labels as { waybillNo: string; receiver: { name: string; mobile?: string } }[]).slice(0, 3)) {
+    say(`  ${l.waybillNo}  ${l.receiver.name}  ${l.receiver.mobile ?? ''}`);
+  }
+  const sameTokens = isDeepStrictEqual(found.tokens, serverTokens);
+  say(`Search "尾号 ${last4}" in ${district} at the edge: tokens ${sameTokens ? 'equal to the server\'s' : 'DIFFERENT'}; found ${found.numbers.join(', ') || 'nothing'}.`);
+  return sameLabels && sameTokens && found.numbers.includes(target.waybillNo) ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`edge build failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

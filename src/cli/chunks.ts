@@ -1,0 +1,172 @@
+/**
+ * The unit of bulk work: a chunk of input (a block of JSON Lines, or parsed CSV rows) in, the
+ * encoded output text and the rejected lines out. The same code runs in the main thread
+ * (`--jobs 1`) and in worker threads, so both paths behave identically.
+ */
+import { stringify } from 'csv-stringify/sync';
+import { ConfigError, WaybillSealError } from '../errors.js';
+import type { Schema } from '../schema/schema.js';
+import type { Format } from './args.js';
+import { CSV_WRITE, decodeCsvRow, encodeCsvCells, type CsvInputPlan, type CsvOutputPlan, type DecodeMode } from './codec.js';
+
+/** A rejected input line: line number and reason code, never content. */
+export interface Reject {
+  readonly line: number;
+  /** Last line, when the rejected record spans several (CSV). */
+  readonly toLine?: number;
+  readonly code: string;
+  readonly reason?: string;
+  readonly path?: string;
+  /** Content-free description, as printed on stderr. */
+  readonly message: string;
+}
+
+export interface CsvRow {
+  readonly line: number;
+  /** null: an unquoted empty cell (absent field). */
+  readonly cells?: readonly (string | null)[];
+  readonly reject?: Reject;
+}
+
+export type Chunk =
+  | { readonly seq: number; readonly kind: 'jsonl'; readonly firstLine: number; readonly text: string }
+  | { readonly seq: number; readonly kind: 'csv'; readonly rows: readonly CsvRow[] }
+  /** Lines the reader itself refused (too long); no record to process. */
+  | { readonly seq: number; readonly kind: 'rejects'; readonly rejects: readonly Reject[] };
+
+export interface ChunkResult {
+  readonly seq: number;
+  /** Encoded output (JSON Lines or CSV rows), in input order. */
+  readonly text: string;
+  /** Records read (non-empty lines / CSV rows), rejected ones included. */
+  readonly read: number;
+  readonly written: number;
+  readonly rejects: readonly Reject[];
+}
+
+/** Returned by a task to write the input record unchanged (its original line for JSON Lines). */
+export const PASS = Symbol('pass');
+
+/** Per-run statistics a task reports when it finishes (numbers add up across workers). */
+export type TaskStats = Record<string, number | string>;
+
+export interface Task {
+  /** How CSV cells of protected fields are read; `schemaless` for commands that take any record (inspect). */
+  readonly decode: DecodeMode | 'schemaless';
+  /** The output for one record: an object to encode, `PASS`, or undefined for nothing. Throws to reject the line. */
+  handle(record: unknown, line: number): Promise<unknown>;
+  /** CSV rows of one output, when they are not the record's columns (inspect). */
+  csvRows?(output: unknown): string[][];
+  /** Closes keys and returns the statistics. */
+  finish(): Promise<TaskStats>;
+}
+
+export interface ChunkContext {
+  readonly task: Task;
+  readonly schema: Schema | undefined;
+  readonly outFormat: Format;
+  readonly csvIn: CsvInputPlan | undefined;
+  readonly csvOut: CsvOutputPlan | undefined;
+}
+
+/** A stable, content-free reason for a rejected line. */
+export function reasonOf(e: unknown): string {
+  // Our errors' messages are content-free by construction (paths, ids and reason codes only).
+  if (e instanceof WaybillSealError) return `${e.code}: ${e.message}`;
+  if (e instanceof SyntaxError) return 'INVALID_JSON';
+  return 'INTERNAL error';
+}
+
+export function rejectOf(line: number, e: unknown): Reject {
+  const code = e instanceof WaybillSealError ? e.code : e instanceof SyntaxError ? 'INVALID_JSON' : 'INTERNAL';
+  const { reason, path } = e as { reason?: unknown; path?: unknown };
+  return {
+    line,
+    code,
+    ...(e instanceof WaybillSealError && typeof reason === 'string' ? { reason } : {}),
+    ...(e instanceof WaybillSealError && typeof path === 'string' ? { path } : {}),
+    message: reasonOf(e),
+  };
+}
+
+export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<ChunkResult> {
+  const { task } = ctx;
+  const rejects: Reject[] = [];
+  const jsonOut: string[] = [];
+  const csvOut: (string | undefined)[][] = [];
+  let read = 0;
+  let written = 0;
+
+  const emit = async (record: unknown, line: number, original: string | undefined): Promise<void> => {
+    let out: unknown;
+    try {
+      out = await task.handle(record, line);
+    } catch (e) {
+      // A configuration error (audit log not writable, phone metadata missing …) is not this
+      // line's fault and would fail every line: it stops the run (exit 1) instead.
+      if (e instanceof ConfigError) throw e;
+      rejects.push(rejectOf(line, e));
+      return;
+    }
+    if (out === undefined) return;
+    written++;
+    if (out === PASS) out = record;
+    if (ctx.outFormat === 'jsonl') jsonOut.push(original !== undefined && out === record ? original : JSON.stringify(out));
+    else if (task.csvRows) csvOut.push(...task.csvRows(out));
+    else csvOut.push(encodeCsvCells(ctx.csvOut!, out));
+  };
+
+  if (chunk.kind === 'jsonl') {
+    const text = chunk.text;
+    let line = chunk.firstLine;
+    let pos = 0;
+    while (pos < text.length) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      let s = text.slice(pos, nl);
+      pos = nl + 1;
+      const lineNo = line++;
+      if (s.charCodeAt(s.length - 1) === 13) s = s.slice(0, -1);
+      if (s.trim() === '') continue;
+      read++;
+      let record: unknown;
+      try {
+        record = JSON.parse(s);
+      } catch (e) {
+        rejects.push(rejectOf(lineNo, e));
+        continue;
+      }
+      await emit(record, lineNo, s);
+    }
+  } else if (chunk.kind === 'csv') {
+    for (const row of chunk.rows) {
+      read++;
+      if (row.reject) {
+        rejects.push(row.reject);
+        continue;
+      }
+      let record: unknown;
+      try {
+        record = decodeCsvRow(ctx.csvIn!, row.cells!, task.decode === 'schemaless' ? undefined : ctx.schema, task.decode === 'schemaless' ? 'auto' : task.decode);
+      } catch (e) {
+        rejects.push(rejectOf(row.line, e));
+        continue;
+      }
+      await emit(record, row.line, undefined);
+    }
+  } else {
+    read += chunk.rejects.length;
+    rejects.push(...chunk.rejects);
+  }
+  const text = ctx.outFormat === 'jsonl' ? (jsonOut.length > 0 ? `${jsonOut.join('\n')}\n` : '') : csvOut.length > 0 ? stringify(csvOut, CSV_WRITE) : '';
+  return { seq: chunk.seq, text, read, written, rejects };
+}
+
+export function mergeStats(into: TaskStats, from: TaskStats): TaskStats {
+  for (const [k, v] of Object.entries(from)) {
+    const have = into[k];
+    if (typeof v === 'number') into[k] = (typeof have === 'number' ? have : 0) + v;
+    else if (have === undefined) into[k] = v;
+  }
+  return into;
+}

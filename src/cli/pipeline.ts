@@ -1,0 +1,239 @@
+/**
+ * The bulk pipeline every record-streaming command runs:
+ *
+ *   reader (JSON Lines or CSV, pulled) → chunks with sequence numbers → task (main thread, or N
+ *   worker threads) → results re-ordered by sequence number → writer (with back-pressure)
+ *
+ * At most `window` chunks are in flight (read but not yet written), so memory stays flat however
+ * large the input is and whatever order workers finish in; output order equals input order.
+ * Rejected lines go to stderr and `--rejects FILE` by line number and reason code, never content.
+ */
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import { ConfigError, WaybillSealError } from '../errors.js';
+import type { Schema } from '../schema/schema.js';
+import { UsageError, type BulkOptions } from './args.js';
+import { EXIT } from './exit.js';
+import { mergeStats, processChunk, type Chunk, type ChunkContext, type ChunkResult, type Reject, type TaskStats } from './chunks.js';
+import { CSV_WRITE, planCsvInput, planCsvOutput, type CsvInputPlan, type CsvOutputPlan } from './codec.js';
+import { WorkerPool } from './pool.js';
+import { Progress, progressMode } from './progress.js';
+import type { LoadedSchema } from './schemas.js';
+import { CsvSource, jsonlChunks, openInput } from './source.js';
+import { createTask, INSPECT_CSV_HEADER, type TaskEnv, type TaskSpec } from './tasks.js';
+
+export interface PipelineOptions {
+  readonly command: string;
+  readonly bulk: BulkOptions;
+  readonly schema: LoadedSchema;
+  readonly spec: TaskSpec;
+  /** Main-thread resources: loaded keys, the audit log and quota store (`open`). */
+  readonly env?: TaskEnv;
+  /** Whether `--jobs` applies (default true). */
+  readonly parallel?: boolean;
+}
+
+export interface PipelineSummary {
+  readonly read: number;
+  readonly written: number;
+  readonly rejected: number;
+  readonly stats: TaskStats;
+  /** Call once the command has decided its exit code: ends the progress display. */
+  done(exitCode: number): void;
+}
+
+interface Processor {
+  process(chunk: Chunk): Promise<ChunkResult>;
+  close(): Promise<TaskStats>;
+  abort(): Promise<void>;
+}
+
+export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> {
+  const { bulk, spec } = o;
+  const schema: Schema = o.schema.schema;
+  const map = { ...o.schema.columns, ...bulk.map };
+  const schemaless = spec.command === 'inspect';
+  const jobs = o.parallel === false ? 1 : bulk.jobs;
+
+  // Everything that can be refused is refused before the first record is read or written.
+  const task = await createTask(spec, schema, o.env ?? {});
+  let processor: Processor | undefined;
+  let input: Awaited<ReturnType<typeof openInput>> | undefined;
+  let output: Output | undefined;
+  let rejectsOut: Output | undefined;
+  const mode = progressMode(bulk);
+  const progress = new Progress(mode, o.command, bulk.progressIntervalMs);
+  try {
+    input = await openInput(bulk.inPath);
+    await refuseInPlace(bulk.inPath, bulk.outPath);
+    let csvIn: CsvInputPlan | undefined;
+    let chunks: AsyncGenerator<Chunk>;
+    if (bulk.inFormat === 'csv') {
+      const csv = new CsvSource(input);
+      const header = await csv.readHeader();
+      csvIn = planCsvInput(header ?? [], schemaless ? undefined : schema, map);
+      chunks = csv.chunks();
+    } else {
+      chunks = jsonlChunks(input);
+    }
+    let csvOut: CsvOutputPlan | undefined;
+    if (bulk.outFormat === 'csv') {
+      csvOut = schemaless
+        ? { header: INSPECT_CSV_HEADER, paths: [] }
+        : // Sealed output keeps each record's integrity tag in a `$tag` column.
+          planCsvOutput(schema, map, bulk.inFormat === 'csv' ? csvIn : undefined, { tag: spec.command === 'seal' || spec.command === 'find' || spec.command === 'convert' });
+    }
+    output = await Output.open(bulk.outPath, 'output');
+    rejectsOut = bulk.rejects === undefined ? undefined : await Output.open(bulk.rejects, 'rejects file');
+
+    const ctx: ChunkContext = { task, schema, outFormat: bulk.outFormat, csvIn, csvOut };
+    if (jobs > 1) {
+      const pool = await WorkerPool.start(jobs, { spec, schema: o.schema.source, outFormat: bulk.outFormat, csvIn, csvOut }, o.env ?? {});
+      await task.finish(); // the main thread's own task only validated the options
+      processor = { process: (c) => pool.process(c), close: () => pool.close(), abort: () => pool.terminate() };
+    } else {
+      let chain: Promise<unknown> = Promise.resolve();
+      processor = {
+        process(c) {
+          // One chunk at a time, as a worker does: records are handled in input order.
+          const p = chain.then(() => processChunk(ctx, c));
+          chain = p.catch(() => undefined);
+          return p;
+        },
+        close: () => task.finish(),
+        abort: async () => void (await task.finish().catch(() => undefined)),
+      };
+    }
+
+    if (csvOut && (bulk.inFormat !== 'csv' || csvIn!.header.length > 0)) await output.write(stringify([csvOut.header as string[]], CSV_WRITE));
+    const rejectsCsv = bulk.rejects !== undefined && /\.csv$/i.test(bulk.rejects);
+    if (rejectsOut && rejectsCsv) await rejectsOut.write(stringify([['line', 'toLine', 'code', 'reason', 'path', 'message']]));
+
+    let read = 0;
+    let written = 0;
+    let rejected = 0;
+    const report = (r: Reject) => {
+      if (mode === 'json') progress.log(JSON.stringify({ type: 'rejected', ...r }));
+      else if (!(bulk.quiet && rejectsOut)) progress.log(`${r.toLine ? `lines ${r.line}-${r.toLine}` : `line ${r.line}`}: rejected: ${r.message}`);
+    };
+    const writeResult = async (r: ChunkResult) => {
+      if (r.text) await output!.write(r.text);
+      for (const reject of r.rejects) {
+        report(reject);
+        if (rejectsOut) {
+          await rejectsOut.write(
+            rejectsCsv
+              ? stringify([[reject.line, reject.toLine, reject.code, reject.reason, reject.path, reject.message]])
+              : `${JSON.stringify(reject)}\n`,
+          );
+        }
+      }
+      read += r.read;
+      written += r.written;
+      rejected += r.rejects.length;
+      progress.update({ records: read, written, rejected, bytesRead: input!.bytesRead, bytesTotal: input!.size });
+    };
+
+    const window = jobs > 1 ? jobs * 4 : 2;
+    const inflight: Promise<ChunkResult>[] = [];
+    for await (const chunk of chunks) {
+      output.check();
+      const p = processor.process(chunk);
+      p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
+      inflight.push(p);
+      while (inflight.length >= window) await writeResult(await inflight.shift()!);
+    }
+    while (inflight.length > 0) await writeResult(await inflight.shift()!);
+    const stats = mergeStats({}, await processor.close());
+    processor = { process: () => Promise.reject(new Error('closed')), close: async () => ({}), abort: async () => undefined };
+    await output.close();
+    await rejectsOut?.close();
+    progress.update({ records: read, written, rejected, bytesRead: input.bytesRead, bytesTotal: input.size });
+    return {
+      read,
+      written,
+      rejected,
+      stats,
+      done: (exitCode) => progress.done({ exitCode, maxRssBytes: maxRss() }),
+    };
+  } catch (e) {
+    const error = e instanceof WaybillSealError ? e : new ConfigError(`${o.command} stopped: ${(e as NodeJS.ErrnoException).code ?? 'internal error'}`);
+    // Scripts reading --json-progress get a final line in every case.
+    if (mode === 'json') progress.done({ exitCode: EXIT.USAGE, maxRssBytes: maxRss(), error: error.message });
+    else progress.stop();
+    await processor?.abort();
+    if (processor === undefined) await task.finish().catch(() => undefined);
+    if (input && input.stream !== process.stdin) input.stream.destroy();
+    await output?.close().catch(() => undefined);
+    await rejectsOut?.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+async function refuseInPlace(inPath: string | undefined, outPath: string | undefined): Promise<void> {
+  if (inPath === undefined || outPath === undefined) return;
+  const real = async (p: string) => realpath(p).catch(() => undefined);
+  const a = await real(inPath);
+  if (a !== undefined && a === (await real(outPath))) throw new UsageError('--out must not be the --in file (it would be overwritten while read)');
+}
+
+/** A file (mode 0600) or stdout, written with back-pressure; a write error (EPIPE, disk full) stops the run. */
+class Output {
+  #error: Error | undefined;
+
+  private constructor(
+    readonly stream: Writable,
+    readonly what: string,
+  ) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      this.#error ??= new ConfigError(`${what} closed or not writable (${e.code ?? 'error'})`);
+    });
+  }
+
+  static async open(path: string | undefined, what: string): Promise<Output> {
+    if (path === undefined) return new Output(process.stdout, what);
+    const stream: WriteStream = createWriteStream(path, { mode: 0o600 });
+    try {
+      await once(stream, 'open');
+    } catch {
+      throw new UsageError(`cannot write ${what} ${path}`);
+    }
+    return new Output(stream, what);
+  }
+
+  check(): void {
+    if (this.#error) throw this.#error;
+  }
+
+  async write(text: string): Promise<void> {
+    this.check();
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+        this.stream.on('error', done);
+      });
+      this.check();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.stream === process.stdout) return this.check();
+    if (!this.stream.writableEnded) {
+      this.stream.end();
+      await once(this.stream, 'finish').catch(() => undefined);
+    }
+    this.check();
+  }
+}

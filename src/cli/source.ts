@@ -1,0 +1,218 @@
+/**
+ * Input readers: JSON Lines or CSV from a file or stdin, cut into chunks of about 64 KiB. Reading
+ * is pulled by the pipeline (async iteration), so a slow consumer pauses the file: memory stays
+ * flat however large the input is.
+ */
+import { createReadStream, fstatSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { parse as csvParse, type CsvError, type Info } from 'csv-parse';
+import { UsageError } from './args.js';
+import type { Chunk, CsvRow, Reject } from './chunks.js';
+import { castCell } from './codec.js';
+
+/** Characters per chunk (a block of whole lines, or rows adding up to about this much text). */
+export const CHUNK_CHARS = 64 * 1024;
+const CSV_ROWS_PER_CHUNK = 512;
+/** A longer line (or CSV record) is rejected without being held in memory. */
+export const MAX_LINE_CHARS = 8 * 1024 * 1024;
+
+export interface Input {
+  readonly stream: Readable;
+  /** Size in bytes when known (a regular file, also as redirected stdin). */
+  readonly size: number | undefined;
+  /** Bytes read so far. */
+  bytesRead: number;
+}
+
+export async function openInput(path: string | undefined): Promise<Input> {
+  if (path === undefined) {
+    let size: number | undefined;
+    try {
+      const s = fstatSync(0);
+      if (s.isFile()) size = s.size;
+    } catch {
+      // not a file descriptor we can stat
+    }
+    return { stream: process.stdin, size, bytesRead: 0 };
+  }
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new Error('not a file');
+    size = s.size;
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', () => reject(new UsageError(`cannot read ${path}`)));
+  });
+  return { stream, size, bytesRead: 0 };
+}
+
+const tooLong = (line: number): Reject => ({ line, code: 'LINE_TOO_LONG', message: `LINE_TOO_LONG: longer than ${MAX_LINE_CHARS} characters` });
+
+/** Blocks of whole JSON lines. Line numbers count every line, blank ones included. */
+export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let line = 1;
+  let seq = 0;
+  let first = true;
+  let skipping = false;
+  for await (const buf of input.stream as AsyncIterable<Buffer>) {
+    input.bytesRead += buf.length;
+    let text = decoder.write(buf);
+    if (first && text.length > 0) {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
+    if (skipping) {
+      // Inside an over-long line: drop text up to its end.
+      const nl = text.indexOf('\n');
+      if (nl < 0) continue;
+      yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
+      line++;
+      skipping = false;
+      text = text.slice(nl + 1);
+    }
+    pending += text;
+    if (pending.length < CHUNK_CHARS) continue;
+    const cut = pending.lastIndexOf('\n');
+    if (cut >= 0) {
+      const block = pending.slice(0, cut + 1);
+      pending = pending.slice(cut + 1);
+      yield { seq: seq++, kind: 'jsonl', firstLine: line, text: block };
+      line += countNewlines(block);
+    }
+    if (pending.length > MAX_LINE_CHARS) {
+      pending = '';
+      skipping = true;
+    }
+  }
+  pending += decoder.end();
+  if (skipping) yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
+  else if (pending.length > 0) yield { seq: seq++, kind: 'jsonl', firstLine: line, text: pending };
+}
+
+function countNewlines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/**
+ * CSV: the first record is the header; then chunks of rows. A malformed record is skipped and
+ * reported (`CSV_…` codes from csv-parse) and the run goes on; an unterminated quote swallows the
+ * rest of the input, which is reported as one rejected span of lines.
+ */
+export class CsvSource {
+  readonly #input: Input;
+  readonly #records: AsyncIterator<{ record: (string | null)[]; info: Info }>;
+  readonly #skipped: Reject[] = [];
+  /** Last line of the last record the consumer took, and of the last one the parser produced. */
+  #lastEnd = 0;
+  #parsedEnd = 0;
+  header: string[] | undefined;
+
+  constructor(input: Input) {
+    this.#input = input;
+    const parser = csvParse({
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      relax_column_count: false,
+      max_record_size: MAX_LINE_CHARS,
+      cast: castCell,
+      on_record: (record, ctx) => {
+        this.#parsedEnd = ctx.lines;
+        return record;
+      },
+      on_skip: (err) => {
+        if (err) this.#skip(err);
+        return undefined;
+      },
+    });
+    input.stream.on('data', (b: Buffer) => {
+      input.bytesRead += b.length;
+    });
+    input.stream.on('error', (e) => parser.destroy(e));
+    input.stream.pipe(parser);
+    this.#records = (parser as AsyncIterable<{ record: (string | null)[]; info: Info }>)[Symbol.asyncIterator]();
+  }
+
+  #skip(err: CsvError): void {
+    const lines = err['lines'];
+    const at = typeof lines === 'number' ? lines : this.#parsedEnd + 1;
+    const code = err.code ?? 'CSV_ERROR';
+    // An unterminated quote runs to the end of the input: everything after the last good record.
+    const spans = code === 'CSV_QUOTE_NOT_CLOSED' && at > this.#parsedEnd + 1;
+    const line = spans ? this.#parsedEnd + 1 : at;
+    // csv-parse does not resume after an over-long record: say that the rest was not read.
+    const message =
+      code === 'CSV_MAX_RECORD_SIZE'
+        ? `${code}: record longer than ${MAX_LINE_CHARS} characters; the rest of the input was not read`
+        : spans
+          ? `${code}: unterminated quoted field; the rest of the input was not read`
+          : `${code}: malformed CSV record`;
+    this.#skipped.push({ line, ...(spans ? { toLine: at } : {}), code, message });
+    this.#parsedEnd = Math.max(this.#parsedEnd, at);
+  }
+
+  /** Reads the header row (undefined for empty input). */
+  async readHeader(): Promise<string[] | undefined> {
+    const r = await this.#next();
+    if (r === undefined) return undefined;
+    this.header = r.record.map((c) => c ?? '');
+    return this.header;
+  }
+
+  async #next(): Promise<{ record: (string | null)[]; info: Info } | undefined> {
+    try {
+      const r = await this.#records.next();
+      if (r.done) return undefined;
+      this.#lastEnd = r.value.info.lines;
+      return r.value;
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw new UsageError(`CSV input cannot be read past line ${this.#lastEnd}${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+  }
+
+  async *chunks(): AsyncGenerator<Chunk> {
+    let seq = 0;
+    let rows: CsvRow[] = [];
+    let chars = 0;
+    // Skipped records before the header come first.
+    const flushSkipped = (before: number) => {
+      while (this.#skipped.length > 0 && this.#skipped[0]!.line < before) {
+        const reject = this.#skipped.shift()!;
+        rows.push({ line: reject.line, reject });
+      }
+    };
+    for (;;) {
+      const r = await this.#next();
+      if (r === undefined) break;
+      let newlines = 0;
+      for (const c of r.record) {
+        if (c === null) continue;
+        chars += c.length;
+        for (let i = c.indexOf('\n'); i !== -1; i = c.indexOf('\n', i + 1)) newlines++;
+      }
+      const line = r.info.lines - newlines;
+      flushSkipped(line);
+      rows.push({ line, cells: r.record });
+      if (rows.length >= CSV_ROWS_PER_CHUNK || chars >= CHUNK_CHARS) {
+        yield { seq: seq++, kind: 'csv', rows };
+        rows = [];
+        chars = 0;
+      }
+    }
+    flushSkipped(Infinity);
+    if (rows.length > 0) yield { seq: seq++, kind: 'csv', rows };
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * What each bulk command does to one record, built from a structured-cloneable spec so a worker
+ * thread builds the same task (its own sealer from the same key file) as the main thread.
+ */
+import { createAccessGuard } from '../access/guard.js';
+import type { AuditSink } from '../access/audit.js';
+import type { QuotaStore } from '../access/quota.js';
+import { parsePolicy } from '../access/policy.js';
+import { waybillPolicy } from '../access/waybill-policy.js';
+import type { SuiteName } from '../crypto/aead.js';
+import { AccessDeniedError } from '../errors.js';
+import { loadKeyFile, type LoadedKeys } from '../node/key-file-io.js';
+import { presetFor } from '../presets/index.js';
+import { inspect } from '../seal/inspect.js';
+import { mask } from '../seal/mask-view.js';
+import { createSealer } from '../seal/sealer.js';
+import type { Schema } from '../schema/schema.js';
+import { TAG_FIELD, walkRecord } from '../schema/walk.js';
+import type { IndexHash } from '../search/definition.js';
+import { createFinder } from '../search/find.js';
+import { PASS, type Task, type TaskStats } from './chunks.js';
+
+export interface SealSpec {
+  readonly command: 'seal';
+  readonly keys: string;
+  readonly suite: SuiteName;
+  readonly indexHash?: IndexHash;
+  readonly lenient: boolean;
+}
+
+export interface OpenSpec {
+  readonly command: 'open';
+  readonly keys: string;
+  readonly principal: string;
+  readonly purpose: string;
+  readonly fields?: readonly string[];
+  readonly context: Readonly<Record<string, string>>;
+  /** Policy file JSON (already checked), or undefined for the built-in waybill policy. */
+  readonly policyJson?: unknown;
+  readonly policyPath?: string;
+  readonly budget: number;
+}
+
+export interface MaskSpec {
+  readonly command: 'mask';
+  readonly profile: string;
+}
+
+export interface FindSpec {
+  readonly command: 'find';
+  readonly keys: string;
+  readonly index: string;
+  readonly values: readonly string[];
+  readonly country?: string;
+  readonly candidates: boolean;
+  readonly indexHash?: IndexHash;
+}
+
+export interface InspectSpec {
+  readonly command: 'inspect';
+}
+
+export interface ConvertSpec {
+  readonly command: 'convert';
+}
+
+export type TaskSpec = SealSpec | OpenSpec | MaskSpec | FindSpec | InspectSpec | ConvertSpec;
+
+/** Where a task's side effects go: the main thread's audit log and quota file, or proxies to them. */
+export interface TaskEnv {
+  readonly keys?: LoadedKeys;
+  readonly audit?: AuditSink;
+  readonly quotaStore?: QuotaStore;
+}
+
+export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = {}): Promise<Task> {
+  switch (spec.command) {
+    case 'seal': {
+      const keys = env.keys ?? (await loadKeyFile(spec.keys));
+      const sealer = createSealer({
+        ...presetFor(keys.file.suite),
+        ...(spec.indexHash ? { indexHash: spec.indexHash } : {}),
+        keyring: keys.keyring,
+        keyStore: keys.keyStore,
+        suite: spec.suite,
+        lenient: spec.lenient,
+      });
+      return {
+        decode: 'plain',
+        handle: (record) => sealer.seal(schema, record as never),
+        async finish() {
+          sealer.close();
+          return {};
+        },
+      };
+    }
+    case 'open': {
+      const keys = env.keys ?? (await loadKeyFile(spec.keys));
+      if (!env.audit || !env.quotaStore) throw new Error('open needs an audit sink and a quota store');
+      const policy = spec.policyJson === undefined ? waybillPolicy : parsePolicy(spec.policyJson, spec.policyPath ?? 'policy');
+      const approval = spec.context['approval'];
+      const guard = createAccessGuard({
+        policy,
+        audit: env.audit,
+        quotaStore: env.quotaStore,
+        // The grant is what the operator states; its budget is counted across runs in the quota state.
+        grants: (id) => (id === approval ? { id, budget: spec.budget } : undefined),
+      });
+      const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard });
+      const access = { principal: spec.principal, purpose: spec.purpose, context: spec.context, reveal: 'plain', ...(spec.fields ? { fields: spec.fields } : {}) } as const;
+      const stats: TaskStats = {};
+      return {
+        decode: 'sealed',
+        async handle(record) {
+          try {
+            return (await sealer.open(schema, record as never, access)).record;
+          } catch (e) {
+            if (!(e instanceof AccessDeniedError)) throw e;
+            stats[`denied:${e.reason}`] = ((stats[`denied:${e.reason}`] as number | undefined) ?? 0) + 1;
+            if ((e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') && stats['spent'] === undefined) {
+              stats['spent'] = e.reason;
+              stats['spentMessage'] = e.message;
+            }
+            return mask(schema, record as never, 'screen');
+          }
+        },
+        async finish() {
+          sealer.close();
+          return stats;
+        },
+      };
+    }
+    case 'mask':
+      return {
+        decode: 'sealed',
+        handle: async (record) => mask(schema, record as never, spec.profile),
+        finish: async () => ({}),
+      };
+    case 'find': {
+      const keys = env.keys ?? (await loadKeyFile(spec.keys));
+      const sealer = createSealer({
+        ...presetFor(keys.file.suite),
+        ...(spec.indexHash ? { indexHash: spec.indexHash } : {}),
+        keyring: keys.keyring,
+        keyStore: keys.keyStore,
+        guard: 'allow-all',
+      });
+      try {
+        const finder = await createFinder(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, spec.country ? { country: spec.country } : {});
+        return {
+          decode: 'sealed',
+          async handle(record) {
+            walkRecord(schema.shape, record, 'sealed');
+            const hit = spec.candidates ? finder.isCandidate(record as never) : await finder.matches(record as never);
+            return hit ? PASS : undefined;
+          },
+          async finish() {
+            sealer.close();
+            const { candidates, matches, unverifiable } = finder.stats;
+            return { candidates, matches, unverifiable };
+          },
+        };
+      } catch (e) {
+        sealer.close();
+        throw e;
+      }
+    }
+    case 'inspect':
+      return {
+        decode: 'schemaless',
+        handle: async (record, line) => ({ line, fields: inspect(record) }),
+        csvRows: (out) => {
+          const { line, fields } = out as { line: number; fields: ReturnType<typeof inspect> };
+          return fields.map((f) => [String(line), f.path, f.version, f.suite, f.dataKeyId]);
+        },
+        finish: async () => ({}),
+      };
+    case 'convert':
+      return {
+        decode: 'auto',
+        async handle(record) {
+          // Checked against the schema (sealed or plain protected fields), then written as given.
+          const { copy, leaves } = walkRecord(schema.shape, record, 'mixed');
+          for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value;
+          const tag = (record as Record<string, unknown>)[TAG_FIELD];
+          if (tag !== undefined) copy[TAG_FIELD] = tag;
+          return copy;
+        },
+        finish: async () => ({}),
+      };
+  }
+}
+
+export const INSPECT_CSV_HEADER = ['line', 'path', 'version', 'suite', 'dataKeyId'];

@@ -1,0 +1,79 @@
+/**
+ * Loading the runtime's native crypto module (`#backend`, see backend.ts) and its known-answer
+ * self-test against the portable implementations. Imported by the sealer, not by the mask and
+ * token code (whose bundles need none of the AEAD code the self-test compares with).
+ * @module
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { setNativeCrypto, type NativeCrypto } from './backend.js';
+import { hchacha20, leWords, xchachaOpen, xchachaSeal } from './chacha20poly1305.js';
+import { keyedAesGcm } from './gcm.js';
+
+let loading: Promise<NativeCrypto | undefined> | undefined;
+
+/** Loads the runtime's native module once; resolves to it, or undefined (none, or it failed its self-test). */
+export function loadNativeCrypto(): Promise<NativeCrypto | undefined> {
+  loading ??= import('#backend').then(
+    (m) => {
+      const candidate = m.backend as NativeCrypto | undefined;
+      const ok = candidate !== undefined && selfTest(candidate) ? candidate : undefined;
+      setNativeCrypto(ok);
+      return ok;
+    },
+    () => undefined,
+  );
+  return loading;
+}
+
+/** Installs a native module directly (tests, and runtimes that provide their own). Returns false if it fails the self-test. */
+export function useNativeCrypto(candidate: NativeCrypto | undefined): boolean {
+  if (candidate !== undefined && !selfTest(candidate)) return false;
+  setNativeCrypto(candidate);
+  loading = Promise.resolve(candidate);
+  return true;
+}
+
+const eq = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Known-answer test against the portable implementations on fixed inputs (several block and tail
+ * sizes), including a rejected forgery. A runtime whose `node:crypto` differs is not used.
+ */
+export function selfTest(b: NativeCrypto): boolean {
+  try {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff);
+    const nonce = Uint8Array.from({ length: 24 }, (_, i) => (i * 13 + 1) & 0xff);
+    const aad = Uint8Array.from({ length: 37 }, (_, i) => (i * 3) & 0xff);
+    for (const length of [0, 1, 16, 31, 64, 100]) {
+      const plain = Uint8Array.from({ length }, (_, i) => (i * 7 + length) & 0xff);
+      // XChaCha20-Poly1305 = HChaCha20 subkey + ChaCha20-Poly1305 with nonce 0^4 ‖ nonce[16..24].
+      const sub = new Uint32Array(8);
+      hchacha20(leWords(key, 0, 8), nonce, sub);
+      const subkey = Uint8Array.from({ length: 32 }, (_, i) => (sub[i >> 2]! >>> (8 * (i & 3))) & 0xff);
+      const n12 = new Uint8Array(12);
+      n12.set(nonce.subarray(16), 4);
+      const portable = xchachaSeal(leWords(key, 0, 8), nonce, plain, aad);
+      const sealed = b.chacha20poly1305Seal(subkey, n12, plain, aad);
+      if (!eq(sealed, portable) || !eq(b.chacha20poly1305Open(subkey, n12, sealed, aad), plain)) return false;
+      if (!eq(xchachaOpen(leWords(key, 0, 8), nonce, sealed, aad), plain)) return false;
+      const forged = sealed.slice();
+      forged[forged.length - 1]! ^= 1;
+      if (b.chacha20poly1305Open(subkey, n12, forged, aad) !== undefined) return false;
+
+      const gcm = keyedAesGcm(key);
+      const expected = gcm.seal(nonce.subarray(0, 12), plain, aad);
+      gcm.destroy();
+      const g = b.aes256gcmSeal(key, nonce.subarray(0, 12), plain, aad);
+      if (!eq(g, expected) || !eq(b.aes256gcmOpen(key, nonce.subarray(0, 12), g, aad), plain)) return false;
+      const gForged = g.slice();
+      gForged[0]! ^= 1;
+      if (b.aes256gcmOpen(key, nonce.subarray(0, 12), gForged, aad) !== undefined) return false;
+      if (!eq(b.hmacSha256(key, plain), hmac(sha256, key, plain))) return false;
+      if (!eq(b.hmacSha256Stream(key).update(aad).update(plain).digest(), hmac.create(sha256, key).update(aad).update(plain).digest())) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

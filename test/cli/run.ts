@@ -1,0 +1,27 @@
+/** Runs the built bin (npm test builds first), as users do. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+export const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const run = promisify(execFile);
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function cli(args: string[], input?: string, env?: Record<string, string>): Promise<CliResult> {
+  const child = run('node', [BIN, ...args], { maxBuffer: 256 * 1024 * 1024, ...(env ? { env: { ...process.env, ...env } } : {}) });
+  child.child.stdin!.end(input ?? '');
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+export const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+export const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));

@@ -1,0 +1,193 @@
+/**
+ * The example scripts, run as users run them (`npx tsx examples/<name>.ts`), with their output
+ * checked: pickup-station lookup, key rotation, plaintext migration, and the edge bundle (also built
+ * here with esbuild and run in a `vm` context without Node globals).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runInContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, presets, waybill, type SealedRecord, type WaybillSchema } from 'waybill-seal';
+import { generateWaybills } from '../../examples/data/synthetic.js';
+import { bundleEdge, nodeReferences, runBundle } from '../../examples/edge/build.js';
+import { CUSTOMER_PARCEL, PARCELS, SEED as STATION_SEED } from '../../examples/pickup-station.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const exec = promisify(execFile);
+
+async function tsx(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(TSX, args, { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const num = (text: string, re: RegExp): number => {
+  const m = re.exec(text);
+  expect(m, String(re)).not.toBeNull();
+  return Number(m![1]);
+};
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-scripts-'));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npx tsx examples/pickup-station.ts', () => {
+  it('finds the customer’s parcel by the last four digits with the index secret only, and cannot open it', async () => {
+    const r = await tsx(['examples/pickup-station.ts']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const parcels = generateWaybills(PARCELS, STATION_SEED);
+    const customer = parcels[CUSTOMER_PARCEL]!;
+    const last4 = customer.receiver.mobile!.replace(/\D/g, '').slice(-4);
+    expect(r.stdout).toContain(`Head office sealed ${PARCELS} waybills`);
+    expect(r.stdout).toContain(`A customer says: "尾号 ${last4}"`);
+    const candidates = num(r.stdout, /token candidates: (\d+)/);
+    const confirmed = num(r.stdout, /confirmed by the label mask's last four digits: (\d+)/);
+    const owners = parcels.filter((w) => w.receiver.mobile!.replace(/\D/g, '').endsWith(last4));
+    expect(confirmed).toBe(owners.length);
+    expect(candidates).toBeGreaterThanOrEqual(confirmed);
+    const listed = r.stdout.split('\n').filter((l) => l.trimStart().startsWith('shelf '));
+    expect(listed).toHaveLength(confirmed);
+    for (const w of owners) expect(listed.some((l) => l.includes(w.waybillNo) && l.includes(`*******${last4}`))).toBe(true);
+    expect(r.stdout).toContain('even with the wrapped data keys: refused, KeyError (no_kek)');
+    expect(num(r.stdout, /Lookups: (\d+) per second/)).toBeGreaterThan(0);
+    // Masks only: no full phone number and no full name of any parcel is printed.
+    for (const w of parcels) {
+      expect(r.stdout).not.toContain(w.receiver.mobile!.replace(/\D/g, '').slice(-11));
+      expect(r.stdout).not.toContain(w.receiver.name);
+    }
+  }, 180_000);
+});
+
+describe('npx tsx examples/key-rotation.ts', () => {
+  it('rotates the KEK, refuses to retire it early, rewraps, retires, and everything still opens', async () => {
+    const r = await tsx(['examples/key-rotation.ts']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^1\. Sealed 200 waybills: (\d+) data keys under KEK v1\.$/);
+    const before = num(r.stdout, /^1\. Sealed 200 waybills: (\d+) data keys/m);
+    expect(r.stdout).toMatch(new RegExp(`2\\. Rotated: KEK v2 is current\\. Sealing went on \\(40 more\\): ${before} data keys under KEK v1, (\\d+) data keys under KEK v2\\.`));
+    const added = num(r.stdout, /data keys under KEK v1, (\d+) data keys under KEK v2/);
+    expect(added).toBeGreaterThan(0);
+    expect(r.stdout).toContain('3. Retire v1 now? Refused: kek_in_use');
+    expect(r.stdout).toContain(`4. Rewrap: ${before + added} data keys scanned, ${before} re-wrapped, ${added} already under v2; no field re-encrypted.`);
+    expect(r.stdout).toContain(`Run again: 0 re-wrapped, ${before + added} already current. Now: ${before + added} data keys under KEK v2.`);
+    expect(r.stdout).toContain('5. Retired KEK v1 (the keyring keeps versions [2], retired: [1]).');
+    expect(r.stdout).toContain('A restarted service opened 240 of 240 waybills, every field equal to what was sealed.');
+    expect(r.stdout).toContain('Search is unaffected (the index secret did not change): found by receiver mobile.');
+    expect(r.stdout).toContain('6. An old copy of KEK v1 opens nothing: KeyError (no_kek).');
+  }, 180_000);
+});
+
+describe('npx tsx examples/migrate-plaintext.ts', () => {
+  it('seals a plaintext table in batches, survives a crash, re-runs idempotently and leaves no plaintext', async () => {
+    const r = await tsx(['examples/migrate-plaintext.ts']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('rows whose phone numbers a dump shows in clear: 1000');
+    expect(r.stdout).toContain('Run 1: sealed 400 rows in batches of 200, then stopped (simulated crash).');
+    expect(r.stdout).toContain('a migrated row opens receiver.mobile (legacy plaintext fields: 0)');
+    expect(r.stdout).toContain('a row not migrated yet opens receiver.mobile too, through the same policy and audit (legacy plaintext fields: 9)');
+    expect(r.stdout).toContain('audit events so far: 2');
+    // 600 plaintext rows, plus the plain remark written into a migrated row; the new sealed row is left alone.
+    expect(r.stdout).toContain('Run 2 (re-run from the start): scanned 1001, sealed 601, unchanged 400, conflicts 0.');
+    expect(r.stdout).toContain('Run 3 (nothing left): scanned 1001, sealed 0, unchanged 1001.');
+    expect(r.stdout).toContain('Check: 1001 of 1001 rows fully sealed; rows whose phone numbers a dump shows in clear: 0.');
+    expect(r.stdout).toContain('1001 of 1001 rows open with a strict sealer (no acceptPlaintext).');
+    expect(r.stdout).toMatch(/Search by last four digits \+ district after the migration: found/);
+  }, 180_000);
+});
+
+describe('examples/edge: a browser bundle that masks and searches without Node', () => {
+  it('npx tsx examples/edge/build.ts writes the bundle and checks it at the edge against the library', async () => {
+    const out = join(dir, 'edge');
+    const r = await tsx(['examples/edge/build.ts', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no node: imports, no require()');
+    expect(r.stdout).toContain('Edge context: process, require, Buffer, module, global are undefined.');
+    expect(r.stdout).toContain('Label masks of 6 sealed waybills at the edge: identical to the library under Node.');
+    expect(r.stdout).toMatch(/at the edge: tokens equal to the server's; found WS\d{12}/);
+    const code = await readFile(join(out, 'waybill-edge.js'), 'utf8');
+    expect(nodeReferences(code)).toEqual([]);
+    expect(code).not.toMatch(/from\s*["']node:|import\(\s*["']node:/);
+  }, 180_000);
+
+  it('bundles with esbuild --platform=browser, with no node: import or require and nothing from src/node or src/cli', async () => {
+    for (const format of ['esm', 'iife'] as const) {
+      const b = await bundleEdge(format);
+      expect(nodeReferences(b.code), format).toEqual([]);
+      expect(b.inputs).toContain('examples/edge/lookup.ts');
+      expect(b.inputs).toContain('src/index.ts');
+      expect(b.inputs.filter((f) => /^src\/(node|cli)\/|^src\/(node|pkcs11|aws-kms|vault|pg)\.ts$|backend-node/.test(f))).toEqual([]);
+    }
+  }, 180_000);
+
+  it('runs in a vm context without process, require or Buffer and gives the library’s masks and lookups', async () => {
+    const material = generateLocalKeyMaterial();
+    // The china preset: SM4-GCM fields and HMAC-SM3 tokens, so the edge must use the same hash.
+    const server = createSealer({ ...presets.china, keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+    const plain = generateWaybills(40, 4242);
+    const sealed: SealedRecord<WaybillSchema>[] = await server.sealMany(waybill, plain);
+
+    const ctx = runBundle((await bundleEdge('iife')).code);
+    expect(runInContext('[typeof process, typeof require, typeof Buffer, typeof module, typeof global, typeof setTimeout].join()', ctx)).toBe(
+      'undefined,undefined,undefined,undefined,undefined,undefined',
+    );
+    ctx['recordsJson'] = JSON.stringify(sealed);
+    ctx['secretsJson'] = JSON.stringify(material.secrets!.index);
+    for (const profile of ['screen', 'label']) {
+      const views = JSON.parse(runInContext(`JSON.stringify(WaybillEdge.views(JSON.parse(recordsJson), ${JSON.stringify(profile)}))`, ctx) as string);
+      expect(views).toEqual(sealed.map((r) => mask(waybill, r, profile)));
+    }
+
+    const edgeFind = async (index: string, value: unknown, last: string) =>
+      JSON.parse(
+        (await runInContext(
+          `(async () => {
+             const tokens = await WaybillEdge.queryTokens(JSON.parse(secretsJson), ${JSON.stringify(index)}, ${JSON.stringify(value)}, { hash: 'hmac-sm3' });
+             const table = new WaybillEdge.TokenTable(JSON.parse(recordsJson), ${JSON.stringify(index)});
+             return JSON.stringify({ tokens, found: table.find(tokens, ${JSON.stringify(last)}).map((r) => r.waybillNo) });
+           })()`,
+          ctx,
+        )) as string,
+      ) as { tokens: string[]; found: string[] };
+
+    for (const i of [0, 17, 39]) {
+      const w = plain[i]!;
+      const digits = w.receiver.mobile!.replace(/\D/g, '');
+      const byMobile = await edgeFind('receiver.mobile', w.receiver.mobile, digits);
+      expect(byMobile.tokens).toEqual(await server.tokensFor(waybill, 'receiver.mobile', w.receiver.mobile!));
+      expect(byMobile.found).toEqual(plain.filter((p) => p.receiver.mobile!.replace(/\D/g, '') === digits).map((p) => p.waybillNo));
+      const both = await edgeFind('receiver.mobile:last4+district', [digits.slice(-4), w.receiver.address.district], digits.slice(-4));
+      expect(both.tokens).toEqual(await server.tokensFor(waybill, 'receiver.mobile:last4+district', [digits.slice(-4), w.receiver.address.district]));
+      expect(both.found).toContain(w.waybillNo);
+      const senderDigits = w.sender.mobile!.replace(/\D/g, '');
+      const sender = await edgeFind('sender.mobile:last4', senderDigits.slice(-4), senderDigits.slice(-4));
+      expect(sender.found).toContain(w.waybillNo);
+      for (const no of sender.found) {
+        expect(plain.find((p) => p.waybillNo === no)!.sender.mobile!.replace(/\D/g, '').endsWith(senderDigits.slice(-4))).toBe(true);
+      }
+    }
+    // Without last digits a table returns every token match (truncated tokens: maybe more).
+    const all = JSON.parse(
+      runInContext(`JSON.stringify(new WaybillEdge.TokenTable(JSON.parse(recordsJson), 'receiver.mobile:last4').find([]))`, ctx) as string,
+    );
+    expect(all).toEqual([]);
+    server.close();
+  }, 180_000);
+});

@@ -1,0 +1,33 @@
+/** Supply chain: what `npm pack` would publish (run after the build, as `npm test` does). */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+describe('published package contents', () => {
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [
+    { files: { path: string }[] },
+  ];
+  const files = pack.files.map((f) => f.path);
+
+  it('holds only the build, the format spec, README, LICENSE, CHANGELOG and package.json', () => {
+    const allowed = /^(dist\/.+\.(js|cjs|d\.ts|d\.cts)|docs\/FORMAT\.md|README\.md|LICENSE|CHANGELOG\.md|package\.json|schemas\/.+\.json)$/;
+    expect(files.filter((f) => !allowed.test(f))).toEqual([]);
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('LICENSE');
+  });
+
+  it('ships no tests, keys, source maps, local state or vectors', () => {
+    expect(files.filter((f) => /(^|\/)(test|\.tmp|node_modules)\/|\.map$|keys?\.json$|\.audit\.jsonl$|vectors/.test(f))).toEqual([]);
+  });
+
+  it('is provenance-ready: public, with provenance, a repository, a licence and engines', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as Record<string, unknown>;
+    expect(pkg['publishConfig']).toMatchObject({ access: 'public', provenance: true });
+    expect(pkg['repository']).toBeDefined();
+    expect(pkg['license']).toBe('Apache-2.0');
+    expect(pkg['engines']).toMatchObject({ node: '>=20.19.0' });
+    expect(pkg['sideEffects']).toBe(false);
+  });
+});
