@@ -15,6 +15,7 @@ import * as schema from './commands/schema.js';
 import * as seal from './commands/seal.js';
 import * as shred from './commands/shred.js';
 import * as token from './commands/token.js';
+import * as verify from './commands/verify.js';
 import { EXIT, EXIT_CODES_TEXT } from './exit.js';
 import { installPhoneMetadata } from './phone.js';
 
@@ -25,7 +26,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = { keygen, seal, mask, open, inspect, keys, reseal, find, token, audit, shred, convert, schema };
+const COMMANDS: Record<string, Command> = { keygen, seal, mask, open, inspect, keys, reseal, find, token, audit, shred, convert, schema, verify };
 
 const USAGE = `waybill-seal <command> [options]
 
@@ -35,6 +36,7 @@ Commands:
   mask      sealed records -> masked records (no keys)
   open      sealed records -> plain records for a principal and purpose, under a policy, audited
   inspect   sealed records -> format, suite and key ids per field (no keys)
+  verify    sealed JSONL -> integrity tag check per record (integrity secret only; decrypts nothing)
   keys      KEK versions: list, rotate, rewrap, retire
   reseal    sealed JSONL -> re-sealed JSONL under new data keys (resumable)
   find      sealed records -> the records whose search index matches a value

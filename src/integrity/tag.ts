@@ -5,12 +5,13 @@
  * on without being able to decrypt anything.
  *
  *   key      = HKDF-H(integrity secret vN, info = LP("waybill-seal/integrity", hash), 32)
- *   locator  = first 4 bytes of HMAC-H(key, LP("waybill-seal/tag-unit", schema, version, recordId, path, content))
+ *   locator  = FNV-1a-32(UTF-8(path) ‖ 0x00 ‖ content), big-endian
  *   mac      = HMAC-H(key, LP("waybill-seal/tag", "t1", schema, version, recordId, path₁, content₁, …, "locators", locator₁ ‖ …))
  *   $tag     = "t1.<hash>.<N>.<base64url(mac)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
  *
- * The record MAC (which also covers the locators) is what is checked; the short per-unit locators
- * only say which path differs.
+ * The record MAC (which also covers the locators) is the only check. Locators are diagnostics: an
+ * unkeyed checksum of data stored in clear anyway, so that after a MAC failure the verifier can say
+ * which path differs. Someone who forges them can only misdirect that report, never pass the check.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { constantTimeEqual, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
@@ -103,7 +104,7 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       const units = unitsOf(schema, sealed);
       if (constantTimeEqual(recordMac(h, key, schema, recordId, units, locators), mac)) return { ok: true };
       // Data intact but the locator section altered: the MAC over the true locators still matches.
-      const actual = locatorsOf(h, key, schema, recordId, units);
+      const actual = locatorsOf(units);
       if (constantTimeEqual(recordMac(h, key, schema, recordId, units, actual), mac)) return { ok: false, path: TAG_FIELD, reason: 'altered' };
       return locate(units, actual, locators);
     },
@@ -117,7 +118,7 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
 function format(hash: IndexHash, version: number, key: Uint8Array, schema: Schema, sealed: Record<string, unknown>): string {
   const recordId = sealed[schema.recordId] as string;
   const units = unitsOf(schema, sealed);
-  const locators = locatorsOf(hash, key, schema, recordId, units);
+  const locators = locatorsOf(units);
   return `${TAG_VERSION}.${hash}.${version}.${toBase64Url(recordMac(hash, key, schema, recordId, units, locators))}.${toBase64Url(locators)}`;
 }
 
@@ -137,19 +138,21 @@ function recordMac(hash: IndexHash, key: Uint8Array, schema: Schema, recordId: s
   return macOf(hash, key, message.subarray(0, o));
 }
 
-function locatorsOf(hash: IndexHash, key: Uint8Array, schema: Schema, recordId: string, units: readonly Unit[]): Uint8Array {
+function locatorsOf(units: readonly Unit[]): Uint8Array {
   const out = new Uint8Array(units.length * LOCATOR_BYTES);
-  const head = encodeParts(['waybill-seal/tag-unit', schema.name, String(schema.version), recordId]);
-  units.forEach((u, i) => out.set(locator(hash, key, head, u), i * LOCATOR_BYTES));
+  const view = new DataView(out.buffer);
+  units.forEach((u, i) => {
+    const pathHash = fnv1a32(encoder.encode(`${u.path}\0`));
+    view.setUint32(i * LOCATOR_BYTES, fnv1a32(u.content, pathHash));
+  });
   return out;
 }
 
-/** HMAC of LP(label, schema, version, recordId) ‖ LP(path) ‖ LP(content), truncated; `head` is the first part, encoded. */
-function locator(hash: IndexHash, key: Uint8Array, head: Uint8Array, u: Unit): Uint8Array {
-  const message = new Uint8Array(head.length + 8 + 3 * u.path.length + u.content.length);
-  message.set(head);
-  const end = putBytes(message, putText(message, head.length, u.path), u.content);
-  return macOf(hash, key, message.subarray(0, end)).subarray(0, LOCATOR_BYTES);
+/** FNV-1a, 32 bits (offset basis 2166136261, prime 16777619): a checksum, not a cryptographic hash. */
+function fnv1a32(bytes: Uint8Array, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  return h;
 }
 
 const encoder = new TextEncoder();
