@@ -85,7 +85,7 @@ export function encodeParts(parts: readonly string[]): Uint8Array {
 }
 
 /** One item of the encoding (u32 big-endian UTF-8 length, then the bytes) at out[o]; returns the end. */
-function putPart(out: Uint8Array, o: number, s: string): number {
+export function putPart(out: Uint8Array, o: number, s: string): number {
   const { written } = encoder.encodeInto(s, out.subarray(o + 4));
   out[o] = written >>> 24;
   out[o + 1] = (written >>> 16) & 0xff;

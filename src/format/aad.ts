@@ -8,7 +8,7 @@
  * (when the caller passes it pre-encoded), and per field only the path and the data key id, straight
  * into the AAD buffer. The bytes are the same as `encodeParts` of the whole list.
  */
-import { encodePart, encodeParts } from '../crypto/bytes.js';
+import { encodePart, encodeParts, putPart } from '../crypto/bytes.js';
 import { FORMAT_VERSION } from './sealed-field.js';
 
 export interface AadParts {
@@ -37,18 +37,6 @@ export function aadHead(suite: string, schemaName: string, schemaVersion: number
   return head;
 }
 
-const encoder = new TextEncoder();
-
-/** One list item at out[o]: u32 big-endian UTF-8 length, then the bytes; returns the end offset. */
-function putItem(out: Uint8Array, o: number, s: string): number {
-  const { written } = encoder.encodeInto(s, out.subarray(o + 4));
-  out[o] = written >>> 24;
-  out[o + 1] = (written >>> 16) & 0xff;
-  out[o + 2] = (written >>> 8) & 0xff;
-  out[o + 3] = written & 0xff;
-  return o + 4 + written;
-}
-
 /** head ‖ LP(recordId) ‖ LP(fieldPath) ‖ LP(dataKeyId), with the record id given encoded (`encodePart`). */
 export function assembleAad(head: Uint8Array, recordId: Uint8Array, fieldPath: string, dataKeyId: string): Uint8Array {
   // Room for the worst case (3 UTF-8 bytes per UTF-16 unit); the AAD is the written prefix.
@@ -62,7 +50,7 @@ const aadBound = (head: Uint8Array, recordId: Uint8Array, fieldPath: string, dat
 function assembleInto(out: Uint8Array, head: Uint8Array, recordId: Uint8Array, fieldPath: string, dataKeyId: string): Uint8Array {
   out.set(head);
   out.set(recordId, head.length);
-  const end = putItem(out, putItem(out, head.length + recordId.length, fieldPath), dataKeyId);
+  const end = putPart(out, putPart(out, head.length + recordId.length, fieldPath), dataKeyId);
   return out.subarray(0, end);
 }
 

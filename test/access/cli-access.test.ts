@@ -1,29 +1,11 @@
 /** The access-control side of the CLI, run from the built bin (npm test builds first). */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, jsonl, lines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const run = promisify(execFile);
-
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(input ?? '');
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const waybillOn = (n: number, routing: Record<string, string>, createdAt = '2025-03-01T08:30:00+08:00') => ({
   ...sampleWaybill(),
   waybillNo: `SF${String(n).padStart(10, '0')}`,

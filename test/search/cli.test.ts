@@ -1,27 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/run.js';
 import { addSecretVersion, parseKeyFile } from '../../src/index.js';
 import { sampleWaybill } from '../helpers.js';
-
-// Runs the built bin (npm test builds first; or `npx tsup`), as users do.
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const run = promisify(execFile);
-
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(input ?? '');
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const RECEIVERS = ['+86 138-1234-5678', '13912344321', '0086 13812345678', '13700005678', '13812345678'];
 const DISTRICTS = ['西湖区', '西湖区', '滨江区', '西湖区', '西湖区'];

@@ -1,30 +1,11 @@
 /** CLI with the SM suite: keygen --suite sm4-gcm → seal → inspect shows sm4-gcm → open; --suite overrides per run. */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cli, jsonl, lines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 
-// Runs the built bin (npm test builds first), as users do.
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const run = promisify(execFile);
-
-async function cli(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  child.child.stdin!.end(input);
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const suitesOf = (inspected: string) => new Set(lines(inspected).flatMap((l) => l.fields.map((f: { suite: string }) => f.suite)));
 let dir: string;
 let keys: string;
