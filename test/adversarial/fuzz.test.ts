@@ -9,6 +9,7 @@ import { parseEnc } from '../../src/format/sealed-field.js';
 import { isDataKeyRecord } from '../../src/keys/key-file.js';
 import { readFileSync } from 'node:fs';
 import { AuditChain, verifyAuditLog } from '../../src/access/audit.js';
+import { decodeCsvRow, planCsvInput } from '../../src/cli/codec.js';
 import { LocalKeyring, WaybillSealError, inspect, mask, parseKeyFile, schemaFromJson, waybill } from '../../src/index.js';
 import { seededRandom } from '../../examples/data/synthetic.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
@@ -154,6 +155,24 @@ describe('fuzz: parsers give typed errors only, never plaintext', () => {
     const base = JSON.parse(readFileSync(new URL('../fixtures/parcel.schema.json', import.meta.url), 'utf8')) as unknown;
     fc.assert(
       fc.property(fc.oneof(mutations(base), fc.anything()), (json) => typedOrOk(() => schemaFromJson(json))),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('CLI input: CSV rows (header and cells) decode to records or typed errors, never values in messages', async () => {
+    const { sealer } = freshSealer();
+    const header = ['waybillNo', 'createdAt', 'sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.province', 'sender.address.city', 'sender.address.district', 'sender.address.detail', 'receiver.name', 'receiver.mobile', 'receiver.address.province', 'receiver.address.city', 'receiver.address.district', 'receiver.address.detail', 'items', 'weightGrams', 'remark'];
+    const w = sampleWaybill();
+    const row = [w.waybillNo, w.createdAt, w.sender.name, w.sender.mobile, w.sender.idNumber, '广东省', '深圳市', '南山区', w.sender.address.detail, w.receiver.name, w.receiver.mobile, '浙江省', '杭州市', '西湖区', w.receiver.address.detail, JSON.stringify(w.items), '1200', w.remark];
+    await fc.assert(
+      fc.asyncProperty(mutations(header), mutations(row), async (h, cells) => {
+        await typedOrOkAsync(async () => {
+          const heads = Array.isArray(h) ? h.map(String) : [String(h)];
+          const plan = planCsvInput(heads, waybill, {});
+          const values = Array.isArray(cells) ? cells.map((c) => (c === null ? null : String(c))) : [String(cells)];
+          await sealer.seal(waybill, decodeCsvRow(plan, values, waybill, 'plain') as never);
+        });
+      }),
       { numRuns: RUNS },
     );
   });
