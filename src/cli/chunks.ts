@@ -1,7 +1,9 @@
 /**
- * The unit of bulk work: a chunk of input (a block of JSON Lines, or parsed CSV rows) in, the
- * encoded output text and the rejected lines out. The same code runs in the main thread
- * (`--jobs 1`) and in worker threads, so both paths behave identically.
+ * The unit of bulk work: a chunk of input (a block of JSON Lines as UTF-8 bytes, or parsed CSV
+ * rows) in, the encoded output bytes and the rejected lines out. The same code runs in the main
+ * thread (`--jobs 1`) and in worker threads, so both paths behave identically. Bytes, not strings,
+ * cross the thread boundary: they are transferred without a copy, and decoding and encoding happen
+ * in the workers, in parallel, instead of in the main thread.
  */
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, WaybillSealError } from '../errors.js';
@@ -29,15 +31,16 @@ export interface CsvRow {
 }
 
 export type Chunk =
-  | { readonly seq: number; readonly kind: 'jsonl'; readonly firstLine: number; readonly text: string }
+  /** Whole lines (UTF-8, the BOM removed); `bytes` owns its buffer, so it can be transferred. */
+  | { readonly seq: number; readonly kind: 'jsonl'; readonly firstLine: number; readonly bytes: Uint8Array }
   | { readonly seq: number; readonly kind: 'csv'; readonly rows: readonly CsvRow[] }
   /** Lines the reader itself refused (too long); no record to process. */
   | { readonly seq: number; readonly kind: 'rejects'; readonly rejects: readonly Reject[] };
 
 export interface ChunkResult {
   readonly seq: number;
-  /** Encoded output (JSON Lines or CSV rows), in input order. */
-  readonly text: string;
+  /** Encoded output (UTF-8 JSON Lines or CSV rows), in input order; owns its buffer. */
+  readonly bytes: Uint8Array;
   /** Records read (non-empty lines / CSV rows), rejected ones included. */
   readonly read: number;
   readonly written: number;
@@ -117,7 +120,7 @@ export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<Chu
   };
 
   if (chunk.kind === 'jsonl') {
-    const text = chunk.text;
+    const text = decoder.decode(chunk.bytes);
     let line = chunk.firstLine;
     let pos = 0;
     while (pos < text.length) {
@@ -159,8 +162,11 @@ export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<Chu
     rejects.push(...chunk.rejects);
   }
   const text = ctx.outFormat === 'jsonl' ? (jsonOut.length > 0 ? `${jsonOut.join('\n')}\n` : '') : csvOut.length > 0 ? stringify(csvOut, CSV_WRITE) : '';
-  return { seq: chunk.seq, text, read, written, rejects };
+  return { seq: chunk.seq, bytes: encoder.encode(text), read, written, rejects };
 }
+
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const encoder = new TextEncoder();
 
 export function mergeStats(into: TaskStats, from: TaskStats): TaskStats {
   for (const [k, v] of Object.entries(from)) {

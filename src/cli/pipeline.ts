@@ -120,7 +120,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       else if (!(bulk.quiet && rejectsOut)) progress.log(`${r.toLine ? `lines ${r.line}-${r.toLine}` : `line ${r.line}`}: rejected: ${r.message}`);
     };
     const writeResult = async (r: ChunkResult) => {
-      if (r.text) await output!.write(r.text);
+      if (r.bytes.length > 0) await output!.write(r.bytes);
       for (const reject of r.rejects) {
         report(reject);
         if (rejectsOut) {
@@ -210,9 +210,9 @@ class Output {
     if (this.#error) throw this.#error;
   }
 
-  async write(text: string): Promise<void> {
+  async write(data: string | Uint8Array): Promise<void> {
     this.check();
-    if (!this.stream.write(text)) {
+    if (!this.stream.write(data)) {
       await new Promise<void>((resolve) => {
         const done = () => {
           this.stream.off('drain', done);

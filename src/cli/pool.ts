@@ -68,7 +68,6 @@ function startWorker(init: WorkerInit): Worker {
 export class WorkerPool {
   readonly #slots: Slot[];
   #failure: Error | undefined;
-  #onFailure: ((e: Error) => void) | undefined;
 
   private constructor(slots: Slot[]) {
     this.#slots = slots;
@@ -131,18 +130,14 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Called once if a worker fails (the pipeline stops reading). */
-  set onFailure(fn: (e: Error) => void) {
-    this.#onFailure = fn;
-  }
-
   process(chunk: Chunk): Promise<ChunkResult> {
     if (this.#failure) return Promise.reject(this.#failure);
     let slot = this.#slots[0]!;
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     return new Promise<ChunkResult>((resolve, reject) => {
       slot.pending.set(chunk.seq, { resolve, reject });
-      slot.worker.postMessage({ type: 'chunk', chunk } satisfies ToWorker);
+      // JSON Lines bytes move to the worker without a copy (the chunk owns its buffer).
+      slot.worker.postMessage({ type: 'chunk', chunk } satisfies ToWorker, chunk.kind === 'jsonl' ? [chunk.bytes.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -173,7 +168,6 @@ export class WorkerPool {
       for (const p of s.pending.values()) p.reject(e);
       s.pending.clear();
     }
-    this.#onFailure?.(e);
   }
 
   async #rpc(slot: Slot, m: Extract<FromWorker, { type: 'rpc' }>, services: PoolServices): Promise<void> {

@@ -6,17 +6,18 @@
 import { createReadStream, fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { parse as csvParse, type CsvError, type Info } from 'csv-parse';
 import { UsageError } from './args.js';
 import type { Chunk, CsvRow, Reject } from './chunks.js';
 import { castCell } from './codec.js';
 
-/** Characters per chunk (a block of whole lines, or rows adding up to about this much text). */
-export const CHUNK_CHARS = 64 * 1024;
+/** Bytes per JSON Lines chunk (a block of whole lines); CSV chunks are rows adding up to about this many characters. */
+export const CHUNK_BYTES = 64 * 1024;
+const CHUNK_CHARS = CHUNK_BYTES;
 const CSV_ROWS_PER_CHUNK = 512;
-/** A longer line (or CSV record) is rejected without being held in memory. */
-export const MAX_LINE_CHARS = 8 * 1024 * 1024;
+/** A longer JSON line (bytes) or CSV record (characters) is rejected without being held in memory. */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+const MAX_LINE_CHARS = MAX_LINE_BYTES;
 
 export interface Input {
   readonly stream: Readable;
@@ -53,54 +54,60 @@ export async function openInput(path: string | undefined): Promise<Input> {
   return { stream, size, bytesRead: 0 };
 }
 
-const tooLong = (line: number): Reject => ({ line, code: 'LINE_TOO_LONG', message: `LINE_TOO_LONG: longer than ${MAX_LINE_CHARS} characters` });
+const tooLong = (line: number): Reject => ({ line, code: 'LINE_TOO_LONG', message: `LINE_TOO_LONG: longer than ${MAX_LINE_BYTES} bytes` });
 
-/** Blocks of whole JSON lines. Line numbers count every line, blank ones included. */
+/** Blocks of whole JSON lines, as bytes (cut at newline bytes: UTF-8 never has 0x0A inside a character). Line numbers count every line, blank ones included. */
 export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
+  let parts: Buffer[] = [];
+  let size = 0;
   let line = 1;
   let seq = 0;
   let first = true;
   let skipping = false;
-  for await (const buf of input.stream as AsyncIterable<Buffer>) {
-    input.bytesRead += buf.length;
-    let text = decoder.write(buf);
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  for await (const read of input.stream as AsyncIterable<Buffer>) {
+    input.bytesRead += read.length;
+    let buf = read;
+    if (first && buf.length > 0) {
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
       first = false;
     }
     if (skipping) {
-      // Inside an over-long line: drop text up to its end.
-      const nl = text.indexOf('\n');
+      // Inside an over-long line: drop bytes up to its end.
+      const nl = buf.indexOf(10);
       if (nl < 0) continue;
       yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
       line++;
       skipping = false;
-      text = text.slice(nl + 1);
+      buf = buf.subarray(nl + 1);
     }
-    pending += text;
-    if (pending.length < CHUNK_CHARS) continue;
-    const cut = pending.lastIndexOf('\n');
+    parts.push(buf);
+    size += buf.length;
+    if (size < CHUNK_BYTES) continue;
+    const all = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    const cut = all.lastIndexOf(10);
     if (cut >= 0) {
-      const block = pending.slice(0, cut + 1);
-      pending = pending.slice(cut + 1);
-      yield { seq: seq++, kind: 'jsonl', firstLine: line, text: block };
-      line += countNewlines(block);
+      // A copy that owns its memory: it is transferred to a worker thread.
+      const bytes = new Uint8Array(all.subarray(0, cut + 1));
+      const firstLine = line;
+      line += countNewlines(bytes); // before the yield: the consumer may transfer (detach) the bytes
+      yield { seq: seq++, kind: 'jsonl', firstLine, bytes };
     }
-    if (pending.length > MAX_LINE_CHARS) {
-      pending = '';
+    const rest = all.subarray(cut + 1);
+    parts = rest.length > 0 ? [rest] : [];
+    size = rest.length;
+    if (size > MAX_LINE_BYTES) {
+      parts = [];
+      size = 0;
       skipping = true;
     }
   }
-  pending += decoder.end();
   if (skipping) yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
-  else if (pending.length > 0) yield { seq: seq++, kind: 'jsonl', firstLine: line, text: pending };
+  else if (size > 0) yield { seq: seq++, kind: 'jsonl', firstLine: line, bytes: new Uint8Array(Buffer.concat(parts, size)) };
 }
 
-function countNewlines(s: string): number {
+function countNewlines(b: Uint8Array): number {
   let n = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
   return n;
 }
 

@@ -51,7 +51,7 @@ port.on('message', (m: ToWorker) => {
         .then(() => ready)
         .then((ctx) => processChunk(ctx, m.chunk))
         .then(
-          (result) => post({ type: 'result', result }),
+          (result) => port.postMessage({ type: 'result', result } satisfies FromWorker, [result.bytes.buffer as ArrayBuffer]),
           (e: unknown) => post({ type: 'chunk-error', seq: m.chunk.seq, message: e instanceof WaybillSealError ? e.message : 'internal error' }),
         );
       break;

@@ -13,6 +13,8 @@ export interface CliResult {
 
 export async function cli(args: string[], input?: string, env?: Record<string, string>): Promise<CliResult> {
   const child = run('node', [BIN, ...args], { maxBuffer: 256 * 1024 * 1024, ...(env ? { env: { ...process.env, ...env } } : {}) });
+  // A command that exits early (usage error) closes stdin: not an error of the test.
+  child.child.stdin!.on('error', () => undefined);
   child.child.stdin!.end(input ?? '');
   try {
     const { stdout, stderr } = await child;
