@@ -13,7 +13,7 @@ import { loadKeyFile, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
 import { inspect } from '../seal/inspect.js';
 import { mask } from '../seal/mask-view.js';
-import { createSealer } from '../seal/sealer.js';
+import { createSealer, type Sealer, type SealerOptions } from '../seal/sealer.js';
 import type { Schema } from '../schema/schema.js';
 import { TAG_FIELD, walkRecord } from '../schema/walk.js';
 import type { IndexHash } from '../search/definition.js';
@@ -73,18 +73,16 @@ export interface TaskEnv {
   readonly quotaStore?: QuotaStore;
 }
 
+/** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */
+function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
+  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
+}
+
 export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = {}): Promise<Task> {
   switch (spec.command) {
     case 'seal': {
       const keys = env.keys ?? (await loadKeyFile(spec.keys));
-      const sealer = createSealer({
-        ...presetFor(keys.file.suite),
-        ...(spec.indexHash ? { indexHash: spec.indexHash } : {}),
-        keyring: keys.keyring,
-        keyStore: keys.keyStore,
-        suite: spec.suite,
-        lenient: spec.lenient,
-      });
+      const sealer = presetSealer(keys, spec.indexHash, { suite: spec.suite, lenient: spec.lenient });
       return {
         decode: 'plain',
         handle: (record) => sealer.seal(schema, record as never),
@@ -138,13 +136,7 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
       };
     case 'find': {
       const keys = env.keys ?? (await loadKeyFile(spec.keys));
-      const sealer = createSealer({
-        ...presetFor(keys.file.suite),
-        ...(spec.indexHash ? { indexHash: spec.indexHash } : {}),
-        keyring: keys.keyring,
-        keyStore: keys.keyStore,
-        guard: 'allow-all',
-      });
+      const sealer = presetSealer(keys, spec.indexHash, { guard: 'allow-all' });
       try {
         const finder = await createFinder(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, spec.country ? { country: spec.country } : {});
         return {

@@ -1,6 +1,11 @@
 /**
  * Canonical bytes of the parts of a sealed record that the record tag covers (docs/FORMAT.md §11):
- * a list of units, one per signed plain field and one per sealed field, sorted by path.
+ * a list of units, one per signed plain field and one per sealed field, sorted by path, each written
+ * as two length-prefixed items: its path and the UTF-8 of the canonical JSON of its value.
+ *
+ * Canonical JSON: object members sorted by key (UTF-16 code unit order), no white space, strings and
+ * numbers as JSON.stringify writes them. This runs on every seal and open, so the writer puts UTF-8
+ * straight into one reused buffer instead of building a string per value.
  */
 import { ConfigError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
@@ -8,40 +13,192 @@ import type { Shape } from '../schema/builder.js';
 import type { Schema } from '../schema/schema.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
 
-export interface Unit {
-  /** Value path (`receiver.address.district`, `receiver.mobile`, `contacts.2.name`). */
-  readonly path: string;
-  /** UTF-8 of the canonical JSON of the value at the path. */
-  readonly content: Uint8Array;
+/** The units written by `UnitWriter.units`, in order. */
+export interface Units {
+  readonly paths: readonly string[];
+  /** Per unit, three offsets into the writer's bytes: path start, content start, content end (the path ends 4 bytes before its content). */
+  readonly spans: Int32Array;
 }
 
+/** JSON.stringify escapes these (lone surrogates as \uXXXX); any other character is written as is. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /**
- * JSON with object members sorted by key (UTF-16 code unit order) and no white space; strings and
- * numbers as JSON.stringify writes them. The same value always gives the same text.
+ * A growable byte buffer for tag messages, reused from one record to the next. It holds signed plain
+ * fields, ciphertexts, masks and tokens (what the stored record holds anyway), never plaintext.
  */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) {
-    // As `[${v.map(canonicalJson).join(',')}]`: holes and undefined items give empty text.
-    let s = '[';
-    for (let i = 0; i < v.length; i++) {
-      const item = i in v ? (canonicalJson(v[i]) as string | undefined) : undefined;
-      s += (i > 0 ? ',' : '') + (item === undefined ? '' : item);
-    }
-    return `${s}]`;
+export class UnitWriter {
+  private buf = new Uint8Array(4096);
+  /** Bytes written so far. */
+  length = 0;
+
+  /** The bytes written so far (a view, valid until the next write). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
   }
-  if (isPlainObject(v)) {
-    const keys = Object.keys(v).sort();
-    let s = '{';
-    let first = true;
-    for (const k of keys) {
-      const x = v[k];
-      if (x === undefined) continue;
-      s += `${first ? '' : ','}${JSON.stringify(k)}:${canonicalJson(x)}`;
-      first = false;
-    }
-    return `${s}}`;
+
+  reset(): void {
+    this.length = 0;
   }
-  return JSON.stringify(v);
+
+  put(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  /** A u32 big-endian length at `at` (a slot written earlier) or appended. */
+  u32(n: number, at = -1): void {
+    if (at < 0) {
+      this.room(4);
+      at = this.length;
+      this.length += 4;
+    }
+    const b = this.buf;
+    b[at] = n >>> 24;
+    b[at + 1] = (n >>> 16) & 0xff;
+    b[at + 2] = (n >>> 8) & 0xff;
+    b[at + 3] = n & 0xff;
+  }
+
+  /** A length-prefixed UTF-8 item (the `encodeParts` encoding of one string). */
+  part(s: string): void {
+    this.u32(0);
+    const start = this.length;
+    this.text(s);
+    this.u32(this.length - start, start - 4);
+  }
+
+  /** The units of a sealed record (its `$tag` member is not part of it), sorted by path. */
+  units(schema: Schema, sealed: Record<string, unknown>): Units {
+    const paths: string[] = [];
+    const values: unknown[] = [];
+    const signed = signedPaths(schema);
+    const joined = joinedPaths(signed);
+    for (let i = 0; i < signed.length; i++) {
+      const v = valueAt(sealed, signed[i]!);
+      if (v !== undefined) {
+        paths.push(joined[i]!);
+        values.push(v);
+      }
+    }
+    collectSealed(sealed, '', paths, values);
+    const order = sortedOrder(paths);
+    const spans = new Int32Array(3 * order.length);
+    const sorted: string[] = [];
+    for (let n = 0; n < order.length; n++) {
+      const i = order[n]!;
+      spans[3 * n] = this.length + 4;
+      this.part(paths[i]!);
+      this.u32(0);
+      const start = this.length;
+      this.json(values[i], false);
+      this.u32(this.length - start, start - 4);
+      spans[3 * n + 1] = start;
+      spans[3 * n + 2] = this.length;
+      sorted.push(paths[i]!);
+    }
+    return { paths: sorted, spans };
+  }
+
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(2 * this.buf.length, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  private byte(c: number): void {
+    this.room(1);
+    this.buf[this.length++] = c;
+  }
+
+  /** UTF-8 of `s` (a lone surrogate as U+FFFD, as TextEncoder writes it). */
+  private text(s: string): void {
+    this.room(3 * s.length);
+    const b = this.buf;
+    let o = this.length;
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c < 0x80) {
+        b[o++] = c;
+        continue;
+      }
+      if (c < 0x800) {
+        b[o++] = 0xc0 | (c >>> 6);
+        b[o++] = 0x80 | (c & 0x3f);
+        continue;
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const d = c <= 0xdbff && i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          b[o++] = 0xf0 | (c >>> 18);
+          b[o++] = 0x80 | ((c >>> 12) & 0x3f);
+          b[o++] = 0x80 | ((c >>> 6) & 0x3f);
+          b[o++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      b[o++] = 0xe0 | (c >>> 12);
+      b[o++] = 0x80 | ((c >>> 6) & 0x3f);
+      b[o++] = 0x80 | (c & 0x3f);
+    }
+    this.length = o;
+  }
+
+  /** A JSON string, exactly as JSON.stringify writes it: printable ASCII directly, the rest through JSON.stringify's escaping. */
+  private string(s: string): void {
+    this.room(s.length + 2);
+    const b = this.buf;
+    let o = this.length;
+    b[o++] = 0x22;
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
+      b[o++] = c;
+    }
+    this.length = o;
+    if (i < s.length) {
+      const rest = i === 0 ? s : s.slice(i);
+      this.text(NEEDS_ESCAPE.test(rest) ? JSON.stringify(rest).slice(1, -1) : rest);
+    }
+    this.byte(0x22);
+  }
+
+  /** Canonical JSON of `v`. In an array, a value JSON cannot hold writes nothing (as `join` would); elsewhere `undefined`. */
+  private json(v: unknown, inArray: boolean): void {
+    if (typeof v === 'string') this.string(v);
+    else if (Array.isArray(v)) {
+      this.byte(0x5b);
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) this.byte(0x2c);
+        if (i in v) this.json(v[i], true);
+      }
+      this.byte(0x5d);
+    } else if (isPlainObject(v)) {
+      this.byte(0x7b);
+      let first = true;
+      for (const k of sortedKeys(v)) {
+        const x = v[k];
+        if (x === undefined) continue;
+        if (!first) this.byte(0x2c);
+        first = false;
+        this.string(k);
+        this.byte(0x3a);
+        this.json(x, false);
+      }
+      this.byte(0x7d);
+    } else {
+      // Numbers, booleans, null, and objects with their own JSON form (Date …), as JSON.stringify writes them.
+      const text = JSON.stringify(v) as string | undefined;
+      if (text !== undefined) this.text(text);
+      else if (!inArray) this.text('undefined');
+    }
+  }
 }
 
 const signedCache = new WeakMap<Schema, readonly string[][]>();
@@ -97,36 +254,29 @@ function hasProtected(def: Shape[string]['def']): boolean {
   return false;
 }
 
-/** The units of a sealed record (the `$tag` member is not part of it), sorted by path. */
-export function unitsOf(schema: Schema, sealed: Record<string, unknown>): Unit[] {
-  const texts: UnitText[] = [];
-  const paths = signedPaths(schema);
-  const joined = joinedPaths(paths);
+/**
+ * Indexes of `paths` in path order (UTF-16 code units); equal paths keep the order they were found
+ * in. Insertion sort: a record's few dozen paths arrive nearly sorted.
+ */
+function sortedOrder(paths: readonly string[]): number[] {
+  const order: number[] = [];
   for (let i = 0; i < paths.length; i++) {
-    const v = valueAt(sealed, paths[i]!);
-    if (v !== undefined) texts.push({ path: joined[i]!, text: canonicalJson(v) });
+    let j = i;
+    while (j > 0 && paths[order[j - 1]!]! > paths[i]!) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
   }
-  collectSealed(sealed, '', texts);
-  // All contents UTF-8 encoded into one buffer (one allocation; each unit a view of its part).
-  let max = 0;
-  for (const t of texts) max += 3 * t.text.length;
-  const buffer = new Uint8Array(max);
-  const units: Unit[] = [];
-  let o = 0;
-  for (const t of texts) {
-    const { written } = encoder.encodeInto(t.text, buffer.subarray(o));
-    units.push({ path: t.path, content: buffer.subarray(o, o + written) });
-    o += written;
-  }
-  return units.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return order;
 }
 
-interface UnitText {
-  readonly path: string;
-  readonly text: string;
+/** Own keys in UTF-16 code unit order (usually already in order: no sort then). */
+function sortedKeys(v: Record<string, unknown>): string[] {
+  const keys = Object.keys(v);
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return keys.sort();
+  return keys;
 }
-
-const encoder = new TextEncoder();
 
 const joinedCache = new WeakMap<readonly string[][], readonly string[]>();
 /** The dotted form of each signed path (memoised with the paths). */
@@ -139,11 +289,18 @@ function joinedPaths(paths: readonly string[][]): readonly string[] {
   return joined;
 }
 
-function collectSealed(v: unknown, path: string, out: UnitText[]): void {
-  if (isSealedField(v)) out.push({ path, text: canonicalJson(v) });
-  else if (Array.isArray(v)) v.forEach((x, i) => collectSealed(x, `${path}.${i}`, out));
-  else if (isPlainObject(v)) {
-    for (const [k, x] of Object.entries(v)) if (!(path === '' && k === TAG_FIELD)) collectSealed(x, path ? `${path}.${k}` : k, out);
+/** Every sealed field anywhere in the record (not only where the schema puts them), with its path. */
+function collectSealed(v: unknown, path: string, paths: string[], values: unknown[]): void {
+  if (isSealedField(v)) {
+    paths.push(path);
+    values.push(v);
+  } else if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) collectSealed(v[i], `${path}.${i}`, paths, values);
+  } else if (isPlainObject(v)) {
+    for (const k of Object.keys(v)) {
+      if (path === '' && k === TAG_FIELD) continue;
+      collectSealed(v[k], path ? `${path}.${k}` : k, paths, values);
+    }
   }
 }
 

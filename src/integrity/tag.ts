@@ -13,7 +13,6 @@
  * unkeyed checksum of data stored in clear anyway, so that after a MAC failure the verifier can say
  * which path differs. Someone who forges them can only misdirect that report, never pass the check.
  */
-import { hmac } from '@noble/hashes/hmac.js';
 import { constantTimeEqual, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
 import { KeyError } from '../errors.js';
 import type { SecretName } from '../keys/keyring.js';
@@ -22,7 +21,7 @@ import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
 import { INDEX_HASHES, type IndexHash } from '../search/definition.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { deriveKey, hashOf, macOf, preferPortable } from '../search/tokens.js';
-import { unitsOf, type Unit } from './canonical.js';
+import { UnitWriter, type Units } from './canonical.js';
 
 export const TAG_VERSION = 't1';
 const LOCATOR_BYTES = 4;
@@ -55,6 +54,8 @@ export interface RecordTagger {
 export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac-sha256', options: { readonly backend?: BackendChoice } = {}): RecordTagger {
   hashOf(hash);
   const keys = new Map<string, Promise<Uint8Array>>();
+  // One message buffer per tagger, reused: each message is written and MACed without an await between.
+  const writer = new UnitWriter();
 
   const keyFor = (h: IndexHash, version: number): Promise<Uint8Array> => {
     const id = `${h}:${version}`;
@@ -83,7 +84,10 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
     hash,
     async tag(schema, sealed, h = hash) {
       const version = await currentVersion();
-      return format(h, version, await keyFor(h, version), schema, sealed);
+      const key = await keyFor(h, version);
+      const units = message(writer, schema, sealed);
+      const locators = locatorsOf(writer, units);
+      return `${TAG_VERSION}.${h}.${version}.${toBase64Url(macWith(writer, h, key, locators))}.${toBase64Url(locators)}`;
     },
     async verify(schema, sealed) {
       if (!isPlainObject(sealed) || typeof sealed[schema.recordId] !== 'string') return { ok: false, path: '', reason: 'not_a_record' };
@@ -100,13 +104,14 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
         return { ok: false, path: TAG_FIELD, reason: 'unknown_key_version' };
       }
       const key = await keyFor(h, version);
-      const recordId = sealed[schema.recordId] as string;
-      const units = unitsOf(schema, sealed);
-      if (constantTimeEqual(recordMac(h, key, schema, recordId, units, locators), mac)) return { ok: true };
+      const units = message(writer, schema, sealed);
+      const end = writer.length;
+      if (constantTimeEqual(macWith(writer, h, key, locators), mac)) return { ok: true };
       // Data intact but the locator section altered: the MAC over the true locators still matches.
-      const actual = locatorsOf(units);
-      if (constantTimeEqual(recordMac(h, key, schema, recordId, units, actual), mac)) return { ok: false, path: TAG_FIELD, reason: 'altered' };
-      return locate(units, actual, locators);
+      const actual = locatorsOf(writer, units);
+      writer.length = end;
+      if (constantTimeEqual(macWith(writer, h, key, actual), mac)) return { ok: false, path: TAG_FIELD, reason: 'altered' };
+      return locate(units.paths, actual, locators);
     },
     close() {
       for (const k of keys.values()) void k.then(wipe, () => undefined);
@@ -115,82 +120,70 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
   };
 }
 
-function format(hash: IndexHash, version: number, key: Uint8Array, schema: Schema, sealed: Record<string, unknown>): string {
-  const recordId = sealed[schema.recordId] as string;
-  const units = unitsOf(schema, sealed);
-  const locators = locatorsOf(units);
-  return `${TAG_VERSION}.${hash}.${version}.${toBase64Url(recordMac(hash, key, schema, recordId, units, locators))}.${toBase64Url(locators)}`;
+const heads = new WeakMap<Schema, Uint8Array>();
+const LOCATORS_PART = encodeParts(['locators']);
+
+/**
+ * Writes the MAC message up to its locator section: LP("waybill-seal/tag", "t1", schema, version,
+ * recordId), then each unit as LP(path) LP(content).
+ */
+function message(writer: UnitWriter, schema: Schema, sealed: Record<string, unknown>): Units {
+  let head = heads.get(schema);
+  if (!head) {
+    head = encodeParts(['waybill-seal/tag', TAG_VERSION, schema.name, String(schema.version)]);
+    heads.set(schema, head);
+  }
+  writer.reset();
+  writer.put(head);
+  writer.part(sealed[schema.recordId] as string);
+  return writer.units(schema, sealed);
 }
 
-function recordMac(hash: IndexHash, key: Uint8Array, schema: Schema, recordId: string, units: readonly Unit[], locators: Uint8Array): Uint8Array {
-  const head = encodeParts(['waybill-seal/tag', TAG_VERSION, schema.name, String(schema.version), recordId]);
-  const tail = encodeParts(['locators']);
-  // Each unit as two length-prefixed items, then the locators, continuing the same list encoding:
-  // assembled in one buffer (worst-case size) and MACed in one call.
-  let size = head.length + tail.length + 4 + locators.length;
-  for (const u of units) size += 8 + 3 * u.path.length + u.content.length;
-  const message = new Uint8Array(size);
-  message.set(head);
-  let o = head.length;
-  for (const u of units) o = putBytes(message, putText(message, o, u.path), u.content);
-  message.set(tail, o);
-  o = putBytes(message, o + tail.length, locators);
-  return macOf(hash, key, message.subarray(0, o));
+/** Appends the locator section (LP("locators") LP(locators)) to the message and MACs it. */
+function macWith(writer: UnitWriter, hash: IndexHash, key: Uint8Array, locators: Uint8Array): Uint8Array {
+  writer.put(LOCATORS_PART);
+  writer.u32(locators.length);
+  writer.put(locators);
+  return macOf(hash, key, writer.bytes());
 }
 
-function locatorsOf(units: readonly Unit[]): Uint8Array {
-  const out = new Uint8Array(units.length * LOCATOR_BYTES);
-  const view = new DataView(out.buffer);
-  units.forEach((u, i) => {
-    const pathHash = fnv1a32(encoder.encode(`${u.path}\0`));
-    view.setUint32(i * LOCATOR_BYTES, fnv1a32(u.content, pathHash));
-  });
+/** Per unit, FNV-1a-32 of UTF-8(path) ‖ 0x00 ‖ content, read from the message bytes. */
+function locatorsOf(writer: UnitWriter, units: Units): Uint8Array {
+  const bytes = writer.bytes();
+  const { spans } = units;
+  const count = spans.length / 3;
+  const out = new Uint8Array(count * LOCATOR_BYTES);
+  for (let i = 0; i < count; i++) {
+    const contentStart = spans[3 * i + 1]!;
+    const h = fnv1a32(bytes, contentStart, spans[3 * i + 2]!, Math.imul(fnv1a32(bytes, spans[3 * i]!, contentStart - 4), 0x01000193) >>> 0);
+    out[4 * i] = h >>> 24;
+    out[4 * i + 1] = (h >>> 16) & 0xff;
+    out[4 * i + 2] = (h >>> 8) & 0xff;
+    out[4 * i + 3] = h & 0xff;
+  }
   return out;
 }
 
-/** FNV-1a, 32 bits (offset basis 2166136261, prime 16777619): a checksum, not a cryptographic hash. */
-function fnv1a32(bytes: Uint8Array, seed = 0x811c9dc5): number {
+/** FNV-1a, 32 bits (offset basis 2166136261, prime 16777619) of bytes[from, to): a checksum, not a cryptographic hash. */
+function fnv1a32(bytes: Uint8Array, from: number, to: number, seed = 0x811c9dc5): number {
   let h = seed;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
   return h;
 }
 
-const encoder = new TextEncoder();
-
-/** A length-prefixed UTF-8 item (the `encodeParts` encoding of one string) at m[o]; returns the end. */
-function putText(m: Uint8Array, o: number, s: string): number {
-  const { written } = encoder.encodeInto(s, m.subarray(o + 4));
-  putLength(m, o, written);
-  return o + 4 + written;
-}
-
-/** A length-prefixed byte string at m[o]; returns the end. */
-function putBytes(m: Uint8Array, o: number, b: Uint8Array): number {
-  putLength(m, o, b.length);
-  m.set(b, o + 4);
-  return o + 4 + b.length;
-}
-
-function putLength(m: Uint8Array, o: number, n: number): void {
-  m[o] = n >>> 24;
-  m[o + 1] = (n >>> 16) & 0xff;
-  m[o + 2] = (n >>> 8) & 0xff;
-  m[o + 3] = n & 0xff;
-}
-
 /** After a MAC mismatch over changed data: the first unit whose locator differs, or the path added ('' when one was removed). */
-function locate(units: readonly Unit[], actual: Uint8Array, stored: Uint8Array): VerifyResult {
+function locate(paths: readonly string[], actual: Uint8Array, stored: Uint8Array): VerifyResult {
   const at = (b: Uint8Array, i: number) => b.subarray(i * LOCATOR_BYTES, (i + 1) * LOCATOR_BYTES);
   const count = stored.length / LOCATOR_BYTES;
-  if (units.length > count) {
+  if (paths.length > count) {
     const known = new Set<string>();
     for (let i = 0; i < count; i++) known.add(toBase64Url(at(stored, i)));
-    return { ok: false, path: units.find((_, i) => !known.has(toBase64Url(at(actual, i))))?.path ?? '', reason: 'added' };
+    return { ok: false, path: paths.find((_, i) => !known.has(toBase64Url(at(actual, i)))) ?? '', reason: 'added' };
   }
   // A removed unit leaves no name behind: the locators carry none.
-  if (units.length < count) return { ok: false, path: '', reason: 'removed' };
-  for (let i = 0; i < units.length; i++) {
-    if (!constantTimeEqual(at(actual, i), at(stored, i))) return { ok: false, path: units[i]!.path, reason: 'altered' };
+  if (paths.length < count) return { ok: false, path: '', reason: 'removed' };
+  for (let i = 0; i < paths.length; i++) {
+    if (!constantTimeEqual(at(actual, i), at(stored, i))) return { ok: false, path: paths[i]!, reason: 'altered' };
   }
   return { ok: false, path: TAG_FIELD, reason: 'altered' };
 }

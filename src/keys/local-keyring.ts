@@ -98,6 +98,8 @@ export class LocalKeyring implements Keyring {
   readonly #keks = new Map<string, Kek>();
   readonly #secrets = new Map<string, Uint8Array>();
   readonly #currentSecret = new Map<SecretName, number>();
+  /** Secret versions by name, ascending (the material is fixed at construction; asked on every seal). */
+  readonly #secretVersions = new Map<SecretName, readonly number[]>();
   readonly #current: number;
 
   constructor(material: LocalKeyMaterial) {
@@ -161,9 +163,13 @@ export class LocalKeyring implements Keyring {
   }
 
   async secretVersions(name: SecretName): Promise<readonly number[]> {
-    const prefix = `${name}:`;
-    const versions = [...this.#secrets.keys()].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length)));
-    return versions.sort((a, b) => a - b);
+    let versions = this.#secretVersions.get(name);
+    if (!versions) {
+      const prefix = `${name}:`;
+      versions = Object.freeze([...this.#secrets.keys()].filter((k) => k.startsWith(prefix)).map((k) => Number(k.slice(prefix.length))).sort((a, b) => a - b));
+      this.#secretVersions.set(name, versions);
+    }
+    return versions;
   }
 
   /** `using keyring = new LocalKeyring(…)`: zeroes the keys when the scope ends. */
@@ -175,6 +181,7 @@ export class LocalKeyring implements Keyring {
     wipe(...[...this.#keks.values()].map((k) => k.key), ...this.#secrets.values());
     this.#keks.clear();
     this.#secrets.clear();
+    this.#secretVersions.clear();
   }
 }
 

@@ -27,21 +27,24 @@ export async function createKeyFile(path: string, suite?: SuiteName): Promise<Ke
   return file;
 }
 
-/** Loads a key file: its keyring, and a key store on the same file. */
-export async function loadKeyFile(path: string): Promise<LoadedKeys> {
+/** A key file's JSON, unchecked; the errors name the file, never its content. */
+export async function readKeyFileJson(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch {
     throw new KeyError('key_file_unreadable', `cannot read key file ${path}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new KeyError('bad_key_file', `key file ${path} is not valid JSON`);
   }
-  const file = parseKeyFile(json);
+}
+
+/** Loads a key file: its keyring, and a key store on the same file. */
+export async function loadKeyFile(path: string): Promise<LoadedKeys> {
+  const file = parseKeyFile(await readKeyFileJson(path));
   const mode = (await stat(path)).mode;
   const loose = (mode & (constants.S_IRWXG | constants.S_IRWXO)) !== 0;
   return {

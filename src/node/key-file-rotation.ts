@@ -8,7 +8,7 @@
  *   retire  → a version removed from the file; refused while it is current or wraps any data key
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { parseKeyFile, type KeyFile } from '../keys/key-file.js';
 import { kekId as localKekId } from '../keys/local-keyring.js';
@@ -23,7 +23,7 @@ import {
   type RotatableKeyMaterial,
 } from '../keys/rotation.js';
 import { lock } from './json-file-key-store.js';
-import { loadKeyFile } from './key-file-io.js';
+import { loadKeyFile, readKeyFileJson } from './key-file-io.js';
 
 export interface KekVersionStatus {
   readonly version: number;
@@ -109,19 +109,7 @@ export async function retireKeyFileKek(path: string, version: number): Promise<v
 }
 
 async function readDoc(path: string): Promise<Doc> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new KeyError('key_file_unreadable', `cannot read key file ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new KeyError('bad_key_file', `key file ${path} is not valid JSON`);
-  }
-  const doc = parseKeyFile(json) as Doc;
+  const doc = parseKeyFile(await readKeyFileJson(path)) as Doc;
   return { ...doc, dataKeys: doc.dataKeys ?? [] };
 }
 

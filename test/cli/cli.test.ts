@@ -1,35 +1,12 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
-
-// Runs the built bin (npm test builds first), as users do.
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const run = promisify(execFile);
-
-async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run('node', [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 });
-  if (input !== undefined) {
-    child.child.stdin!.end(input);
-  } else {
-    child.child.stdin!.end();
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+import { cli, jsonl, lines } from './run.js';
 
 let dir: string;
 let keys: string;
-const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ws-cli-'));

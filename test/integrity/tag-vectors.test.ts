@@ -2,8 +2,8 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeParts } from '../../src/crypto/bytes.js';
-import { canonicalJson } from '../../src/integrity/canonical.js';
 import { hex } from '../helpers.js';
+import { referenceCanonicalJson } from './reference-canonical.js';
 import { buildTagVector, tagVectorInputs } from './tag-vector-builder.js';
 
 const spec = readFileSync(new URL('../../docs/FORMAT.md', import.meta.url), 'utf8');
@@ -24,7 +24,7 @@ describe('docs/FORMAT.md §11 record tag vectors', () => {
     const { $tag, ...record } = v.sealed as Record<string, unknown>;
     const key = Buffer.from(hkdfSync('sha256', hex(v.input.integritySecret.key), Buffer.alloc(0), encodeParts(['waybill-seal/integrity', 'hmac-sha256']), 32));
     // Units of the vector schema: record id, scope date (signed by default) and both sealed fields.
-    const units = ['createdAt', 'id', 'mobile', 'name'].map((path) => [path, canonicalJson(record[path])] as const);
+    const units = ['createdAt', 'id', 'mobile', 'name'].map((path) => [path, referenceCanonicalJson(record[path])] as const);
     const fnv = (bytes: Buffer) => bytes.reduce((h, b) => Math.imul(h ^ b, 0x01000193) >>> 0, 0x811c9dc5);
     const locators = Buffer.concat(
       units.map(([path, content]) => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFinder, defineSchema, planIndex, s, storedToken, type SealedRecord } from '../../src/index.js';
+import { seededRandom as prng } from '../../examples/data/synthetic.js';
 import { freshSealer } from '../helpers.js';
 
 const N = 100_000;
@@ -18,18 +19,6 @@ const parcel = defineSchema(
   { id: s.string(), createdAt: s.date(), mobile: s.mobile() },
   { recordId: 'id', indexes: { mobile: { field: 'mobile', bits: plan.bits } } },
 );
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('search over 100,000 sealed records', () => {
   it('plans 11 bits for 10^5 records over 2×10^4 numbers with ≤ 50 false positives per query', () => {

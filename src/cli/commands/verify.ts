@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { KeyError } from '../../errors.js';
 import { createVerifier } from '../../integrity/verify.js';
 import { decodeKey } from '../../keys/local-keyring.js';
+import { readKeyFileJson } from '../../node/key-file-io.js';
 import type { SecretName } from '../../keys/keyring.js';
 import { isPlainObject } from '../../schema/walk.js';
 import { parse, required } from '../args.js';
@@ -26,12 +26,7 @@ Exit codes: 0 every record verifies, 2 some record failed (or was not valid JSON
 
 /** The integrity secrets of a key file (full or verify-only), as a key source: no KEK is read. */
 async function integrityKeys(path: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    throw new KeyError('bad_key_file', `cannot read key file ${path}`);
-  }
+  const json = await readKeyFileJson(path);
   const list = isPlainObject(json) && isPlainObject(json['secrets']) ? json['secrets']['integrity'] : undefined;
   if (!Array.isArray(list) || list.length === 0) throw new KeyError('no_secret', `${path} holds no integrity secret`);
   const keys = new Map<number, Uint8Array>();
