@@ -58,8 +58,9 @@ export interface Task {
   readonly decode: DecodeMode | 'schemaless';
   /** The output for one record: an object to encode, `PASS`, or undefined for nothing. Throws to reject the line. */
   handle(record: unknown, line: number): Promise<unknown>;
-  /** CSV rows of one output, when they are not the record's columns (inspect). */
-  csvRows?(output: unknown): string[][];
+  /** CSV header and rows of one output, when they are not the record's columns (inspect, verify). */
+  readonly csvHeader?: readonly string[];
+  csvRows?(output: unknown): (string | undefined)[][];
   /** Closes keys and returns the statistics. */
   finish(): Promise<TaskStats>;
 }

@@ -23,7 +23,7 @@ import { WorkerPool } from './pool.js';
 import { Progress, progressMode } from './progress.js';
 import type { LoadedSchema } from './schemas.js';
 import { CsvSource, jsonlChunks, openInput } from './source.js';
-import { createTask, INSPECT_CSV_HEADER, type TaskEnv, type TaskSpec } from './tasks.js';
+import { createTask, type TaskEnv, type TaskSpec } from './tasks.js';
 
 export interface PipelineOptions {
   readonly command: string;
@@ -81,8 +81,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     }
     let csvOut: CsvOutputPlan | undefined;
     if (bulk.outFormat === 'csv') {
-      csvOut = schemaless
-        ? { header: INSPECT_CSV_HEADER, paths: [] }
+      csvOut = task.csvHeader
+        ? { header: task.csvHeader, paths: [] }
         : // Sealed output keeps each record's integrity tag in a `$tag` column.
           planCsvOutput(schema, map, bulk.inFormat === 'csv' ? csvIn : undefined, { tag: spec.command === 'seal' || spec.command === 'find' || spec.command === 'convert' });
     }

@@ -2,22 +2,21 @@
  * AEAD suites used for field encryption, each with its key and nonce sizes and its per-key message
  * cap, in two implementations that give the same bytes:
  *
- * - **portable** (every runtime): XChaCha20-Poly1305 from `./chacha20poly1305` (short-message code,
- *   checked against noble and OpenSSL), AES-256-GCM on noble's AES and GHASH and SM4-GCM (RFC 8998)
- *   on this package's SM4 and noble's GHASH, both keyed once per data key (`./gcm`);
- * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 as the portable
- *   HChaCha20 subkey plus OpenSSL's ChaCha20-Poly1305 for values longer than `NATIVE_XCHACHA_MIN`
- *   bytes (below it the per-call cost of `createCipheriv` exceeds the portable code's); SM4-GCM stays
- *   portable (the keyed code beats one OpenSSL call per message for field-sized values).
+ * - **portable** (every runtime): noble's XChaCha20-Poly1305; AES-256-GCM on noble's AES and GHASH
+ *   and SM4-GCM (RFC 8998) on this package's SM4 and noble's GHASH, both keyed once per data key
+ *   (`./gcm`);
+ * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 as noble's HChaCha20
+ *   subkey plus OpenSSL's ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1); SM4-GCM stays portable
+ *   (the keyed code beats one OpenSSL call per message for field-sized values).
  *
  * Per-key state (key words, AES/SM4 key schedules, GHASH tables) is kept for at most 64 keys
  * (oldest dropped and zeroed first), keyed by the key array and checked against a copy of its bytes
  * on every use, so a key array reused for other bytes never meets stale state. `forgetPreparedKeys()`
  * zeroes it all (sealer `close()`).
  */
+import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AuthenticationError, ConfigError } from '../errors.js';
 import { nativeCrypto, type BackendChoice, type NativeCrypto } from './backend.js';
-import { hchacha20, leWords, xchachaOpen, xchachaSeal } from './chacha20poly1305.js';
 import { keyedAesGcm, keyedSm4Gcm, type KeyedGcm } from './gcm.js';
 
 export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'] as const;
@@ -46,9 +45,6 @@ export interface AeadSuite {
  * sealer instance, so the default leaves a wide margin for many instances sharing a scope key.
  */
 export const GCM_DEFAULT_MESSAGE_CAP = 2 ** 28;
-
-/** XChaCha20-Poly1305 values at least this long go to OpenSSL on Node; shorter ones stay portable. */
-export const NATIVE_XCHACHA_MIN = 512;
 
 // ---- per-key state ----
 
@@ -99,6 +95,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
+/** Little-endian 32-bit words of `bytes[offset, offset + 4·n)`, whatever the host's byte order. */
+function leWords(bytes: Uint8Array, offset: number, n: number, out: Uint32Array = new Uint32Array(n)): Uint32Array {
+  for (let i = 0, p = offset; i < n; i++, p += 4) {
+    out[i] = (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0;
+  }
+  return out;
+}
+
+/** HChaCha20 key words (the native XChaCha20 subkey derivation). */
 const chachaKeys = new PreparedKeys<Uint32Array>(
   (key) => leWords(key, 0, 8),
   (w) => w.fill(0),
@@ -157,8 +162,8 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
     32,
     24,
     undefined,
-    (key, nonce, p, aad) => xchachaSeal(chachaKeys.get(key), nonce, p, aad),
-    (key, nonce, s, aad) => xchachaOpen(chachaKeys.get(key), nonce, s, aad),
+    (key, nonce, p, aad) => xchacha20poly1305(key, nonce, aad).encrypt(p),
+    (key, nonce, s, aad) => xchacha20poly1305(key, nonce, aad).decrypt(s),
   ),
   'aes-256-gcm': suite(
     'aes-256-gcm',
@@ -181,13 +186,17 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
   ),
 };
 
-/** XChaCha20-Poly1305 as HChaCha20 (portable) + the native ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1). */
+/** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */
+const SIGMA = Uint32Array.of(0x61707865, 0x3320646e, 0x79622d32, 0x6b206574);
+
+/** XChaCha20-Poly1305 as noble's HChaCha20 + the native ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1). */
 function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
+  const nonceWords = new Uint32Array(4);
   const sub = new Uint32Array(8);
   const subkey = new Uint8Array(32);
   const nonce12 = new Uint8Array(12);
   const derive = (key: Uint8Array, nonce: Uint8Array) => {
-    hchacha20(chachaKeys.get(key), nonce, sub);
+    hchacha(SIGMA, chachaKeys.get(key), leWords(nonce, 0, 4, nonceWords), sub);
     // The subkey's bytes are its words in little-endian order, whatever the host's byte order.
     for (let i = 0; i < 8; i++) {
       const w = sub[i]!;
@@ -201,7 +210,6 @@ function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
   };
   return {
     seal(key, nonce, p, aad) {
-      if (p.length < NATIVE_XCHACHA_MIN) return xchachaSeal(chachaKeys.get(key), nonce, p, aad);
       derive(key, nonce);
       try {
         return n.chacha20poly1305Seal(subkey, nonce12, p, aad);
@@ -210,7 +218,6 @@ function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
       }
     },
     open(key, nonce, s, aad) {
-      if (s.length - 16 < NATIVE_XCHACHA_MIN) return xchachaOpen(chachaKeys.get(key), nonce, s, aad);
       derive(key, nonce);
       try {
         return n.chacha20poly1305Open(subkey, nonce12, s, aad);

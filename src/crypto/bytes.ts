@@ -86,12 +86,54 @@ export function encodeParts(parts: readonly string[]): Uint8Array {
 
 /** One item of the encoding (u32 big-endian UTF-8 length, then the bytes) at out[o]; returns the end. */
 export function putPart(out: Uint8Array, o: number, s: string): number {
-  const { written } = encoder.encodeInto(s, out.subarray(o + 4));
+  const written = utf8Into(s, out, o + 4);
   out[o] = written >>> 24;
   out[o + 1] = (written >>> 16) & 0xff;
   out[o + 2] = (written >>> 8) & 0xff;
   out[o + 3] = written & 0xff;
   return o + 4 + written;
+}
+
+/** Strings up to this many UTF-16 units are encoded by `utf8Into`'s loop; longer ones by TextEncoder. */
+const SHORT_TEXT = 256;
+
+/**
+ * UTF-8 of `s` at out[o] (room for 3 bytes per UTF-16 unit is the caller's to give); returns the
+ * byte count. Exactly TextEncoder's bytes, a lone surrogate included (as U+FFFD). Short strings, the
+ * paths, ids and values of waybill fields, are encoded by a plain loop: TextEncoder's per-call cost
+ * (a subarray view and a result object) exceeds the encoding itself for them.
+ */
+export function utf8Into(s: string, out: Uint8Array, o: number): number {
+  const n = s.length;
+  if (n > SHORT_TEXT || o + 3 * n > out.length) return encoder.encodeInto(s, out.subarray(o)).written;
+  let p = o;
+  for (let i = 0; i < n; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[p++] = c;
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        const next = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+          i++;
+          out[p++] = 0xf0 | (c >> 18);
+          out[p++] = 0x80 | ((c >> 12) & 0x3f);
+          out[p++] = 0x80 | ((c >> 6) & 0x3f);
+          out[p++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+        c = 0xfffd;
+      }
+      out[p++] = 0xe0 | (c >> 12);
+      out[p++] = 0x80 | ((c >> 6) & 0x3f);
+      out[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p - o;
 }
 
 /** One length-prefixed item, to be concatenated with others into an `encodeParts` list. */

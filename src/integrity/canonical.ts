@@ -7,6 +7,7 @@
  * numbers as JSON.stringify writes them. This runs on every seal and open, so the writer puts UTF-8
  * straight into one reused buffer instead of building a string per value.
  */
+import { utf8Into } from '../crypto/bytes.js';
 import { ConfigError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
 import type { Shape } from '../schema/builder.js';
@@ -116,37 +117,7 @@ export class UnitWriter {
   /** UTF-8 of `s` (a lone surrogate as U+FFFD, as TextEncoder writes it). */
   private text(s: string): void {
     this.room(3 * s.length);
-    const b = this.buf;
-    let o = this.length;
-    for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) {
-        b[o++] = c;
-        continue;
-      }
-      if (c < 0x800) {
-        b[o++] = 0xc0 | (c >>> 6);
-        b[o++] = 0x80 | (c & 0x3f);
-        continue;
-      }
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const d = c <= 0xdbff && i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-        if (d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          i++;
-          b[o++] = 0xf0 | (c >>> 18);
-          b[o++] = 0x80 | ((c >>> 12) & 0x3f);
-          b[o++] = 0x80 | ((c >>> 6) & 0x3f);
-          b[o++] = 0x80 | (c & 0x3f);
-          continue;
-        }
-        c = 0xfffd;
-      }
-      b[o++] = 0xe0 | (c >>> 12);
-      b[o++] = 0x80 | ((c >>> 6) & 0x3f);
-      b[o++] = 0x80 | (c & 0x3f);
-    }
-    this.length = o;
+    this.length += utf8Into(s, this.buf, this.length);
   }
 
   /** A JSON string, exactly as JSON.stringify writes it: printable ASCII directly, the rest through JSON.stringify's escaping. */

@@ -2,6 +2,8 @@ import { PLACEHOLDER, stars } from './stars.js';
 import type { MaskProfile } from './types.js';
 
 interface UnitRoomRule {
+  /** What every match needs (its context word, the dash): a value without it cannot match, and the rule is skipped. */
+  needs: RegExp;
   pattern: RegExp;
   mask: (match: string) => string;
 }
@@ -25,15 +27,16 @@ const starAfterBuilding = (match: string): string => {
 const UNIT_ROOM_RULES: readonly UnitRoomRule[] = [
   // building-unit-room or building-room; not a street-number range such as 1-3号.
   {
+    needs: /-/,
     pattern: /(?<![\d-])\d+-[A-Za-z]?\d+[A-Za-z]?(?:-[A-Za-z]?\d+[A-Za-z]?)?(?![\d-]|号(?!房)|[栋幢楼层座弄巷])/g,
     mask: starAfterBuilding,
   },
   // 2单元, 二单元
-  { pattern: new RegExp(String.raw`${NUMBER}(?=\s*单元)`, 'g'), mask: starEach },
+  { needs: /单元/, pattern: new RegExp(String.raw`${NUMBER}(?=\s*单元)`, 'g'), mask: starEach },
   // 501室, 3户, 1801号房
-  { pattern: new RegExp(String.raw`${NUMBER}(?=\s*(?:室|户|号房))`, 'g'), mask: starEach },
+  { needs: /室|户|号房/, pattern: new RegExp(String.raw`${NUMBER}(?=\s*(?:室|户|号房))`, 'g'), mask: starEach },
   // a room written straight after a floor, building or unit: 18楼1801, 3栋501, 2单元301, B座1203
-  { pattern: /(?<=(?:楼|层|栋|幢|座|单元)\s*)[A-Za-z]?\d{3,4}[A-Za-z]?(?![\d号栋幢楼层座单])/g, mask: starEach },
+  { needs: /(?:[楼层栋幢座]|单元)\s*[A-Za-z]?\d{3}/, pattern: /(?<=(?:楼|层|栋|幢|座|单元)\s*)[A-Za-z]?\d{3,4}[A-Za-z]?(?![\d号栋幢楼层座单])/g, mask: starEach },
 ];
 
 export function maskAddressDetail(value: string, profile: MaskProfile): string {
@@ -41,6 +44,8 @@ export function maskAddressDetail(value: string, profile: MaskProfile): string {
   let found = false;
   let masked = value.normalize('NFKC');
   for (const rule of UNIT_ROOM_RULES) {
+    // A replace scans the whole value even when it cannot match; the context test is much cheaper.
+    if (!rule.needs.test(masked)) continue;
     masked = masked.replace(rule.pattern, (match) => {
       found = true;
       return rule.mask(match);

@@ -3,7 +3,7 @@ import type { ProtectedKind, VirtualNumber } from '../schema/kinds.js';
 import { checkAddressDetail, maskAddressDetail } from './address.js';
 import { checkEmail, maskEmail } from './email.js';
 import { checkIdNumber, maskIdNumber } from './id-number.js';
-import { checkName, maskName } from './name.js';
+import { checkName, maskName, maskNameProfiles } from './name.js';
 import { phoneParser } from '../normalize/phone-core.js';
 import { checkLandline, checkMobile, checkVirtualNumber, maskPhone, maskVirtualNumber } from './phone.js';
 import { maskAll, PLACEHOLDER } from './stars.js';
@@ -26,8 +26,7 @@ export function computeMasks(
   ctx: MaskContext,
   parser?: PhoneParser,
 ): Record<string, string> {
-  const masks: Record<string, string> = {};
-  for (const profile of BUILTIN_PROFILES) masks[profile] = maskValue(kind, value, profile, options, ctx, parser);
+  const masks: Record<string, string> = builtinMasks(kind, value, options, ctx, parser);
   const custom = options?.custom;
   if (custom !== undefined) {
     for (const profile of Object.keys(custom)) {
@@ -35,6 +34,20 @@ export function computeMasks(
     }
   }
   return masks;
+}
+
+/** The built-in profiles' masks, in BUILTIN_PROFILES order; a name is normalised once for both. */
+function builtinMasks(kind: ProtectedKind, value: string | VirtualNumber, options: MaskOptions, ctx: MaskContext, parser?: PhoneParser): Record<string, string> {
+  if (kind !== 'name' || typeof value !== 'string') {
+    return { label: maskValue(kind, value, 'label', options, ctx, parser), screen: maskValue(kind, value, 'screen', options, ctx, parser) };
+  }
+  try {
+    return maskNameProfiles(value, options ?? {});
+  } catch {
+    // As in maskValue: masking never fails a write or leaks the value through an error.
+    const all = fullMask(value);
+    return { label: all, screen: all };
+  }
 }
 
 /** One profile's mask. Total: any input gives a string, an unknown profile or a failing custom function the full mask. */

@@ -8,8 +8,20 @@ const LETTER = /\p{L}/u;
 
 export function maskName(value: string, profile: MaskProfile, options: MaskOptions): string {
   const name = normalizeName(value);
+  return maskNormalized(value, name, name !== '' && isLatinName(name), profile, options);
+}
+
+/** Both built-in masks, the name normalised once: only a Latin name's label and screen masks differ. */
+export function maskNameProfiles(value: string, options: MaskOptions): Record<MaskProfile, string> {
+  const name = normalizeName(value);
+  const latin = name !== '' && isLatinName(name);
+  const label = maskNormalized(value, name, latin, 'label', options);
+  return { label, screen: latin ? maskNormalized(value, name, latin, 'screen', options) : label };
+}
+
+function maskNormalized(value: string, name: string, latin: boolean, profile: MaskProfile, options: MaskOptions): string {
   if (name === '') return maskAll(value);
-  if (isLatinName(name)) return maskLatinName(name, profile);
+  if (latin) return maskLatinName(name, profile);
   // Spaces typed inside a Chinese name (张 三) are not characters of the name.
   const chars = graphemes(name).filter((g) => g.trim() !== '');
   return options.nameStyle === 'keepFirstLast' ? keepFirstLast(chars) : keepFirst(chars);

@@ -3,7 +3,10 @@ import { constants } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
-import { LocalKeyring } from '../keys/local-keyring.js';
+import type { IntegrityKeySource } from '../integrity/tag.js';
+import type { SecretName } from '../keys/keyring.js';
+import { decodeKey, LocalKeyring } from '../keys/local-keyring.js';
+import { isPlainObject } from '../schema/walk.js';
 import type { SuiteName } from '../crypto/aead.js';
 import { JsonFileKeyStore } from './json-file-key-store.js';
 
@@ -40,6 +43,32 @@ export async function readKeyFileJson(path: string): Promise<unknown> {
   } catch {
     throw new KeyError('bad_key_file', `key file ${path} is not valid JSON`);
   }
+}
+
+/**
+ * The integrity secrets of a key file, full or verify-only (`{"secrets":{"integrity":[…]}}`, what a
+ * label printer or sorting centre gets): a key source for `createVerifier`. No KEK is read.
+ */
+export async function integrityKeysFromFile(path: string): Promise<Required<IntegrityKeySource>> {
+  const json = await readKeyFileJson(path);
+  const list = isPlainObject(json) && isPlainObject(json['secrets']) ? json['secrets']['integrity'] : undefined;
+  if (!Array.isArray(list) || list.length === 0) throw new KeyError('no_secret', `${path} holds no integrity secret`);
+  const keys = new Map<number, Uint8Array>();
+  for (const s of list) {
+    if (!isPlainObject(s) || !Number.isSafeInteger(s['version'])) throw new KeyError('bad_key_file', `${path}: malformed integrity secret`);
+    keys.set(s['version'] as number, decodeKey(s['key'], `integrity secret v${String(s['version'])}`));
+  }
+  const versions = Object.freeze([...keys.keys()].sort((a, b) => a - b));
+  return {
+    async secret(_name: SecretName, version?: number) {
+      const key = keys.get(version ?? versions.at(-1)!);
+      if (!key) throw new KeyError('no_secret', `no integrity secret v${String(version)}`);
+      return key;
+    },
+    async secretVersions() {
+      return versions;
+    },
+  };
 }
 
 /** Loads a key file: its keyring, and a key store on the same file. */

@@ -35,6 +35,30 @@ export function keyInfo(label: string, hash: IndexHash, schemaName: string, inde
 
 type Hmac = ReturnType<typeof hmac.create>;
 
+/** One key's MAC, keyed once: noble's keyed HMAC state, cloned per message. */
+interface KeyedMac {
+  mac(message: Uint8Array): Uint8Array;
+  destroy(): void;
+}
+
+function keyedMac(hash: IndexHash, key: Uint8Array): KeyedMac {
+  const state = hmac.create(hashOf(hash), key);
+  let scratch: Hmac | undefined;
+  return {
+    mac(message) {
+      // The keyed state copied into a reused scratch: no key schedule, no allocation but the output.
+      const h: Hmac = (scratch = state._cloneInto(scratch) as Hmac);
+      const out = new Uint8Array(h.outputLen);
+      h.update(message).digestInto(out);
+      return out;
+    },
+    destroy() {
+      state.destroy();
+      scratch?.destroy();
+    },
+  };
+}
+
 /** Keys whose MACs stay on the portable path (sealers created with `backend: 'js'`). */
 const portableKeys = new WeakSet<Uint8Array>();
 
@@ -49,17 +73,18 @@ const nativeFor = (hash: IndexHash, key: Uint8Array) => (hash === 'hmac-sha256' 
 interface KeyedState {
   readonly copy: Uint8Array;
   readonly hash: IndexHash;
-  readonly state: Hmac;
-  scratch: Hmac | undefined;
+  readonly mac: KeyedMac;
+  /** noble's keyed HMAC, made on the first `macState` call without native crypto. */
+  stream: Hmac | undefined;
 }
 const keyedStates = new Map<Uint8Array, KeyedState>();
 
-/** noble's HMAC-H keyed with `key` (at most 16 kept, oldest dropped first; checked against the key bytes on every use). */
+/** The keyed MAC of `key` (at most 16 kept, oldest dropped first; checked against the key bytes on every use). */
 function keyedState(hash: IndexHash, key: Uint8Array): KeyedState {
   let e = keyedStates.get(key);
   if (e === undefined || e.hash !== hash || !constantTimeEqual(e.copy, key)) {
     if (e !== undefined) dropState(e);
-    e = { copy: key.slice(), hash, state: hmac.create(hashOf(hash), key), scratch: undefined };
+    e = { copy: key.slice(), hash, mac: keyedMac(hash, key), stream: undefined };
     keyedStates.delete(key);
     keyedStates.set(key, e);
     if (keyedStates.size > 16) {
@@ -72,8 +97,8 @@ function keyedState(hash: IndexHash, key: Uint8Array): KeyedState {
 }
 
 function dropState(e: KeyedState): void {
-  e.state.destroy();
-  e.scratch?.destroy();
+  e.mac.destroy();
+  e.stream?.destroy();
   e.copy.fill(0);
 }
 
@@ -83,21 +108,17 @@ export function forgetMacKeys(): void {
   keyedStates.clear();
 }
 
-/** Below this many bytes the keyed JS state beats a native call (whose fixed cost is ~2 µs). */
+/** Below this many bytes the keyed JS MAC beats a native call (whose fixed cost is ~2 µs). */
 const NATIVE_MAC_MIN = 512;
 
 /**
- * HMAC-H(key, message) in one call: the keyed state copied into a reused scratch (no key schedule,
- * no allocation but the output), or for long messages native HMAC-SHA-256 where present.
+ * HMAC-H(key, message) in one call: the key's keyed MAC (no key schedule, no allocation but the
+ * output), or for long messages native HMAC-SHA-256 where present.
  */
 export function macOf(hash: IndexHash, key: Uint8Array, message: Uint8Array): Uint8Array {
   const native = message.length >= NATIVE_MAC_MIN ? nativeFor(hash, key) : undefined;
   if (native !== undefined) return native.hmacSha256(key, message);
-  const e = keyedState(hash, key);
-  const h: Hmac = (e.scratch = e.state._cloneInto(e.scratch) as Hmac);
-  const out = new Uint8Array(h.outputLen);
-  h.update(message).digestInto(out);
-  return out;
+  return keyedState(hash, key).mac.mac(message);
 }
 
 /**
@@ -108,7 +129,8 @@ export function macOf(hash: IndexHash, key: Uint8Array, message: Uint8Array): Ui
 export function macState(hash: IndexHash, key: Uint8Array): MacStream {
   const native = nativeFor(hash, key);
   if (native !== undefined) return native.hmacSha256Stream(key);
-  return keyedState(hash, key).state.clone();
+  const e = keyedState(hash, key);
+  return (e.stream ??= hmac.create(hashOf(hash), key)).clone();
 }
 
 /** HKDF with the index hash family (HKDF-SHA-256 or HKDF-SM3) from the index root secret. */
@@ -117,19 +139,18 @@ export function deriveKey(hash: IndexHash, root: Uint8Array, info: Uint8Array, l
 }
 
 /**
- * A blind-index tokenizer for one (index, version): HMAC state keyed once and copied per token into
- * a reused scratch state (no per-token key schedule or allocation), or, for HMAC-SHA-256 where the
- * runtime has native crypto, one native HMAC call (same bytes; see crypto/backend.ts).
+ * A blind-index tokenizer for one (index, version): its key's MAC keyed once (no per-token key
+ * schedule), or, for HMAC-SHA-256 messages long enough to gain from it, one native HMAC call where
+ * the runtime has native crypto (same bytes; see crypto/backend.ts).
  */
 export class BlindTokenizer {
-  readonly #state: Hmac;
-  #scratch: Hmac | undefined;
+  readonly #mac: KeyedMac;
   readonly #key: Uint8Array | undefined;
   readonly #bits: number;
   readonly #prefix: string;
 
   constructor(hash: IndexHash, key: Uint8Array, bits: number, version: number, backend: BackendChoice = 'auto') {
-    this.#state = hmac.create(hashOf(hash), key);
+    this.#mac = keyedMac(hash, key);
     // Kept (and wiped by destroy) only where a native HMAC-SHA-256 may use it.
     this.#key = hash === 'hmac-sha256' && backend !== 'js' ? key.slice() : undefined;
     this.#bits = bits;
@@ -144,15 +165,11 @@ export class BlindTokenizer {
   mac(message: Uint8Array): Uint8Array {
     const native = this.#key === undefined || message.length < NATIVE_MAC_MIN ? undefined : nativeCrypto();
     if (native !== undefined) return native.hmacSha256(this.#key!, message);
-    const h: Hmac = (this.#scratch = this.#state._cloneInto(this.#scratch) as Hmac);
-    const out = new Uint8Array(h.outputLen);
-    h.update(message).digestInto(out);
-    return out;
+    return this.#mac.mac(message);
   }
 
   destroy(): void {
-    this.#state.destroy();
-    this.#scratch?.destroy();
+    this.#mac.destroy();
     this.#key?.fill(0);
   }
 }

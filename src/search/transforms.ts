@@ -69,10 +69,23 @@ export function ff1Digits(
 const phoneContext = (country: string | undefined) => (country === undefined ? {} : { country });
 const nonEmpty = (s: string): string | undefined => (s.length > 0 ? s : undefined);
 
+const pathKeys = new Map<string, readonly string[]>();
+
+/** The keys of a dotted path, split once per path (index paths come from schemas: a small set; bounded anyway). */
+function keysOf(path: string): readonly string[] {
+  let keys = pathKeys.get(path);
+  if (keys === undefined) {
+    if (pathKeys.size >= 1024) pathKeys.clear();
+    keys = path.split('.');
+    pathKeys.set(path, keys);
+  }
+  return keys;
+}
+
 /** Reads a dotted path of a (plain, opened or sealed) record. */
 export function valueAt(record: unknown, path: string): unknown {
   let current: unknown = record;
-  for (const key of path.split('.')) {
+  for (const key of keysOf(path)) {
     if (!isPlainObject(current) || !Object.hasOwn(current, key)) return undefined;
     current = current[key];
   }
@@ -86,7 +99,7 @@ export function valueAt(record: unknown, path: string): unknown {
 export function countryAt(record: unknown, path: string): string | undefined {
   let country: string | undefined;
   let current: unknown = record;
-  const keys = path.split('.');
+  const keys = keysOf(path);
   for (let i = 0; i < keys.length; i++) {
     if (!isPlainObject(current)) return country;
     country = countryOf(current) ?? country;

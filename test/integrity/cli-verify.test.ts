@@ -1,22 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cli, lines as jsonLines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
-
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const exec = promisify(execFile);
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec('node', [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('waybill-seal verify', () => {
   it('checks every line with a verify-only key file; exit 0 when intact, 2 with the failing path otherwise', async () => {
@@ -43,9 +30,23 @@ describe('waybill-seal verify', () => {
     expect(bad.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
       { line: 1, ok: true },
       { line: 2, ok: false, path: 'receiver.address.district', reason: 'altered' },
-      { line: 3, ok: false, path: '', reason: 'invalid_json' },
     ]);
+    // A line that is not a record is rejected like in every bulk command (reason code, never content).
+    expect(bad.stderr).toMatch(/line 3: rejected: INVALID_JSON/);
+    expect(bad.stderr).toMatch(/1 of the records failed verification/);
     expect(bad.stdout + bad.stderr).not.toContain('余杭区');
     expect((await cli(['verify', '--in', join(dir, 'sealed.jsonl')])).code).toBe(1);
+
+    // CSV in and out, over two worker threads, rejects to a file: the same verdicts in input order.
+    const sealedCsv = join(dir, 'sealed.csv');
+    expect((await cli(['convert', '--in', join(dir, 'tampered.jsonl'), '--out', sealedCsv, '--quiet'])).code).toBe(2);
+    const rejects = join(dir, 'rejects.jsonl');
+    const csv = await cli(['verify', '--keys', printer, '--in', sealedCsv, '--out-format', 'csv', '--jobs', '2', '--rejects', rejects, '--quiet']);
+    expect(csv.code).toBe(2);
+    expect(csv.stdout.trim().split('\n')).toEqual(['line,ok,path,reason', '2,true,,', '3,false,receiver.address.district,altered']);
+    expect(await readFile(rejects, 'utf8')).toBe('');
+    const jobs = await cli(['verify', '--keys', printer, '--in', join(dir, 'tampered.jsonl'), '--jobs', '2', '--rejects', rejects, '--quiet']);
+    expect(jsonLines(jobs.stdout)).toEqual([{ line: 1, ok: true }, { line: 2, ok: false, path: 'receiver.address.district', reason: 'altered' }]);
+    expect(jsonLines(await readFile(rejects, 'utf8'))).toEqual([{ line: 3, code: 'INVALID_JSON', message: 'INVALID_JSON' }]);
   });
 });
