@@ -69,10 +69,8 @@ export interface Authorization<F extends FieldRef> {
 
 export class AccessGuard {
   readonly #policy: AccessPolicy | 'allow-all';
-  readonly #audit: AuditSink | undefined;
-  readonly #quotas: QuotaStore;
+  readonly #io: GuardIo;
   readonly #grants: GrantLookup | undefined;
-  readonly #now: () => number;
   readonly #checked = new WeakSet<Schema>();
 
   constructor(options: AccessGuardOptions) {
@@ -84,10 +82,12 @@ export class AccessGuard {
     }
     // Re-parse: a policy built in code gets the same checks as one from a file.
     this.#policy = options.policy === 'allow-all' ? 'allow-all' : parsePolicy(options.policy);
-    this.#audit = options.audit === 'none' ? undefined : options.audit;
-    this.#quotas = options.quotaStore ?? new MemoryQuotaStore();
+    this.#io = {
+      audit: options.audit === 'none' ? undefined : options.audit,
+      quotas: options.quotaStore ?? new MemoryQuotaStore(),
+      now: options.now ?? Date.now,
+    };
     this.#grants = options.grants;
-    this.#now = options.now ?? Date.now;
   }
 
   get policy(): AccessPolicy | 'allow-all' {
@@ -99,111 +99,178 @@ export class AccessGuard {
    * scope, bad approval, no requested field granted) is audited and throws AccessDeniedError.
    */
   async authorize<F extends FieldRef>(ctx: OpenContext, requested: readonly F[]): Promise<Authorization<F>> {
+    const policy = this.#policy;
+    if (policy === 'allow-all') return new Decision(this.#io, ctx, requested, [], NO_COUNTERS, undefined);
+    const io = this.#io;
     const withheld: Withheld[] = [];
-    const event = (outcome: AccessOutcome, opened: readonly string[], reason?: string): AccessEvent => ({
-      type: 'access',
-      time: new Date(this.#now()).toISOString(),
+    if (!this.#checked.has(ctx.schema)) {
+      checkPolicy(policy, ctx.schema);
+      this.#checked.add(ctx.schema);
+    }
+    const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
+    if (!rule) return deny(io, ctx, withheld, 'unknown_purpose', ctx.purpose);
+    for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return deny(io, ctx, withheld, `missing_${key}`);
+    if (rule.scope && !rule.scope.some((m) => inScope(ctx, m.record, m.context))) {
+      const keys = [...new Set(rule.scope.map((m) => m.context))];
+      const given = keys.some((k) => evidence(ctx, k));
+      return deny(io, ctx, withheld, 'out_of_scope', given ? undefined : `the request names none of: ${keys.join(', ')}`);
+    }
+    let counters: readonly QuotaCounter[];
+    let budgetOf: string | undefined;
+    if (rule.approval) {
+      const id = evidence(ctx, 'approval');
+      if (!id) return deny(io, ctx, withheld, 'missing_approval');
+      const grant = this.#grants ? await this.#grants(id) : undefined;
+      if (!grant || grant.id !== id || (grant.principal !== undefined && grant.principal !== ctx.principal) || (grant.purposes && !grant.purposes.includes(ctx.purpose))) {
+        return deny(io, ctx, withheld, 'approval_unknown');
+      }
+      if (grant.expiresAt !== undefined && !(Date.parse(grant.expiresAt) > io.now())) return deny(io, ctx, withheld, 'approval_expired');
+      if (!Number.isSafeInteger(grant.budget) || grant.budget < 0) throw new ConfigError(`export grant ${id} has an invalid budget`);
+      counters = [{ key: JSON.stringify(['approval', id]), windowMs: Infinity, limit: grant.budget }];
+      budgetOf = id;
+    } else {
+      counters = quotaCounters(policy, rule, ctx);
+    }
+    const grants = grantsOf(rule);
+    const granted: F[] = [];
+    for (const f of requested) {
+      if (grants(f.schemaPath)) granted.push(f);
+      else withheld.push({ path: f.path, reason: 'field_not_granted' });
+    }
+    if (requested.length > 0 && granted.length === 0) {
+      const paths = [...new Set(requested.map((f) => f.schemaPath))];
+      return deny(io, ctx, withheld, 'field_not_granted', paths.join(', '), paths);
+    }
+    return new Decision(io, ctx, granted, withheld, counters, budgetOf);
+  }
+}
+
+/** What a decision needs of its guard after `authorize` returns. */
+interface GuardIo {
+  readonly audit: AuditSink | undefined;
+  readonly quotas: QuotaStore;
+  readonly now: () => number;
+}
+
+const NO_COUNTERS: readonly QuotaCounter[] = [];
+
+/**
+ * One authorised open in progress. A class rather than closures: `authorize` runs once per opened
+ * record, and each closure would be allocated (and, under keepNames builds, renamed) every call.
+ */
+class Decision<F extends FieldRef> implements Authorization<F> {
+  readonly #io: GuardIo;
+  readonly #ctx: OpenContext;
+  readonly #counters: readonly QuotaCounter[];
+  readonly #budgetOf: string | undefined;
+
+  constructor(
+    io: GuardIo,
+    ctx: OpenContext,
+    readonly granted: readonly F[],
+    readonly withheld: Withheld[],
+    counters: readonly QuotaCounter[],
+    budgetOf: string | undefined,
+  ) {
+    this.#io = io;
+    this.#ctx = ctx;
+    this.#counters = counters;
+    this.#budgetOf = budgetOf;
+  }
+
+  async charge(count: number): Promise<void> {
+    const io = this.#io;
+    const ctx = this.#ctx;
+    if (count < 1 || this.#counters.length === 0) return;
+    const outcome = await io.quotas.take(this.#counters, io.now(), count);
+    if (outcome.ok) return;
+    const budgetOf = this.#budgetOf;
+    const reason = budgetOf !== undefined ? 'export_budget_spent' : 'quota_exceeded';
+    const label = budgetOf !== undefined ? `approval:${budgetOf}` : labelOf(outcome.counter.key);
+    await write(io, {
+      type: 'alert',
+      time: new Date(io.now()).toISOString(),
       principal: ctx.principal,
       purpose: ctx.purpose,
       schema: ctx.schema.name,
-      schemaVersion: ctx.schema.version,
       recordId: ctx.recordId,
-      requested: ctx.requested,
-      opened,
-      withheld: [...withheld],
-      outcome,
-      ...(reason !== undefined ? { reason } : {}),
+      reason,
+      quota: label,
+      limit: outcome.counter.limit,
+      used: outcome.used,
       evidence: ctx.context,
     });
-    const deny = async (reason: string, detail?: string, fields: readonly string[] = []): Promise<never> => {
-      await this.#write(event('denied', [], reason));
-      throw new AccessDeniedError(reason, detail, fields);
-    };
-
-    let granted: readonly F[] = requested;
-    let counters: QuotaCounter[] = [];
-    let budgetOf: string | undefined;
-    const policy = this.#policy;
-    if (policy !== 'allow-all') {
-      if (!this.#checked.has(ctx.schema)) {
-        checkPolicy(policy, ctx.schema);
-        this.#checked.add(ctx.schema);
-      }
-      const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
-      if (!rule) return deny('unknown_purpose', ctx.purpose);
-      for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return deny(`missing_${key}`);
-      if (rule.scope && !rule.scope.some((m) => inScope(ctx, m.record, m.context))) {
-        const keys = [...new Set(rule.scope.map((m) => m.context))];
-        const given = keys.some((k) => evidence(ctx, k));
-        return deny('out_of_scope', given ? undefined : `the request names none of: ${keys.join(', ')}`);
-      }
-      if (rule.approval) {
-        const id = evidence(ctx, 'approval');
-        if (!id) return deny('missing_approval');
-        const grant = this.#grants ? await this.#grants(id) : undefined;
-        if (!grant || grant.id !== id || (grant.principal !== undefined && grant.principal !== ctx.principal) || (grant.purposes && !grant.purposes.includes(ctx.purpose))) {
-          return deny('approval_unknown');
-        }
-        if (grant.expiresAt !== undefined && !(Date.parse(grant.expiresAt) > this.#now())) return deny('approval_expired');
-        if (!Number.isSafeInteger(grant.budget) || grant.budget < 0) throw new ConfigError(`export grant ${id} has an invalid budget`);
-        counters = [{ key: JSON.stringify(['approval', id]), windowMs: Infinity, limit: grant.budget }];
-        budgetOf = id;
-      } else {
-        counters = [
-          ...(policy.quotas ?? []).map((q) => ({ key: JSON.stringify(['principal', ctx.principal, q.window]), windowMs: windowMs(q.window), limit: q.max })),
-          ...(rule.quotas ?? []).map((q) => ({
-            key: JSON.stringify(['purpose', ctx.principal, ctx.purpose, q.window]),
-            windowMs: windowMs(q.window),
-            limit: q.max,
-          })),
-        ];
-      }
-      granted = requested.filter((f) => grantsField(rule, f.schemaPath));
-      for (const f of requested) if (!grantsField(rule, f.schemaPath)) withheld.push({ path: f.path, reason: 'field_not_granted' });
-      if (requested.length > 0 && granted.length === 0) {
-        const paths = [...new Set(requested.map((f) => f.schemaPath))];
-        return deny('field_not_granted', paths.join(', '), paths);
-      }
-    }
-
-    return {
-      granted,
-      withheld,
-      charge: async (count) => {
-        if (count < 1 || counters.length === 0) return;
-        const outcome = await this.#quotas.take(counters, this.#now(), count);
-        if (outcome.ok) return;
-        const reason = budgetOf !== undefined ? 'export_budget_spent' : 'quota_exceeded';
-        const label = budgetOf !== undefined ? `approval:${budgetOf}` : labelOf(outcome.counter.key);
-        await this.#write({
-          type: 'alert',
-          time: new Date(this.#now()).toISOString(),
-          principal: ctx.principal,
-          purpose: ctx.purpose,
-          schema: ctx.schema.name,
-          recordId: ctx.recordId,
-          reason,
-          quota: label,
-          limit: outcome.counter.limit,
-          used: outcome.used,
-          evidence: ctx.context,
-        });
-        withheld.length = 0;
-        return deny(reason, `${label}: ${outcome.used} of ${outcome.counter.limit} used`);
-      },
-      done: async (opened) => {
-        const partial = withheld.length > 0;
-        await this.#write(event(partial ? 'partial' : 'opened', opened));
-      },
-      fail: async (reason, opened = []) => {
-        await this.#write(event('failed', opened, reason));
-      },
-    };
+    this.withheld.length = 0;
+    return deny(io, ctx, this.withheld, reason, `${label}: ${outcome.used} of ${outcome.counter.limit} used`);
   }
 
-  async #write(e: Parameters<AuditSink['write']>[0]): Promise<void> {
-    if (this.#audit) await this.#audit.write(e);
+  /** Writes the success event; resolves once it is durable. */
+  async done(opened: readonly string[]): Promise<void> {
+    if (this.#io.audit) await write(this.#io, accessEvent(this.#io, this.#ctx, this.withheld, this.withheld.length > 0 ? 'partial' : 'opened', opened));
   }
+
+  async fail(reason: string, opened: readonly string[] = []): Promise<void> {
+    if (this.#io.audit) await write(this.#io, accessEvent(this.#io, this.#ctx, this.withheld, 'failed', opened, reason));
+  }
+}
+
+function accessEvent(io: GuardIo, ctx: OpenContext, withheld: readonly Withheld[], outcome: AccessOutcome, opened: readonly string[], reason?: string): AccessEvent {
+  return {
+    type: 'access',
+    time: new Date(io.now()).toISOString(),
+    principal: ctx.principal,
+    purpose: ctx.purpose,
+    schema: ctx.schema.name,
+    schemaVersion: ctx.schema.version,
+    recordId: ctx.recordId,
+    requested: ctx.requested,
+    opened,
+    withheld: [...withheld],
+    outcome,
+    ...(reason !== undefined ? { reason } : {}),
+    evidence: ctx.context,
+  };
+}
+
+/** Audits the denial, then throws AccessDeniedError. */
+async function deny(io: GuardIo, ctx: OpenContext, withheld: readonly Withheld[], reason: string, detail?: string, fields: readonly string[] = []): Promise<never> {
+  await write(io, accessEvent(io, ctx, withheld, 'denied', [], reason));
+  throw new AccessDeniedError(reason, detail, fields);
+}
+
+async function write(io: GuardIo, e: Parameters<AuditSink['write']>[0]): Promise<void> {
+  if (io.audit) await io.audit.write(e);
+}
+
+function quotaCounters(policy: AccessPolicy, rule: PurposeRule, ctx: OpenContext): QuotaCounter[] {
+  return [
+    ...(policy.quotas ?? []).map((q) => ({ key: JSON.stringify(['principal', ctx.principal, q.window]), windowMs: windowMs(q.window), limit: q.max })),
+    ...(rule.quotas ?? []).map((q) => ({
+      key: JSON.stringify(['purpose', ctx.principal, ctx.purpose, q.window]),
+      windowMs: windowMs(q.window),
+      limit: q.max,
+    })),
+  ];
+}
+
+/** `grantsField` of a rule, memoised by schema path (a schema has few protected paths). */
+const grantCache = new WeakMap<PurposeRule, (schemaPath: string) => boolean>();
+
+function grantsOf(rule: PurposeRule): (schemaPath: string) => boolean {
+  let grants = grantCache.get(rule);
+  if (grants === undefined) {
+    const seen = new Map<string, boolean>();
+    grants = (schemaPath) => {
+      let ok = seen.get(schemaPath);
+      if (ok === undefined) {
+        ok = grantsField(rule, schemaPath);
+        if (seen.size < 1024) seen.set(schemaPath, ok);
+      }
+      return ok;
+    };
+    grantCache.set(rule, grants);
+  }
+  return grants;
 }
 
 /** A guard for `createSealer({ guard })`. */

@@ -27,6 +27,8 @@ const heads = new Map<string, Uint8Array>();
 
 /** The encoded constant head of every field AAD of one suite and schema version. */
 export function aadHead(suite: string, schemaName: string, schemaVersion: number): Uint8Array {
+  // Consecutive records usually share suite and schema: the last head is reused without building a map key.
+  if (last !== undefined && last.suite === suite && last.schemaName === schemaName && last.schemaVersion === schemaVersion) return last.head;
   const id = `${suite}\u0000${schemaName}\u0000${schemaVersion}`;
   let head = heads.get(id);
   if (head === undefined) {
@@ -34,8 +36,11 @@ export function aadHead(suite: string, schemaName: string, schemaVersion: number
     head = encodeParts([AAD_LABEL, FORMAT_VERSION, suite, schemaName, String(schemaVersion)]);
     heads.set(id, head);
   }
+  last = { suite, schemaName, schemaVersion, head };
   return head;
 }
+
+let last: { readonly suite: string; readonly schemaName: string; readonly schemaVersion: number; readonly head: Uint8Array } | undefined;
 
 /** head ‖ LP(recordId) ‖ LP(fieldPath) ‖ LP(dataKeyId), with the record id given encoded (`encodePart`). */
 export function assembleAad(head: Uint8Array, recordId: Uint8Array, fieldPath: string, dataKeyId: string): Uint8Array {

@@ -60,8 +60,10 @@ export function isSealedField(value: unknown): value is SealedField {
   if (!isStringRecord(v['mask'])) return false;
   const tok = v['tok'];
   if (tok !== undefined && !isStringRecord(tok)) return false;
-  for (const k in v) {
-    if (!Object.hasOwn(v, k)) continue;
+  // Own enumerable keys only (Object.keys: cheaper than for-in with hasOwn, same keys).
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
     if (k !== 'enc' && k !== 'mask' && k !== 'tok') return false;
   }
   return true;
@@ -71,6 +73,7 @@ const ENC_PREFIX = `${FORMAT_VERSION}.`;
 
 function isStringRecord(v: unknown): v is Record<string, string> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  for (const k in v) if (Object.hasOwn(v, k) && typeof (v as Record<string, unknown>)[k] !== 'string') return false;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) if (typeof (v as Record<string, unknown>)[keys[i]!] !== 'string') return false;
   return true;
 }

@@ -45,50 +45,66 @@ export function walkRecord<M extends WalkMode>(shape: Shape, record: unknown, mo
   const leaves: Leaf<LeafValue<M>>[] = [];
   if (!isPlainObject(record)) throw new ValidationError('', 'not_an_object');
   // A sealed record's integrity tag is not a field: the tag module checks it; the copy leaves it out.
-  const body = mode !== 'plain' && Object.hasOwn(record, TAG_FIELD) ? withoutTag(record) : record;
-  const copy = walkObject(shape, body, '', '', undefined, mode, leaves as Leaf<unknown>[]);
+  const copy = walkObject(planOf(shape), record, '', '', undefined, mode, leaves as Leaf<unknown>[], mode !== 'plain');
   return { copy, leaves };
 }
 
 function walkObject(
-  shape: Shape,
+  plan: ShapePlan,
   value: Record<string, unknown>,
   path: string,
   schemaPath: string,
   inheritedCountry: string | undefined,
   mode: WalkMode,
   leaves: Leaf<unknown>[],
+  tagged = false,
 ): Record<string, unknown> {
-  // `value` is a plain object (checked by the caller), so for-in sees exactly its own keys.
-  for (const key in value) {
-    if (Object.hasOwn(value, key) && !Object.hasOwn(shape, key)) throw new ValidationError(join(path, key), 'unknown_field');
+  const shape = plan.shape;
+  // `value` is a plain object (checked by the caller): Object.keys lists exactly its own keys.
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (!Object.hasOwn(shape, key) && !(tagged && key === TAG_FIELD)) throw new ValidationError(join(path, key), 'unknown_field');
   }
   const country = countryOf(value) ?? inheritedCountry;
   const out: Record<string, unknown> = {};
-  const plan = planOf(shape);
-  const paths = childPaths(plan.paths, plan.entries, path);
-  const schemaPaths = childPaths(plan.schemaPaths, plan.entries, schemaPath);
-  for (let i = 0; i < plan.entries.length; i++) {
-    const [key, child] = plan.entries[i]!;
-    const v = value[key];
+  const { paths, schemaPaths } = childPaths(plan, path, schemaPath);
+  const entries = plan.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const v = value[entry.key];
     if (v === undefined) {
-      if (!child.def.optional) throw new ValidationError(paths[i]!, 'required');
+      if (!entry.node.def.optional) throw new ValidationError(paths[i]!, 'required');
       continue;
     }
-    out[key] = walkNode(child, v, paths[i]!, schemaPaths[i]!, country, mode, leaves, out, key);
+    out[entry.key] = walkNode(entry, v, paths[i]!, schemaPaths[i]!, country, mode, leaves, out);
   }
   return out;
 }
 
 /**
- * Per shape: its entries, and the child paths under each parent path seen (the same string objects
- * every record, so paths used as map keys downstream hash once). Array positions add paths per
- * index: at most 256 parents are remembered per shape, others are joined each time.
+ * Per shape: its entries (with the plans of nested shapes), and the child paths under each parent
+ * path seen (the same string objects every record, so paths used as map keys downstream hash
+ * once). Array positions add paths per index: at most 256 parents are remembered per shape,
+ * others are joined each time.
  */
 interface ShapePlan {
-  readonly entries: readonly (readonly [string, AnyNode])[];
-  readonly paths: Map<string, readonly string[]>;
-  readonly schemaPaths: Map<string, readonly string[]>;
+  readonly shape: Shape;
+  readonly entries: readonly PlanEntry[];
+  readonly children: Map<string, ChildPaths>;
+}
+
+interface PlanEntry {
+  readonly key: string;
+  readonly node: AnyNode;
+  /** The plan of an object child, or of an array's object elements. */
+  readonly plan: ShapePlan | undefined;
+}
+
+interface ChildPaths {
+  readonly schemaParent: string;
+  readonly paths: readonly string[];
+  readonly schemaPaths: readonly string[];
 }
 
 const plans = new WeakMap<Shape, ShapePlan>();
@@ -96,23 +112,28 @@ const plans = new WeakMap<Shape, ShapePlan>();
 function planOf(shape: Shape): ShapePlan {
   let plan = plans.get(shape);
   if (!plan) {
-    plan = { entries: Object.entries(shape), paths: new Map(), schemaPaths: new Map() };
+    const entries = Object.entries(shape).map(([key, node]): PlanEntry => {
+      const def = node.def;
+      const nested = def.type === 'object' ? def.shape : def.type === 'array' && def.element.def.type === 'object' ? def.element.def.shape : undefined;
+      return { key, node, plan: nested === undefined ? undefined : planOf(nested) };
+    });
+    plan = { shape, entries, children: new Map() };
     plans.set(shape, plan);
   }
   return plan;
 }
 
-function childPaths(cache: Map<string, readonly string[]>, entries: ShapePlan['entries'], parent: string): readonly string[] {
-  let paths = cache.get(parent);
-  if (paths === undefined) {
-    paths = entries.map(([key]) => join(parent, key));
-    if (cache.size < 256) cache.set(parent, paths);
-  }
+function childPaths(plan: ShapePlan, parent: string, schemaParent: string): ChildPaths {
+  // Keyed by the value path; the schema path is checked too (a shape may be shared by schemas).
+  const cached = plan.children.get(parent);
+  if (cached !== undefined && cached.schemaParent === schemaParent) return cached;
+  const paths = { schemaParent, paths: plan.entries.map((e) => join(parent, e.key)), schemaPaths: plan.entries.map((e) => join(schemaParent, e.key)) };
+  if (cached === undefined && plan.children.size < 256) plan.children.set(parent, paths);
   return paths;
 }
 
 function walkNode(
-  node: AnyNode,
+  entry: PlanEntry,
   v: unknown,
   path: string,
   schemaPath: string,
@@ -120,26 +141,26 @@ function walkNode(
   mode: WalkMode,
   leaves: Leaf<unknown>[],
   parent: Record<string, unknown>,
-  key: string,
 ): unknown {
-  const def = node.def;
+  const def = entry.node.def;
   switch (def.type) {
     case 'plain':
       checkPlain(def.kind, v, path);
       return v;
     case 'object':
       if (!isPlainObject(v)) throw new ValidationError(path, 'expected_object');
-      return walkObject(def.shape, v, path, schemaPath, country, mode, leaves);
+      return walkObject(entry.plan!, v, path, schemaPath, country, mode, leaves);
     case 'array': {
       if (!Array.isArray(v)) throw new ValidationError(path, 'expected_array');
+      const element = def.element.def;
       const arr: unknown[] = [];
-      v.forEach((item, i) => {
+      v.forEach((item: unknown, i) => {
         const ip = `${path}.${i}`;
-        if (def.element.def.type === 'object') {
+        if (element.type === 'object') {
           if (!isPlainObject(item)) throw new ValidationError(ip, 'expected_object');
-          arr.push(walkObject(def.element.def.shape, item, ip, `${schemaPath}[]`, country, mode, leaves));
+          arr.push(walkObject(entry.plan!, item, ip, `${schemaPath}[]`, country, mode, leaves));
         } else {
-          if (def.element.def.type === 'plain') checkPlain(def.element.def.kind, item, ip);
+          if (element.type === 'plain') checkPlain(element.kind, item, ip);
           arr.push(item);
         }
       });
@@ -150,7 +171,7 @@ function walkNode(
       else if (mode === 'mixed') {
         if (!isSealedField(v)) checkProtectedShape(def.kind, v, path);
       } else if (!isSealedField(v)) throw new ValidationError(path, 'expected_sealed_field');
-      leaves.push({ def, path, schemaPath, country, value: v, parent, key });
+      leaves.push({ def, path, schemaPath, country, value: v, parent, key: entry.key });
       return undefined;
   }
 }
@@ -188,11 +209,6 @@ function countryOf(v: Record<string, unknown>): string | undefined {
   const address = v['address'];
   if (isPlainObject(address) && typeof address['country'] === 'string') return address['country'];
   return undefined;
-}
-
-function withoutTag(record: Record<string, unknown>): Record<string, unknown> {
-  const { [TAG_FIELD]: _tag, ...rest } = record;
-  return rest;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

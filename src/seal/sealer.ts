@@ -2,7 +2,7 @@
  * The data path: seal (plain → sealed) and open (sealed → plain, for a principal and a purpose).
  * Masks are computed here, at seal time, so that `mask()` later needs no key at all.
  */
-import { forgetPreparedKeys, getSuite, type SuiteName } from '../crypto/aead.js';
+import { forgetPreparedKeys, getSuite, type AeadSuite, type SuiteName } from '../crypto/aead.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { encodePart } from '../crypto/bytes.js';
@@ -10,7 +10,7 @@ import { randomNonce } from '../crypto/random.js';
 import { ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
 import { createTagger, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
-import { isSealedField, parseEnc, type SealedField } from '../format/sealed-field.js';
+import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
 import type { KeyCacheOptions } from '../keys/cache.js';
 import { DataKeyManager, type DataKey } from '../keys/data-keys.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -20,7 +20,7 @@ import { memoPhoneParser, type PhoneParser } from '../normalize/phone-core.js';
 import { parsePhone } from '../normalize/phone.js';
 import type { VirtualNumber } from '../schema/kinds.js';
 import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
-import { protectedPaths } from '../schema/paths.js';
+import { protectedFields } from '../schema/paths.js';
 import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 import type { Withheld } from '../access/audit.js';
 import { AccessGuard, type OpenContext } from '../access/guard.js';
@@ -173,10 +173,12 @@ export function createSealer(options: SealerOptions): Sealer {
     const suite = getSuite(suiteName, backend);
     // One parse per phone value for validation, both masks and every token of this record.
     const phone = memoPhoneParser(parsePhone);
-    // Migration re-runs (passSealed): fields already sealed pass through; the others are sealed.
-    const walked = walkRecord(schema.shape, record, options.passSealed === true ? 'mixed' : 'plain');
+    // Migration re-runs (passSealed): fields already sealed pass through; the others are sealed. A
+    // 'plain' walk has already refused any leaf that is not a plain value.
+    const passSealed = options.passSealed === true;
+    const walked = walkRecord(schema.shape, record, passSealed ? 'mixed' : 'plain');
     const { copy } = walked;
-    const passed = walked.leaves.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
+    const passed = passSealed ? walked.leaves.filter(isSealedLeaf) : [];
     const leaves = passed.length === 0 ? (walked.leaves as Leaf<string | VirtualNumber>[]) : walked.leaves.filter(isPlainLeaf);
     const recordId = copy[schema.recordId] as string;
     if (recordId.length === 0) throw new ValidationError(schema.recordId, 'empty');
@@ -184,36 +186,46 @@ export function createSealer(options: SealerOptions): Sealer {
     for (const leaf of passed) parseEnc(leaf.value.enc);
     if (leaves.length === 0 && passed.length > 0) {
       for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-      return withTag(schema, copy) as Promise<SealedRecord<S>>;
+      return (await withTag(schema, copy)) as SealedRecord<S>;
     }
-    const prepared = leaves.map((leaf) => ({ leaf, masks: masksFor(leaf, options.lenient === true, phone) }));
+    const masks = leaves.map((leaf) => masksFor(leaf, options.lenient === true, phone));
     let tokens: RecordTokens | undefined;
     if (Object.keys(indexesOf(schema)).length > 0) {
       // Search tokens (before any data key is taken, so a refused value costs nothing) read the
       // plaintext through the copy; the loop below replaces it with sealed fields.
-      for (const { leaf } of prepared) leaf.parent[leaf.key] = leaf.value;
+      for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value;
       tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone });
     }
 
-    const perClass = new Map<string, number>();
-    for (const { leaf } of prepared) perClass.set(leaf.def.keyClass, (perClass.get(leaf.def.keyClass) ?? 0) + 1);
-    const dataKeys = new Map<string, DataKey>();
-    for (const [keyClass, count] of perClass) {
-      dataKeys.set(keyClass, keys.trySeal(keyClass, scope, suite.name, count) ?? (await keys.forSeal(keyClass, scope, suite.name, count)));
+    // Key classes of this record (a schema has few) with their field counts, in first-use order.
+    const classes: string[] = [];
+    const counts: number[] = [];
+    for (const leaf of leaves) {
+      const c = classes.indexOf(leaf.def.keyClass);
+      if (c < 0) {
+        classes.push(leaf.def.keyClass);
+        counts.push(1);
+      } else counts[c]!++;
+    }
+    const dataKeys: DataKey[] = [];
+    for (let c = 0; c < classes.length; c++) {
+      dataKeys.push(keys.trySeal(classes[c]!, scope, suite.name, counts[c]) ?? (await keys.forSeal(classes[c]!, scope, suite.name, counts[c])));
     }
 
     // No await below: a concurrent close() cannot zero a key between this check and its use.
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
     const aad = recordAad(suite.name, { schemaName: schema.name, schemaVersion: schema.version, recordId });
-    for (const { leaf, masks } of prepared) {
+    for (let i = 0; i < leaves.length; i++) {
+      const leaf = leaves[i]!;
       const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
-      const enc = encryptField(suite, dataKeys.get(leaf.def.keyClass)!, randomNonce(suite.nonceLength), binding, leaf.value, aad);
+      const dataKey = dataKeys[classes.indexOf(leaf.def.keyClass)]!;
+      const enc = encryptField(suite, dataKey, randomNonce(suite.nonceLength), binding, leaf.value, aad);
       const tok = tokens?.[leaf.path];
-      const field: SealedField = tok ? { enc, mask: masks, tok } : { enc, mask: masks };
+      const field: SealedField = tok ? { enc, mask: masks[i]!, tok } : { enc, mask: masks[i]! };
       leaf.parent[leaf.key] = field;
     }
     for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-    return withTag(schema, copy) as Promise<SealedRecord<S>>;
+    return (await withTag(schema, copy)) as SealedRecord<S>;
   }
 
   function close(): void {
@@ -226,7 +238,7 @@ export function createSealer(options: SealerOptions): Sealer {
 
   async function retag<S extends Schema>(schema: S, sealed: SealedRecord<S>): Promise<SealedRecord<S>> {
     const { [TAG_FIELD]: _old, ...rest } = sealed as Record<string, unknown>;
-    return withTag(schema, rest) as Promise<SealedRecord<S>>;
+    return (await withTag(schema, rest)) as SealedRecord<S>;
   }
 
   async function open<S extends Schema>(
@@ -239,15 +251,19 @@ export function createSealer(options: SealerOptions): Sealer {
     if (!guard) {
       throw new ConfigError('open needs an access policy: createSealer({ guard: createAccessGuard({ policy, audit }) }), or guard: "allow-all"');
     }
-    // Migration (acceptPlaintext): protected fields not sealed yet hold legacy plaintext.
-    const walked = walkRecord(schema.shape, sealed, options.acceptPlaintext === true ? 'mixed' : 'sealed');
+    // Migration (acceptPlaintext): protected fields not sealed yet hold legacy plaintext. A 'sealed'
+    // walk has already refused any leaf that is not a sealed field.
+    const mixed = options.acceptPlaintext === true;
+    const walked = walkRecord(schema.shape, sealed, mixed ? 'mixed' : 'sealed');
     const { copy } = walked;
-    const leaves = walked.leaves.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
+    const leaves = mixed ? walked.leaves.filter(isSealedLeaf) : (walked.leaves as Leaf<SealedField>[]);
     const legacy = leaves.length === walked.leaves.length ? [] : walked.leaves.filter(isPlainLeaf);
     const recordId = copy[schema.recordId] as string;
     const wanted = access.fields === undefined ? undefined : new Set(access.fields);
-    const known = protectedPaths(schema);
-    for (const f of wanted ?? []) if (!known.has(f)) throw new ConfigError(`"${f}" is not a protected field of ${schema.name}`);
+    if (wanted) {
+      const known = protectedFields(schema);
+      for (const f of wanted) if (!known.has(f)) throw new ConfigError(`"${f}" is not a protected field of ${schema.name}`);
+    }
     const ctx: OpenContext = {
       schema,
       recordId,
@@ -261,75 +277,75 @@ export function createSealer(options: SealerOptions): Sealer {
     const all = legacy.length === 0 ? leaves : [...leaves, ...legacy];
     const auth = await guard.authorize(ctx, wanted ? all.filter((l) => wanted.has(l.schemaPath)) : all);
     const legacyGranted = legacy.length === 0 ? [] : auth.granted.filter(isPlainLeaf);
-    const ready: { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: DataKey }[] = [];
-    let unopenable: { error: unknown; reason: string } | undefined;
+    const granted = legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter(isSealedLeaf);
+    const encs: ParsedEnc[] = [];
+    // Per granted field: its data key, or why it cannot be opened (then it is withheld).
+    const fieldKeys: (DataKey | Unopenable)[] = [];
     try {
-      type Try = { leaf: Leaf<SealedField>; enc: ReturnType<typeof parseEnc>; key: DataKey } | { leaf: Leaf<SealedField>; error: unknown; reason: string; key?: undefined };
-      const granted = legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter((l): l is Leaf<SealedField> => isSealedField(l.value));
-      const tries: Try[] = [];
-      const loads: Promise<void>[] = [];
-      for (const leaf of granted) {
-        const enc = parseEnc(leaf.value.enc);
-        // Cached keys without waiting (fields of one key class share one lookup); the others are
-        // read and unwrapped concurrently (one call per key).
-        const previous = tries.length > 0 ? tries[tries.length - 1] : undefined;
-        const cached =
-          previous?.key !== undefined && previous.key.id === enc.dataKeyId && previous.enc.suite === enc.suite
-            ? previous.key
-            : keys.tryOpen(enc.dataKeyId, enc.suite);
-        if (cached) {
-          tries.push({ leaf, enc, key: cached });
+      // Cached keys without waiting (fields of one key share one lookup); the others are read and
+      // unwrapped concurrently (the key manager shares one load per key).
+      const held: DataKey[] = [];
+      let loads: Promise<void>[] | undefined;
+      for (let i = 0; i < granted.length; i++) {
+        const enc = parseEnc(granted[i]!.value.enc);
+        encs.push(enc);
+        let key = heldKey(held, enc);
+        if (key === undefined) {
+          key = keys.tryOpen(enc.dataKeyId, enc.suite);
+          if (key !== undefined) held.push(key);
+        }
+        if (key !== undefined) {
+          fieldKeys.push(key);
           continue;
         }
-        const slot = tries.length;
-        tries.push({ leaf, error: undefined, reason: '' });
-        loads.push(
+        fieldKeys.push(PENDING);
+        (loads ??= []).push(
           keys.forOpen(enc.dataKeyId, enc.suite).then(
-            (key) => {
-              tries[slot] = { leaf, enc, key };
+            (k) => {
+              fieldKeys[i] = k;
             },
             (error: unknown) => {
-              // A shredded key, or a key class whose KEK this keyring does not hold: withhold the field.
-              const reason = error instanceof ShreddedError ? 'shredded' : error instanceof KeyError && error.reason === 'no_kek' ? 'key_not_held' : undefined;
-              if (reason === undefined) throw error;
-              tries[slot] = { leaf, error, reason };
+              fieldKeys[i] = unopenable(error);
             },
           ),
         );
       }
-      if (loads.length > 0) await Promise.all(loads);
-      for (const t of tries) {
-        if (t.key !== undefined) ready.push(t);
-        else {
-          auth.withheld.push({ path: t.leaf.path, reason: t.reason });
-          unopenable ??= t;
-        }
-      }
+      if (loads !== undefined) await Promise.all(loads);
     } catch (e) {
       await auth.fail(errorCode(e));
       throw e;
     }
+    // The fields whose keys are held are opened, in order; the others are withheld.
+    const ready: { leaf: Leaf<SealedField>; enc: ParsedEnc; key: DataKey }[] = [];
+    let refused: Unopenable | undefined;
+    for (let i = 0; i < fieldKeys.length; i++) {
+      const key = fieldKeys[i]!;
+      if (key instanceof Unopenable) {
+        auth.withheld.push({ path: granted[i]!.path, reason: key.reason });
+        refused ??= key;
+      } else ready.push({ leaf: granted[i]!, enc: encs[i]!, key });
+    }
     // Nothing could be opened: the typed error (ShreddedError, KeyError) rather than an empty result.
-    if (ready.length === 0 && legacyGranted.length === 0 && unopenable) {
-      await auth.fail(unopenable.reason);
-      throw unopenable.error;
+    if (ready.length === 0 && legacyGranted.length === 0 && refused) {
+      await auth.fail(refused.reason);
+      throw refused.error;
     }
     await auth.charge(ready.length + legacyGranted.length > 0 ? 1 : 0);
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
     // Decrypt everything before writing anything: a failure yields no partial plaintext.
-    let values: (string | VirtualNumber)[];
+    const values: (string | VirtualNumber)[] = [];
     try {
-      // The AAD head depends on the field's suite (usually one for the whole record).
+      // The AAD head and the suite depend on the field's suite (usually one for the whole record).
       let aad: RecordAad | undefined;
-      let aadSuite: string | undefined;
-      values = ready.map(({ leaf, enc, key }) => {
+      let suite: AeadSuite | undefined;
+      for (const { leaf, enc, key } of ready) {
         const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
-        if (aad === undefined || aadSuite !== enc.suite) {
+        if (suite === undefined || suite.name !== enc.suite) {
           aad = recordAad(enc.suite, binding);
-          aadSuite = enc.suite;
+          suite = getSuite(enc.suite, backend);
         }
-        return decryptField(getSuite(enc.suite, backend), key.key, enc, binding, leaf.def.kind, aad);
-      });
+        values.push(decryptField(suite, key.key, enc, binding, leaf.def.kind, aad));
+      }
     } catch (e) {
       await auth.fail(errorCode(e));
       throw e;
@@ -345,15 +361,18 @@ export function createSealer(options: SealerOptions): Sealer {
         throw new IntegrityError(verdict.path, verdict.reason);
       }
     }
-    const opened = [...ready.map(({ leaf }) => leaf.path), ...legacyGranted.map((leaf) => leaf.path)];
+    const opened: string[] = [];
+    for (const { leaf } of ready) opened.push(leaf.path);
+    for (const leaf of legacyGranted) opened.push(leaf.path);
     // No plaintext leaves before its audit event is durable.
     await auth.done(opened);
     for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value.mask['screen'] ?? '****';
     for (const leaf of legacy) leaf.parent[leaf.key] = legacyScreenMask(leaf);
     const plain = access.reveal === 'plain';
-    ready.forEach(({ leaf }, i) => {
-      leaf.parent[leaf.key] = plain ? values[i] : new Redacted(values[i]);
-    });
+    for (let r = 0; r < ready.length; r++) {
+      const { leaf } = ready[r]!;
+      leaf.parent[leaf.key] = plain ? values[r] : new Redacted(values[r]);
+    }
     for (const leaf of legacyGranted) leaf.parent[leaf.key] = plain ? leaf.value : new Redacted(leaf.value);
     const migration = legacy.length > 0 ? { plaintext: legacy.map((leaf) => leaf.path) } : {};
     return { record: copy as OpenedRecord<S>, opened, withheld: auth.withheld, ...migration };
@@ -389,6 +408,31 @@ export function createSealer(options: SealerOptions): Sealer {
 }
 
 const isPlainLeaf = (l: Leaf<unknown>): l is Leaf<string | VirtualNumber> => !isSealedField(l.value);
+const isSealedLeaf = (l: Leaf<unknown>): l is Leaf<SealedField> => isSealedField(l.value);
+
+/** A granted field whose key cannot be had: withheld with `reason`; `error` is thrown if no field opens. */
+class Unopenable {
+  constructor(
+    readonly error: unknown,
+    readonly reason: string,
+  ) {}
+}
+
+/** Placeholder of a field whose key is being loaded. */
+const PENDING = new Unopenable(undefined, '');
+
+/** A shredded key, or a key class whose KEK this keyring does not hold: the field is withheld; other errors are thrown. */
+function unopenable(error: unknown): Unopenable {
+  const reason = error instanceof ShreddedError ? 'shredded' : error instanceof KeyError && error.reason === 'no_kek' ? 'key_not_held' : undefined;
+  if (reason === undefined) throw error;
+  return new Unopenable(error, reason);
+}
+
+/** The key of `enc` among the few already taken for this record. */
+function heldKey(held: readonly DataKey[], enc: ParsedEnc): DataKey | undefined {
+  for (const k of held) if (k.id === enc.dataKeyId && k.suite === enc.suite) return k;
+  return undefined;
+}
 
 /** The screen mask of a legacy plaintext field (migration), computed at open time. */
 function legacyScreenMask(leaf: Leaf<string | VirtualNumber>): string {
