@@ -44,8 +44,13 @@ export type VerifyResult =
 
 export interface RecordTagger {
   readonly hash: IndexHash;
-  /** The `$tag` value for a sealed record (under the newest integrity secret version; `hash` overrides the tagger's). */
-  tag(schema: Schema, sealed: Record<string, unknown>, hash?: IndexHash): Promise<string>;
+  /**
+   * The `$tag` value for a sealed record, under integrity secret `version` (default: the newest the
+   * keyring holds); `hash` overrides the tagger's.
+   */
+  tag(schema: Schema, sealed: Record<string, unknown>, hash?: IndexHash, version?: number): Promise<string>;
+  /** The newest integrity secret version (what `tag` writes by default). */
+  currentVersion(): Promise<number>;
   /** Checks a sealed record's `$tag`; never throws for bad records, only for a missing key. */
   verify(schema: Schema, sealed: unknown): Promise<VerifyResult>;
   close(): void;
@@ -82,8 +87,9 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
 
   return {
     hash,
-    async tag(schema, sealed, h = hash) {
-      const version = await currentVersion();
+    currentVersion,
+    async tag(schema, sealed, h = hash, v) {
+      const version = v ?? (await currentVersion());
       const key = await keyFor(h, version);
       const units = message(writer, schema, sealed);
       const locators = locatorsOf(writer, units);

@@ -161,14 +161,20 @@ export function createSealer(options: SealerOptions): Sealer {
   });
   const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend);
   const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { backend });
-  const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T): Promise<T> => {
-    if (tagger) (copy as Record<string, unknown>)[TAG_FIELD] = await tagger.tag(schema, copy);
+  const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T, version?: number): Promise<T> => {
+    if (tagger) (copy as Record<string, unknown>)[TAG_FIELD] = await tagger.tag(schema, copy, undefined, version);
     return copy;
   };
   const guard = options.guard === 'allow-all' ? new AccessGuard({ policy: 'allow-all', audit: 'none' }) : options.guard;
   if (guard !== undefined && !(guard instanceof AccessGuard)) throw new ConfigError('guard must come from createAccessGuard() or be "allow-all"');
 
-  async function seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>> {
+  /** Secret versions a batch writes, resolved once by `sealMany` (undefined: ask the keyring). */
+  interface Batch {
+    readonly indexVersion?: number | undefined;
+    readonly tagVersion?: number | undefined;
+  }
+
+  async function seal<S extends Schema>(schema: S, record: PlainRecord<S>, batch: Batch = {}): Promise<SealedRecord<S>> {
     if (nativeLoading !== undefined) await awaitNative();
     const suite = getSuite(suiteName, backend);
     // One parse per phone value for validation, both masks and every token of this record.
@@ -186,7 +192,7 @@ export function createSealer(options: SealerOptions): Sealer {
     for (const leaf of passed) parseEnc(leaf.value.enc);
     if (leaves.length === 0 && passed.length > 0) {
       for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-      return (await withTag(schema, copy)) as SealedRecord<S>;
+      return (await withTag(schema, copy, batch.tagVersion)) as SealedRecord<S>;
     }
     const masks = leaves.map((leaf) => masksFor(leaf, options.lenient === true, phone));
     let tokens: RecordTokens | undefined;
@@ -194,7 +200,8 @@ export function createSealer(options: SealerOptions): Sealer {
       // Search tokens (before any data key is taken, so a refused value costs nothing) read the
       // plaintext through the copy; the loop below replaces it with sealed fields.
       for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value;
-      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone });
+      const version = batch.indexVersion;
+      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone, ...(version === undefined ? {} : { version }) });
     }
 
     // Key classes of this record (a schema has few) with their field counts, in first-use order.
@@ -225,7 +232,7 @@ export function createSealer(options: SealerOptions): Sealer {
       leaf.parent[leaf.key] = field;
     }
     for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
-    return (await withTag(schema, copy)) as SealedRecord<S>;
+    return (await withTag(schema, copy, batch.tagVersion)) as SealedRecord<S>;
   }
 
   function close(): void {
@@ -380,10 +387,16 @@ export function createSealer(options: SealerOptions): Sealer {
 
   return {
     suite: suiteName,
-    seal,
+    seal: (schema, record) => seal(schema, record),
     async sealMany(schema, records) {
       const out = [];
-      for (const r of records) out.push(await seal(schema, r));
+      // Asked once per batch instead of once per record: which index and integrity secret versions to
+      // write (a keyring that rotates during the batch is followed from the next call on).
+      const batch: Batch = {
+        indexVersion: records.length > 1 && Object.keys(indexesOf(schema)).length > 0 ? (await search.versions()).at(-1) : undefined,
+        tagVersion: records.length > 1 && tagger ? await tagger.currentVersion() : undefined,
+      };
+      for (const r of records) out.push(await seal(schema, r, batch));
       return out;
     },
     open: open as Sealer['open'],

@@ -164,6 +164,41 @@ describe('keys', () => {
     expect(ids).toEqual(['address/2025-03/1', 'contact/2025-03/1', 'identity/2025-03/1', 'note/2025-03/1']);
   });
 
+  it('sealMany asks the keyring for secret versions once per batch, and writes what seal writes', async () => {
+    const material = generateLocalKeyMaterial();
+    const keyring = new LocalKeyring(material);
+    let asked = 0;
+    const counting = new Proxy(keyring, {
+      get(target, p) {
+        const v = Reflect.get(target, p, target) as unknown;
+        if (p === 'secretVersions') {
+          return (name: Parameters<LocalKeyring['secretVersions']>[0]) => {
+            asked++;
+            return target.secretVersions(name);
+          };
+        }
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const sealer = createSealer({ keyring: counting, keyStore: new MemoryKeyStore(), guard: 'allow-all' });
+    const records = Array.from({ length: 10 }, (_, i) => ({ ...sampleWaybill(), waybillNo: `B${i}` }));
+    await sealer.seal(waybill, records[0]!);
+    const perRecord = asked;
+    asked = 0;
+    const sealed = await sealer.sealMany(waybill, records);
+    // Index and integrity versions: asked twice for the whole batch, not twice per record.
+    expect(perRecord).toBe(2);
+    expect(asked).toBe(2);
+    const single = await sealer.seal(waybill, records[3]!);
+    expect(sealed[3]!.receiver.mobile?.tok).toEqual(single.receiver.mobile?.tok);
+    const head = (r: object) => String((r as { $tag?: string }).$tag).split('.').slice(0, 3);
+    expect(head(sealed[3]!)).toEqual(head(single));
+    for (const [i, s] of sealed.entries()) {
+      expect(await sealer.verify(waybill, s)).toEqual({ ok: true });
+      expect((await sealer.open(waybill, s, access)).record).toEqual(records[i]);
+    }
+  });
+
   it('AES-GCM moves to a new data key generation at the message cap, and every record still opens', async () => {
     const { sealer, keyStore } = freshSealer({ suite: 'aes-256-gcm', messageCap: 10 });
     const records = Array.from({ length: 6 }, (_, i) => ({ ...sampleWaybill(), waybillNo: `W${i}` }));
