@@ -16,11 +16,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { generateWaybills } from '../data/synthetic.js';
 import { createBackend, type Backend, type Waybill } from './app.js';
 import { openDatabase } from './db.js';
 import { loadKeys, StartupError } from './keys.js';
+import { exampleArgs } from '../args.js';
 
 export interface Listening {
   readonly server: Server;
@@ -70,21 +70,9 @@ Environment: DATABASE_URL (else embedded PGlite), PGLITE_DIR, WAYBILL_SEAL_KEY_F
 `;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { port?: string; host?: string; seed?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { port: { type: 'string' }, host: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = exampleArgs(argv, ['port', 'host', 'seed'] as const, USAGE);
+  if ('exit' in args) return args.exit;
+  const { values } = args;
   const env = process.env;
   const port = Number(values.port ?? env['PORT'] ?? 3000);
   const seed = Number(values.seed ?? 0);

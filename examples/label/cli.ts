@@ -8,10 +8,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
 import { generateWaybills } from '../data/synthetic.js';
 import { renderLabelSvg, type LabelOptions } from './render.js';
+import { exampleArgs } from '../args.js';
 
 export interface RenderDemoLabelsOptions {
   out: string;
@@ -50,21 +50,9 @@ Renders 100 x 150 mm SVG labels of the synthetic demo waybills from their label 
 `;
 
 async function main(argv: string[]): Promise<number> {
-  let values: { out?: string; count?: string; seed?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { out: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const args = exampleArgs(argv, ['out', 'count', 'seed'] as const, USAGE);
+  if ('exit' in args) return args.exit;
+  const { values } = args;
   const count = values.count === undefined ? 6 : Number(values.count);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (!values.out || !Number.isInteger(count) || count < 1 || count > 1000 || (seed !== undefined && !Number.isInteger(seed))) {

@@ -155,6 +155,19 @@ function suite(name: SuiteName, backend: string, keyLength: number, nonceLength:
   };
 }
 
+/** A portable GCM suite (96-bit nonces) on per-key state kept in `keys`. */
+function keyedGcmSuite(name: SuiteName, keyLength: number, keys: PreparedKeys<KeyedGcm>): AeadSuite {
+  return suite(
+    name,
+    'js',
+    keyLength,
+    12,
+    GCM_DEFAULT_MESSAGE_CAP,
+    (key, nonce, p, aad) => keys.get(key).seal(nonce, p, aad),
+    (key, nonce, s, aad) => keys.get(key).open(nonce, s, aad),
+  );
+}
+
 const portable: Readonly<Record<SuiteName, AeadSuite>> = {
   'xchacha20-poly1305': suite(
     'xchacha20-poly1305',
@@ -165,25 +178,9 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
     (key, nonce, p, aad) => xchacha20poly1305(key, nonce, aad).encrypt(p),
     (key, nonce, s, aad) => xchacha20poly1305(key, nonce, aad).decrypt(s),
   ),
-  'aes-256-gcm': suite(
-    'aes-256-gcm',
-    'js',
-    32,
-    12,
-    GCM_DEFAULT_MESSAGE_CAP,
-    (key, nonce, p, aad) => aesKeys.get(key).seal(nonce, p, aad),
-    (key, nonce, s, aad) => aesKeys.get(key).open(nonce, s, aad),
-  ),
+  'aes-256-gcm': keyedGcmSuite('aes-256-gcm', 32, aesKeys),
   // GB/T 39786 deployments: 128-bit SM4 keys, RFC 8998 96-bit nonces, same cap as AES-GCM.
-  'sm4-gcm': suite(
-    'sm4-gcm',
-    'js',
-    16,
-    12,
-    GCM_DEFAULT_MESSAGE_CAP,
-    (key, nonce, p, aad) => sm4Keys.get(key).seal(nonce, p, aad),
-    (key, nonce, s, aad) => sm4Keys.get(key).open(nonce, s, aad),
-  ),
+  'sm4-gcm': keyedGcmSuite('sm4-gcm', 16, sm4Keys),
 };
 
 /** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */

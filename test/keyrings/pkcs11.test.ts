@@ -30,6 +30,20 @@ async function open(env: HsmEnv, labelPrefix: string): Promise<Pkcs11Keyring> {
   return k;
 }
 
+/** The test token through pkcs11js directly, beside the keyring (which has initialised the module already). */
+function rawToken(env: HsmEnv) {
+  const pkcs11js = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
+  const p = new pkcs11js.PKCS11();
+  p.load(env.module);
+  try {
+    p.C_Initialize();
+  } catch {
+    // already initialised by the keyring in this process
+  }
+  const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === env.tokenLabel)!;
+  return { pkcs11js, p, slot };
+}
+
 afterAll(() => {
   for (const k of opened) k.close();
 });
@@ -55,15 +69,7 @@ describe.skipIf(hsm.skip !== undefined)('Pkcs11Keyring on SoftHSM2', () => {
     expect(id).toBe('pkcs11:extract:contact:v1');
     expect(keyring.keks()).toEqual([{ kekId: id, label: 'extract:contact:v1', keyClass: 'contact', version: 1 }]);
 
-    const pkcs11js = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
-    const p = new pkcs11js.PKCS11();
-    p.load(env.module);
-    try {
-      p.C_Initialize();
-    } catch {
-      // already initialised by the keyring in this process
-    }
-    const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === env.tokenLabel)!;
+    const { pkcs11js, p, slot } = rawToken(env);
     const s = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION);
     try {
       p.C_FindObjectsInit(s, [{ type: pkcs11js.CKA_LABEL, value: 'extract:contact:v1' }]);
@@ -136,15 +142,7 @@ describe.skipIf(hsm.skip !== undefined)('Pkcs11Keyring on SoftHSM2', () => {
     const keyring = await open(env, 'session');
     await keyring.generateKeks(['contact']);
     const w = await keyring.wrap(new Uint8Array(32).fill(8), ctx());
-    const pkcs11js = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11js');
-    const p = new pkcs11js.PKCS11();
-    p.load(env.module);
-    try {
-      p.C_Initialize();
-    } catch {
-      // already initialised in this process
-    }
-    const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === env.tokenLabel)!;
+    const { p, slot } = rawToken(env);
     p.C_CloseAllSessions(slot);
     expect(await keyring.unwrap(w, ctx())).toEqual(new Uint8Array(32).fill(8));
     expect(keyring.reconnects).toBe(1); // the keyring noticed and opened (and logged into) a new session

@@ -124,20 +124,6 @@ describe('associated data binds each ciphertext to its place', () => {
     await expect(sealer.open(waybill, sealed, access)).rejects.toThrow(AuthenticationError);
   });
 
-  it('every single-bit flip of a ciphertext payload fails to open', async () => {
-    const { sealer } = freshSealer();
-    const sealed = await sealer.seal(waybill, sampleWaybill());
-    const enc = sealed.sender.name.enc;
-    const prefix = enc.slice(0, enc.lastIndexOf('.') + 1);
-    const payload = Buffer.from(enc.slice(prefix.length), 'base64url');
-    for (let bit = 0; bit < payload.length * 8; bit++) {
-      const flipped = Buffer.from(payload);
-      flipped[bit >> 3]! ^= 1 << (bit & 7);
-      const bad = clone(sealed);
-      (bad.sender as { name: unknown }).name = { ...sealed.sender.name, enc: prefix + flipped.toString('base64url') };
-      await expect(sealer.open(waybill, bad, { ...access, fields: ['sender.name'] })).rejects.toThrow(AuthenticationError);
-    }
-  });
 });
 
 describe('keys', () => {
