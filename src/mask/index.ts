@@ -91,7 +91,8 @@ export function checkProtectedValue(kind: ProtectedKind, value: string | Virtual
   // A blank remark is a real value (it must round-trip); a blank name or phone is not.
   if (value.trim() === '') return kind === 'text' ? undefined : 'empty';
   // E-waybill issuers refuse masked data, and sealing a mask would lose the real value for good.
-  if (isMasked(value)) return 'already_masked';
+  // Free text may hold a `*` of its own ("易碎*轻放"): only a remark that is nothing but stars is a mask.
+  if (kind === 'text' ? isMaskedText(value) : isMasked(value)) return 'already_masked';
   switch (kind) {
     case 'name':
       return checkName(value);
@@ -151,9 +152,15 @@ function isVirtualNumber(value: unknown): value is VirtualNumber {
   return typeof main === 'string' && typeof ext === 'string';
 }
 
-/** `*` (also full-width ＊ and other forms NFKC folds to it) anywhere: masked data, in every kind. */
+/** `*` (also full-width ＊ and other forms NFKC folds to it) anywhere: masked data, in every structured kind. */
 function isMasked(value: string): boolean {
   return value.normalize('NFKC').includes('*');
+}
+
+/** Free text that is only stars and white space (the text placeholder, or a remark masked elsewhere). */
+function isMaskedText(value: string): boolean {
+  const t = value.normalize('NFKC');
+  return t.includes('*') && t.replace(/[\s*]+/g, '') === '';
 }
 
 /** The string custom profiles and the full mask see; a virtual number reads `main转ext`. */

@@ -140,6 +140,9 @@ describe('checkProtectedValue', () => {
     ['addressDetail', '', 'empty'],
     ['text', '请放门口', undefined],
     ['text', '****', 'already_masked'],
+    ['text', ' ＊＊ ** ', 'already_masked'],
+    ['text', '易碎*轻放', undefined],
+    ['text', '门牌 3*5 号, 到了打 138****5678', undefined],
     ['text', ' ', undefined],
     ['name', { main: '13800138000', ext: '1' }, 'invalid_type'],
   ];
