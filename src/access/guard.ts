@@ -81,7 +81,7 @@ export class AccessGuard {
       throw new ConfigError('createAccessGuard needs an audit sink (or audit: "none")');
     }
     // Re-parse: a policy built in code gets the same checks as one from a file.
-    this.#policy = options.policy === 'allow-all' ? 'allow-all' : parsePolicy(options.policy);
+    this.#policy = options.policy === 'allow-all' ? 'allow-all' : deepFreeze(parsePolicy(options.policy));
     this.#io = {
       audit: options.audit === 'none' ? undefined : options.audit,
       quotas: options.quotaStore ?? new MemoryQuotaStore(),
@@ -293,4 +293,13 @@ function inScope(ctx: OpenContext, recordPath: string, contextKey: string): bool
 function labelOf(key: string): string {
   const k = JSON.parse(key) as string[];
   return k[0] === 'purpose' ? `purpose:${k[2]}/${k[3]}` : `principal/${k[2]}`;
+}
+
+/** The guard's policy cannot change under it (its field grants are memoised): frozen all the way down. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

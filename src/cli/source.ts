@@ -54,6 +54,8 @@ export async function openInput(path: string | undefined): Promise<Input> {
   return { stream, size, bytesRead: 0 };
 }
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
 const tooLong = (line: number): Reject => ({ line, code: 'LINE_TOO_LONG', message: `LINE_TOO_LONG: longer than ${MAX_LINE_BYTES} bytes` });
 
 /** Blocks of whole JSON lines, as bytes (cut at newline bytes: UTF-8 never has 0x0A inside a character). Line numbers count every line, blank ones included. */
@@ -62,14 +64,20 @@ export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
   let size = 0;
   let line = 1;
   let seq = 0;
-  let first = true;
+  // The first bytes, held while they may still be a UTF-8 BOM split over reads (a slow pipe).
+  let head: Buffer | undefined = Buffer.alloc(0);
   let skipping = false;
   for await (const read of input.stream as AsyncIterable<Buffer>) {
     input.bytesRead += read.length;
     let buf = read;
-    if (first && buf.length > 0) {
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-      first = false;
+    if (head !== undefined) {
+      buf = head.length === 0 ? buf : Buffer.concat([head, buf]);
+      if (buf.length < BOM.length && BOM.subarray(0, buf.length).equals(buf)) {
+        head = buf;
+        continue;
+      }
+      if (buf.length >= BOM.length && BOM.equals(buf.subarray(0, BOM.length))) buf = buf.subarray(BOM.length);
+      head = undefined;
     }
     if (skipping) {
       // Inside an over-long line: drop bytes up to its end.
@@ -100,6 +108,11 @@ export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
       size = 0;
       skipping = true;
     }
+  }
+  // Input shorter than a BOM that began like one: it is data (an invalid line).
+  if (head !== undefined && head.length > 0) {
+    parts.push(head);
+    size += head.length;
   }
   if (skipping) yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
   else if (size > 0) yield { seq: seq++, kind: 'jsonl', firstLine: line, bytes: new Uint8Array(Buffer.concat(parts, size)) };

@@ -95,17 +95,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-/** Little-endian 32-bit words of `bytes[offset, offset + 4·n)`, whatever the host's byte order. */
-function leWords(bytes: Uint8Array, offset: number, n: number, out: Uint32Array = new Uint32Array(n)): Uint32Array {
-  for (let i = 0, p = offset; i < n; i++, p += 4) {
-    out[i] = (bytes[p]! | (bytes[p + 1]! << 8) | (bytes[p + 2]! << 16) | (bytes[p + 3]! << 24)) >>> 0;
-  }
+/**
+ * Bytes as 32-bit words in the host's order: noble's `hchacha` reads its inputs (and writes its
+ * output) as word views of the bytes, swapping them itself on big-endian hosts.
+ */
+function wordView(bytes: Uint8Array, out: Uint32Array = new Uint32Array(bytes.length / 4)): Uint32Array {
+  new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
   return out;
 }
 
-/** HChaCha20 key words (the native XChaCha20 subkey derivation). */
 const chachaKeys = new PreparedKeys<Uint32Array>(
-  (key) => leWords(key, 0, 8),
+  (key) => wordView(key),
   (w) => w.fill(0),
 );
 const aesKeys = new PreparedKeys<KeyedGcm>(keyedAesGcm, (g) => g.destroy());
@@ -183,26 +183,18 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
   'sm4-gcm': keyedGcmSuite('sm4-gcm', 16, sm4Keys),
 };
 
-/** "expand 32-byte k" as little-endian words (RFC 8439 §2.3). */
-const SIGMA = Uint32Array.of(0x61707865, 0x3320646e, 0x79622d32, 0x6b206574);
+/** "expand 32-byte k" (RFC 8439 §2.3), as a word view. */
+const SIGMA = wordView(new TextEncoder().encode('expand 32-byte k'));
 
 /** XChaCha20-Poly1305 as noble's HChaCha20 + the native ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1). */
 function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
   const nonceWords = new Uint32Array(4);
   const sub = new Uint32Array(8);
-  const subkey = new Uint8Array(32);
+  // The subkey's bytes: the output words' memory, in the byte order noble wrote them for this host.
+  const subkey = new Uint8Array(sub.buffer);
   const nonce12 = new Uint8Array(12);
   const derive = (key: Uint8Array, nonce: Uint8Array) => {
-    hchacha(SIGMA, chachaKeys.get(key), leWords(nonce, 0, 4, nonceWords), sub);
-    // The subkey's bytes are its words in little-endian order, whatever the host's byte order.
-    for (let i = 0; i < 8; i++) {
-      const w = sub[i]!;
-      subkey[4 * i] = w & 0xff;
-      subkey[4 * i + 1] = (w >>> 8) & 0xff;
-      subkey[4 * i + 2] = (w >>> 16) & 0xff;
-      subkey[4 * i + 3] = w >>> 24;
-    }
-    sub.fill(0);
+    hchacha(SIGMA, chachaKeys.get(key), wordView(nonce.subarray(0, 16), nonceWords), sub);
     nonce12.set(nonce.subarray(16, 24), 4);
   };
   return {

@@ -24,12 +24,16 @@ export interface Units {
 /** JSON.stringify escapes these (lone surrogates as \uXXXX); any other character is written as is. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+const INITIAL = 4096;
+/** Buffers grown past this are dropped at the next reset. */
+const MAX_KEPT = 1 << 20;
+
 /**
  * A growable byte buffer for tag messages, reused from one record to the next. It holds signed plain
  * fields, ciphertexts, masks and tokens (what the stored record holds anyway), never plaintext.
  */
 export class UnitWriter {
-  private buf = new Uint8Array(4096);
+  private buf = new Uint8Array(INITIAL);
   /** Bytes written so far. */
   length = 0;
 
@@ -40,6 +44,8 @@ export class UnitWriter {
 
   reset(): void {
     this.length = 0;
+    // One huge record must not pin its buffer for the tagger's lifetime.
+    if (this.buf.length > MAX_KEPT) this.buf = new Uint8Array(INITIAL);
   }
 
   put(bytes: Uint8Array): void {
@@ -227,19 +233,12 @@ function hasProtected(def: Shape[string]['def']): boolean {
 
 /**
  * Indexes of `paths` in path order (UTF-16 code units); equal paths keep the order they were found
- * in. Insertion sort: a record's few dozen paths arrive nearly sorted.
+ * in. An O(n log n) sort: a record under verification is untrusted and may hold any number of units
+ * in any order.
  */
 function sortedOrder(paths: readonly string[]): number[] {
-  const order: number[] = [];
-  for (let i = 0; i < paths.length; i++) {
-    let j = i;
-    while (j > 0 && paths[order[j - 1]!]! > paths[i]!) {
-      order[j] = order[j - 1]!;
-      j--;
-    }
-    order[j] = i;
-  }
-  return order;
+  const order = paths.map((_, i) => i);
+  return order.sort((a, b) => (paths[a]! < paths[b]! ? -1 : paths[a]! > paths[b]! ? 1 : a - b));
 }
 
 /** Own keys in UTF-16 code unit order (usually already in order: no sort then). */

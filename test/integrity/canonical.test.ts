@@ -59,6 +59,20 @@ describe('UnitWriter: canonical JSON straight to UTF-8', () => {
     );
   });
 
+  it('orders units by path in UTF-16 code unit order whatever order they come in', () => {
+    const shape = Object.fromEntries(['id', 'b10', 'b2', 'B', 'a', '_z'].map((k) => [k, s.string()]));
+    const many = defineSchema('order', 1, shape, { recordId: 'id', signed: ['b10', 'b2', 'B', 'a', '_z'] });
+    const w = new UnitWriter();
+    const record = { _z: '1', b2: '2', b10: '3', a: '4', B: '5', id: 'r' };
+    expect(w.units(many, record).paths).toEqual(['B', '_z', 'a', 'b10', 'b2', 'id']);
+    // Sealed-looking objects outside the schema are units too, in any number and order.
+    const extra = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${String(299 - i).padStart(3, '0')}`, { enc: 'ws1.', mask: {} }]));
+    const paths = new UnitWriter().units(many, { ...record, x: extra }).paths;
+    expect(paths.slice(6, 9)).toEqual(['x.k000', 'x.k001', 'x.k002']);
+    expect(paths.length).toBe(306);
+    expect([...paths].sort()).toEqual(paths);
+  });
+
   it('grows its buffer for large values and starts over on reset', () => {
     const w = new UnitWriter();
     const big = 'é'.repeat(50_000);
