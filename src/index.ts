@@ -3,7 +3,7 @@
  * personal data. This entry point is pure TypeScript (no Node built-ins): it runs in any runtime.
  * Node file helpers live in `waybill-seal/node`.
  */
-export { s, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
+export { s, type MaskedText, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
 export {
   defineSchema,
   type Schema,

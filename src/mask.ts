@@ -20,7 +20,7 @@
  * The main `waybill-seal` entry installs the metadata itself.
  * @module
  */
-export { s, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
+export { s, type MaskedText, type Node, type ProtectedOptions, type Shape } from './schema/builder.js';
 export { defineSchema, type Schema, type SchemaOptions, type PlainRecord, type SealedRecord, type MaskedRecord } from './schema/schema.js';
 export { waybill, type WaybillSchema } from './schema/waybill.js';
 export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';

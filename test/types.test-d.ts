@@ -4,6 +4,7 @@ import {
   s,
   waybill,
   type MaskedRecord,
+  type MaskedText,
   type OpenedRecord,
   type OpenResult,
   type PlainOpenedRecord,
@@ -35,9 +36,13 @@ describe('derived record types', () => {
   });
 
   it('masked records hold mask strings, never a virtual-number object or sealed field', () => {
-    expectTypeOf<MaskedRecord<W>['receiver']['mobile']>().toEqualTypeOf<string | undefined>();
-    expectTypeOf<MaskedRecord<W>['receiver']['virtualNumber']>().toEqualTypeOf<string | undefined>();
-    expectTypeOf<MaskedRecord<W>['sender']['address']['detail']>().toEqualTypeOf<string>();
+    expectTypeOf<MaskedRecord<W>['receiver']['mobile']>().toEqualTypeOf<MaskedText | undefined>();
+    expectTypeOf<MaskedRecord<W>['receiver']['virtualNumber']>().toEqualTypeOf<MaskedText | undefined>();
+    expectTypeOf<MaskedRecord<W>['sender']['address']['detail']>().toEqualTypeOf<MaskedText>();
+    // A mask reads as a string; a string (plaintext) cannot pass for a mask, nor a plain record for a masked view.
+    expectTypeOf<MaskedText>().toMatchTypeOf<string>();
+    expectTypeOf<string>().not.toMatchTypeOf<MaskedText>();
+    expectTypeOf<PlainRecord<W>>().not.toMatchTypeOf<MaskedRecord<W>>();
   });
 
   it('opened records hold Redacted values, or the mask of a field that was not opened', () => {
@@ -77,7 +82,7 @@ describe('derived record types', () => {
   it('optional fields and arrays follow the builder', () => {
     const schema = defineSchema('t', 1, { id: s.string(), tags: s.array(s.object({ who: s.name() })), n: s.number().optional() }, { recordId: 'id' });
     expectTypeOf<PlainRecord<typeof schema>>().toEqualTypeOf<{ id: string; tags: { who: string }[]; n?: number }>();
-    expectTypeOf<MaskedRecord<typeof schema>['tags'][number]['who']>().toEqualTypeOf<string>();
+    expectTypeOf<MaskedRecord<typeof schema>['tags'][number]['who']>().toEqualTypeOf<MaskedText>();
     expectTypeOf<SealedRecord<typeof schema>['tags'][number]['who']>().toEqualTypeOf<SealedField>();
   });
 });

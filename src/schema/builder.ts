@@ -30,6 +30,13 @@ export type NodeDef =
   | { readonly type: 'array'; readonly element: AnyNode; readonly optional: boolean };
 
 declare const types: unique symbol;
+declare const maskedBrand: unique symbol;
+
+/**
+ * A protected field in a masked view: its stored mask string. Branded (types only) so that a plain
+ * record cannot pass for a masked view: code that takes `MaskedRecord` cannot be handed plaintext.
+ */
+export type MaskedText = string & { readonly [maskedBrand]: true };
 
 /**
  * A schema node. `P`, `S`, `M` and `R` are the plain, sealed, masked and opened types (opened:
@@ -74,7 +81,7 @@ function protectedNode<K extends ProtectedKind>(kind: K, options: ProtectedOptio
   const keyClass = options.keyClass ?? DEFAULT_KEY_CLASS[kind];
   if (!/^[a-z][a-z0-9-]{0,31}$/.test(keyClass)) throw new ConfigError(`invalid key class "${keyClass}"`);
   type Value = K extends 'virtualNumber' ? VirtualNumber : string;
-  return node<Value, SealedField, string, Redacted<Value> | string>({ type: 'protected', kind, keyClass, mask: options.mask ?? {}, optional: false });
+  return node<Value, SealedField, MaskedText, Redacted<Value> | string>({ type: 'protected', kind, keyClass, mask: options.mask ?? {}, optional: false });
 }
 
 /** Field builders. Plain fields are stored as they are; protected fields are sealed and masked. */

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { toSVG } from 'bwip-js/generic';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { mask, waybill, type MaskedRecord, type OpenedRecord, type PlainRecord, type SealedRecord, type WaybillSchema } from 'waybill-seal';
+import { mask, waybill, type MaskedRecord, type MaskedText, type OpenedRecord, type PlainRecord, type SealedRecord, type WaybillSchema } from 'waybill-seal';
 import { generateWaybills } from '../../examples/data/synthetic.js';
 import { esc, renderLabelSvg, routeCodeOf, type LabelView } from '../../examples/label/render.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
@@ -219,10 +219,13 @@ describe('renderLabelSvg: types', () => {
     const opened = { ...plain } as unknown as OpenedRecord<W>;
     // @ts-expect-error an opened record is not a label view
     expect(() => renderLabelSvg(opened)).toThrow(TypeError);
+    const { virtualNumber: _vn, ...stringsOnly } = plain.receiver;
+    // @ts-expect-error a plain record of strings only is not a label view either (masks are MaskedText)
+    expect(() => renderLabelSvg({ ...plain, receiver: stringsOnly })).toThrow(TypeError);
   });
 
   it('refuses at run time what a cast slipped past the type, naming the field and never the value', () => {
-    // A plain waybill with no virtual number is structurally a string-only record: the run-time check catches it.
+    // A plain waybill cast to a label view (or passed by untyped code): the run-time check catches it.
     const { virtualNumber: _drop, ...receiver } = plains[0]!.receiver;
     const cast = { ...plains[0]!, receiver } as unknown as LabelView;
     let error: unknown;
@@ -263,7 +266,8 @@ describe('renderLabelSvg: types', () => {
       expect(() => renderLabelSvg(v), `${mobile} → ${v.sender.mobile}`).not.toThrow();
     }
     for (const bad of ['138****5678', '021-****5678', '13812345678', '+86 138 1234 5678', '+852 ****4567']) {
-      const v = { ...views[0]!, sender: { ...views[0]!.sender, mobile: bad } };
+      // Only an untyped caller can get here (a plain string is not a MaskedText): the renderer checks at run time too.
+      const v = { ...views[0]!, sender: { ...views[0]!.sender, mobile: bad as MaskedText } };
       expect(() => renderLabelSvg(v), bad).toThrow(/sender\.mobile is not a label mask/);
     }
   });
