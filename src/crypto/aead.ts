@@ -193,27 +193,21 @@ function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
   // The subkey's bytes: the output words' memory, in the byte order noble wrote them for this host.
   const subkey = new Uint8Array(sub.buffer);
   const nonce12 = new Uint8Array(12);
-  const derive = (key: Uint8Array, nonce: Uint8Array) => {
-    hchacha(SIGMA, chachaKeys.get(key), wordView(nonce.subarray(0, 16), nonceWords), sub);
-    nonce12.set(nonce.subarray(16, 24), 4);
-  };
+  // The native ChaCha20-Poly1305 call `op` under the subkey of (key, nonce), zeroed right after.
+  const withSubkey =
+    <R>(op: (subkey: Uint8Array, nonce: Uint8Array, data: Uint8Array, aad: Uint8Array) => R) =>
+    (key: Uint8Array, nonce: Uint8Array, data: Uint8Array, aad: Uint8Array): R => {
+      hchacha(SIGMA, chachaKeys.get(key), wordView(nonce.subarray(0, 16), nonceWords), sub);
+      nonce12.set(nonce.subarray(16, 24), 4);
+      try {
+        return op(subkey, nonce12, data, aad);
+      } finally {
+        subkey.fill(0);
+      }
+    };
   return {
-    seal(key, nonce, p, aad) {
-      derive(key, nonce);
-      try {
-        return n.chacha20poly1305Seal(subkey, nonce12, p, aad);
-      } finally {
-        subkey.fill(0);
-      }
-    },
-    open(key, nonce, s, aad) {
-      derive(key, nonce);
-      try {
-        return n.chacha20poly1305Open(subkey, nonce12, s, aad);
-      } finally {
-        subkey.fill(0);
-      }
-    },
+    seal: withSubkey((k, iv, data, aad) => n.chacha20poly1305Seal(k, iv, data, aad)),
+    open: withSubkey((k, iv, data, aad) => n.chacha20poly1305Open(k, iv, data, aad)),
   };
 }
 
