@@ -2,8 +2,13 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../errors.js';
+import { readJson } from '../node/read-json.js';
 
 export class UsageError extends ConfigError {}
+
+/** The JSON of a file named on the command line (`what`: "schema file", "policy file"). */
+export const readJsonFile = (path: string, what: string): Promise<unknown> =>
+  readJson(path, (problem) => new UsageError(problem === 'unreadable' ? `cannot read ${what} ${path}` : `${what} ${path} is not valid JSON`));
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

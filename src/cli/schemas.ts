@@ -1,9 +1,8 @@
 /** Schemas the CLI knows: built in by name, or a schema file (`--schema FILE.json`). */
-import { readFile } from 'node:fs/promises';
 import type { Schema } from '../schema/schema.js';
 import { parseSchemaJson, SchemaFileError } from '../schema/from-json.js';
 import { waybill } from '../schema/waybill.js';
-import { UsageError } from './args.js';
+import { readJsonFile, UsageError } from './args.js';
 
 const BUILT_IN: Record<string, Schema> = { waybill };
 
@@ -29,18 +28,7 @@ export function schemaByName(name: string): Schema {
 export async function loadSchema(value: string): Promise<LoadedSchema> {
   if (Object.hasOwn(BUILT_IN, value)) return { schema: BUILT_IN[value]!, columns: {}, source: { builtin: value } };
   if (!/[./\\]/.test(value)) schemaByName(value); // a bare name that is not built in: say so
-  let text: string;
-  try {
-    text = await readFile(value, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read schema file ${value}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UsageError(`schema file ${value} is not valid JSON`);
-  }
+  const json = await readJsonFile(value, 'schema file');
   return { ...fromJson(json, value), source: { json, path: value } };
 }
 

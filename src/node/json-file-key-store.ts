@@ -5,10 +5,11 @@
  * never lose each other's keys.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { isDataKeyRecord } from '../keys/key-file.js';
 import { matchesFilter, sameVersion, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
+import { readJson } from './read-json.js';
 
 const LOCK_TIMEOUT_MS = 10_000;
 
@@ -50,19 +51,13 @@ export class JsonFileKeyStore implements KeyStore {
   }
 
   async #read(): Promise<{ doc: Record<string, unknown>; keys: DataKeyRecord[] }> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { doc: {}, keys: [] };
-      throw new KeyError('store_unreadable', `cannot read key store ${this.path}`);
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      throw new KeyError('store_corrupt', `key store ${this.path} is not valid JSON`);
-    }
+    const doc = await readJson(
+      this.path,
+      (problem) =>
+        problem === 'unreadable' ? new KeyError('store_unreadable', `cannot read key store ${this.path}`) : new KeyError('store_corrupt', `key store ${this.path} is not valid JSON`),
+      { missingIsUndefined: true },
+    );
+    if (doc === undefined) return { doc: {}, keys: [] };
     const keys = (doc as Record<string, unknown>)?.['dataKeys'] ?? [];
     if (typeof doc !== 'object' || doc === null || !Array.isArray(keys) || !keys.every(isDataKeyRecord)) {
       throw new KeyError('store_corrupt', `key store ${this.path} has malformed dataKeys`);

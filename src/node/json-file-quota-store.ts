@@ -4,10 +4,11 @@
  * share the counters. For several machines use a shared store (README, "Quotas across instances").
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { isQuotaState, pruneState, takeFromState, type QuotaCounter, type QuotaOutcome, type QuotaState, type QuotaStore } from '../access/quota.js';
 import { ConfigError } from '../errors.js';
 import { acquireLock } from './file-lock.js';
+import { readJson } from './read-json.js';
 
 const FORMAT = 'waybill-seal/quota-state';
 
@@ -42,24 +43,14 @@ export class JsonFileQuotaStore implements QuotaStore {
   }
 
   async #read(): Promise<QuotaState> {
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new ConfigError(`cannot read quota state ${this.path}`);
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = undefined;
-    }
-    const counters = (doc as { counters?: unknown } | undefined)?.counters;
-    if ((doc as { format?: unknown } | undefined)?.format !== FORMAT || !isQuotaState(counters)) {
-      // Refuse rather than start from zero: a reset quota is what an insider would want.
-      throw new ConfigError(`quota state ${this.path} is corrupt; restore it or remove it deliberately`);
-    }
+    // Refuse rather than start from zero: a reset quota is what an insider would want.
+    const corrupt = () => new ConfigError(`quota state ${this.path} is corrupt; restore it or remove it deliberately`);
+    const doc = await readJson(this.path, (problem) => (problem === 'unreadable' ? new ConfigError(`cannot read quota state ${this.path}`) : corrupt()), {
+      missingIsUndefined: true,
+    });
+    if (doc === undefined) return {};
+    const counters = (doc as { counters?: unknown } | null)?.counters;
+    if ((doc as { format?: unknown } | null)?.format !== FORMAT || !isQuotaState(counters)) throw corrupt();
     return counters;
   }
 }

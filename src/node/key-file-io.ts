@@ -1,6 +1,6 @@
 /** Reading and creating key files on disk (Node only). */
 import { constants } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
 import type { IntegrityKeySource } from '../integrity/tag.js';
@@ -9,6 +9,7 @@ import { decodeKey, LocalKeyring } from '../keys/local-keyring.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { SuiteName } from '../crypto/aead.js';
 import { JsonFileKeyStore } from './json-file-key-store.js';
+import { readJson } from './read-json.js';
 
 export interface LoadedKeys {
   readonly file: KeyFile;
@@ -31,19 +32,10 @@ export async function createKeyFile(path: string, suite?: SuiteName): Promise<Ke
 }
 
 /** A key file's JSON, unchecked; the errors name the file, never its content. */
-export async function readKeyFileJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new KeyError('key_file_unreadable', `cannot read key file ${path}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new KeyError('bad_key_file', `key file ${path} is not valid JSON`);
-  }
-}
+export const readKeyFileJson = (path: string): Promise<unknown> =>
+  readJson(path, (problem) =>
+    problem === 'unreadable' ? new KeyError('key_file_unreadable', `cannot read key file ${path}`) : new KeyError('bad_key_file', `key file ${path} is not valid JSON`),
+  );
 
 /**
  * The integrity secrets of a key file, full or verify-only (`{"secrets":{"integrity":[…]}}`, what a

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { open, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SuiteName } from '../crypto/aead.js';
@@ -20,6 +20,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { retireDataKeys } from '../keys/rotation.js';
 import type { Schema } from '../schema/schema.js';
 import { createResealer } from '../seal/reseal.js';
+import { readJson } from './read-json.js';
 
 export const RESEAL_CHECKPOINT_FORMAT = 'waybill-seal/reseal-checkpoint';
 
@@ -169,19 +170,12 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
 }
 
 async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new KeyError('checkpoint_unreadable', `cannot read checkpoint ${path}`);
-  }
-  let cp: unknown;
-  try {
-    cp = JSON.parse(text);
-  } catch {
-    throw new ConfigError(`checkpoint ${path} is not valid JSON`);
-  }
+  const cp = await readJson(
+    path,
+    (problem) => (problem === 'unreadable' ? new KeyError('checkpoint_unreadable', `cannot read checkpoint ${path}`) : new ConfigError(`checkpoint ${path} is not valid JSON`)),
+    { missingIsUndefined: true },
+  );
+  if (cp === undefined) return undefined;
   const c = cp as Partial<Checkpoint>;
   const ints = [c.lines, c.written, c.resealedRecords, c.resealedFields, c.rejected, c.outBytes];
   if (c?.format !== RESEAL_CHECKPOINT_FORMAT || c.version !== 1 || !ints.every((n) => Number.isSafeInteger(n) && (n as number) >= 0) || !Array.isArray(c.retired)) {

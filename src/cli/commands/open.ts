@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { checkPolicy, parsePolicy } from '../../access/policy.js';
 import { waybillPolicy } from '../../access/waybill-policy.js';
 import { JsonlAuditSink } from '../../node/audit-file-sink.js';
 import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import type { Schema } from '../../schema/schema.js';
-import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
+import { BULK, bulkOptions, JOBS, parse, readJsonFile, required, UsageError } from '../args.js';
 import { EXIT } from '../exit.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
@@ -156,18 +155,7 @@ async function policyOf(path: string | undefined, schema: Schema): Promise<unkno
     checkPolicy(waybillPolicy, schema);
     return undefined;
   }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new UsageError(`cannot read policy file ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new UsageError(`policy file ${path} is not valid JSON`);
-  }
+  const json = await readJsonFile(path, 'policy file');
   checkPolicy(parsePolicy(json, path), schema);
   return json;
 }
