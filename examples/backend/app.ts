@@ -21,6 +21,7 @@ import {
   createSealer,
   mask,
   presetFor,
+  protectedPaths,
   ShreddedError,
   storedToken,
   ValidationError,
@@ -33,7 +34,6 @@ import {
   type PlainRecord,
   type Sealer,
   type SealedRecord,
-  type Shape,
   type SuiteName,
   type WaybillSchema,
 } from 'waybill-seal';
@@ -86,19 +86,7 @@ const EVIDENCE = /^[\x21-\x7e]{1,128}$/;
 export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 'x-outlet', approval: 'x-approval' } as const;
 const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit']);
 
-/** The protected field paths of a schema (`receiver.mobile`, `items[].name`), from its shape. */
-export function protectedPathsOf(shape: Shape, prefix = ''): string[] {
-  type Def = { type: string; shape?: Shape; element?: { def: Def } };
-  const out: string[] = [];
-  const visit = (def: Def, path: string): void => {
-    if (def.type === 'protected') out.push(path);
-    else if (def.type === 'object' && def.shape) out.push(...protectedPathsOf(def.shape, `${path}.`));
-    else if (def.type === 'array' && def.element) visit(def.element.def, `${path}[]`);
-  };
-  for (const [key, node] of Object.entries(shape)) visit((node as unknown as { def: Def }).def, `${prefix}${key}`);
-  return out;
-}
-const PROTECTED = new Set(protectedPathsOf(waybill.shape));
+const PROTECTED = protectedPaths(waybill);
 
 /**
  * Keyless post-filter of token matches. Truncated blind-index tokens match some other values by

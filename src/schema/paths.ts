@@ -16,6 +16,7 @@ export function protectedFields(schema: Schema): ReadonlyMap<string, ProtectedDe
   return fields;
 }
 
+/** The schema paths of a schema's protected fields, e.g. to check the `fields` of an open request. */
 export const protectedPaths = (schema: Schema): ReadonlySet<string> => new Set(protectedFields(schema).keys());
 
 function collect(shape: Shape, prefix: string, out: Map<string, ProtectedDef>): void {
