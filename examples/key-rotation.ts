@@ -13,8 +13,6 @@
  *   5. retire v1; with a fresh process (no cached keys) everything opens and search still finds
  *   6. an old copy of KEK v1 (a backup, a former admin's laptop) opens nothing any more
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import {
   addKekVersion,
@@ -33,6 +31,7 @@ import {
   type WaybillSchema,
 } from 'waybill-seal';
 import { generateWaybills } from './data/synthetic.js';
+import { runIfMain } from './args.js';
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -121,9 +120,4 @@ async function main(): Promise<void> {
   stale.close();
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`key-rotation failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'key-rotation', main);

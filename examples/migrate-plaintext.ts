@@ -15,8 +15,6 @@
  * `passSealed` trusts the sealed fields it is given (their masks and tokens): use it on your own
  * tables, never on records from clients.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import {
@@ -36,6 +34,7 @@ import {
 } from 'waybill-seal';
 import { PgKeyStore } from 'waybill-seal/pg';
 import { generateWaybills } from './data/synthetic.js';
+import { runIfMain } from './args.js';
 
 export const ROWS = 1000;
 export const BATCH = 200;
@@ -202,9 +201,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`migrate-plaintext failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'migrate-plaintext', main);

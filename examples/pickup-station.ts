@@ -13,8 +13,6 @@
  *   (GB/T 41833: `*******4321`), and the clerk reads masked names and shelf numbers to the customer.
  * - The terminal cannot open a field: it holds no KEK.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   createSealer,
   generateLocalKeyMaterial,
@@ -29,6 +27,7 @@ import {
   type WaybillSchema,
 } from 'waybill-seal';
 import { generateWaybills } from './data/synthetic.js';
+import { runIfMain } from './args.js';
 
 export const STATION = 'HZ-XH-017';
 export const PARCELS = 2000;
@@ -122,9 +121,4 @@ async function main(): Promise<void> {
   station.close();
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`pickup-station failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-    process.exitCode = 1;
-  });
-}
+runIfMain(import.meta.url, 'pickup-station', main);

@@ -14,13 +14,11 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { generateWaybills } from '../data/synthetic.js';
 import { createBackend, type Backend, type Waybill } from './app.js';
 import { openDatabase } from './db.js';
 import { loadKeys, StartupError } from './keys.js';
-import { exampleArgs } from '../args.js';
+import { describeError, exampleArgs, runIfMain } from '../args.js';
 
 export interface Listening {
   readonly server: Server;
@@ -116,15 +114,5 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      // Start-up errors hold no request data (configuration, connection, key file problems).
-      process.stderr.write(`example:backend failed: ${e instanceof StartupError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+// Start-up errors hold no request data (configuration, connection, key file problems).
+runIfMain(import.meta.url, 'example:backend', main, (e) => (e instanceof StartupError ? e.message : describeError(e)));

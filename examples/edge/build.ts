@@ -12,13 +12,14 @@ import { webcrypto } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { runInContext, createContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
 import { generateWaybills } from '../data/synthetic.js';
+import { runIfMain } from '../args.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const ENTRY = fileURLToPath(new URL('./lookup.ts', import.meta.url));
@@ -138,14 +139,4 @@ async function main(argv: string[]): Promise<number> {
   return sameLabels && sameTokens && found.numbers.includes(target.waybillNo) ? 0 : 1;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`edge build failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'edge build', main);

@@ -7,11 +7,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
 import { generateWaybills } from '../data/synthetic.js';
 import { renderLabelSvg, type LabelOptions } from './render.js';
-import { exampleArgs } from '../args.js';
+import { exampleArgs, runIfMain } from '../args.js';
 
 export interface RenderDemoLabelsOptions {
   out: string;
@@ -66,14 +65,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e: unknown) => {
-      process.stderr.write(`example:label failed: ${e instanceof Error ? `${e.name}: ${e.message}` : 'unknown error'}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfMain(import.meta.url, 'example:label', main);
