@@ -7,7 +7,7 @@
  * numbers as JSON.stringify writes them. This runs on every seal and open, so the writer puts UTF-8
  * straight into one reused buffer instead of building a string per value.
  */
-import { utf8Into } from '../crypto/bytes.js';
+import { putPart, utf8Into } from '../crypto/bytes.js';
 import { ConfigError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
 import type { Shape } from '../schema/builder.js';
@@ -70,10 +70,8 @@ export class UnitWriter {
 
   /** A length-prefixed UTF-8 item (the `encodeParts` encoding of one string). */
   part(s: string): void {
-    this.u32(0);
-    const start = this.length;
-    this.text(s);
-    this.u32(this.length - start, start - 4);
+    this.room(4 + 3 * s.length);
+    this.length = putPart(this.buf, this.length, s);
   }
 
   /** The units of a sealed record (its `$tag` member is not part of it), sorted by path. */
