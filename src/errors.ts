@@ -95,3 +95,16 @@ export class IntegrityError extends WaybillSealError {
     this.reason = reason;
   }
 }
+
+/**
+ * A shared store (quota counters, audit table, migration queue) cannot be used: the database is
+ * unreachable, a query failed, or the stored state does not verify. `reason` is a stable code
+ * (`store_unavailable`, `audit_chain_broken`); the message names the table, never a query or value.
+ */
+export class StoreError extends WaybillSealError {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
+    super('STORE', message);
+    this.reason = reason;
+  }
+}

@@ -99,4 +99,5 @@ export {
   AccessDeniedError,
   ShreddedError,
   IntegrityError,
+  StoreError,
 } from './errors.js';

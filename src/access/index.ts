@@ -34,5 +34,17 @@ export {
   type AuditFailureReason,
   type VerifyOptions,
 } from './audit.js';
+export {
+  MemoryCheckpointSink,
+  signCheckpoint,
+  checkCheckpoint,
+  checkpointLine,
+  deriveCheckpointKey,
+  newestCheckpoint,
+  CHECKPOINT_VERSION,
+  type AuditCheckpoint,
+  type CheckpointSink,
+  type CheckpointSelection,
+} from './checkpoint.js';
 export { createAccessGuard, type AccessGuard, type AccessGuardOptions, type ExportGrant, type GrantLookup } from './guard.js';
 export { shred, shredBefore, type ShredOptions, type ShredBeforeOptions, type ShredReport } from './shred.js';

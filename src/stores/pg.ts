@@ -10,20 +10,15 @@
  * Works with anything that has `query(text, params) → { rows }`: a `pg` Pool or Client, or
  * PGlite. No import of `pg` here: `waybill-seal/pg` stays pure JS; `pg` is an optional peer.
  */
-import { ConfigError, KeyError } from '../errors.js';
+import { KeyError } from '../errors.js';
 import { matchesFilter, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
-
-/** A `pg.Pool`, `pg.Client`, `pg.PoolClient` or `PGlite`. */
-export interface SqlClient {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
+import { derivedName, runDdl, sqlClient, sqlState, tableName, type SqlClient } from './sql.js';
 
 export interface PgKeyStoreOptions {
   /** Table name, optionally schema-qualified (default `waybill_seal_data_keys`). */
   table?: string;
 }
 
-const IDENT = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 const COLUMNS = 'id, key_class, scope, generation, suite, kek_id, wrapped, created_at, shredded_at, retired_at';
 
 interface Row {
@@ -44,11 +39,8 @@ export class PgKeyStore implements KeyStore {
   readonly table: string;
 
   constructor(db: SqlClient, options: PgKeyStoreOptions = {}) {
-    if (!db || typeof db.query !== 'function') throw new ConfigError('PgKeyStore needs a client with query()');
-    const table = options.table ?? 'waybill_seal_data_keys';
-    if (!IDENT.test(table)) throw new ConfigError('PgKeyStore table must be a lower-case identifier, optionally schema-qualified');
-    this.#db = db;
-    this.table = table;
+    this.#db = sqlClient('PgKeyStore', db);
+    this.table = tableName('PgKeyStore', options.table ?? 'waybill_seal_data_keys');
   }
 
   /** A store whose table exists (created if missing). */
@@ -60,35 +52,25 @@ export class PgKeyStore implements KeyStore {
 
   /** `CREATE TABLE IF NOT EXISTS` (safe to run from many instances at once). */
   async migrate(): Promise<void> {
-    const index = `${this.table.replace('.', '_')}_class_scope`.slice(0, 63);
-    const ddl = [
-      `CREATE TABLE IF NOT EXISTS ${this.table} (
-        id text PRIMARY KEY,
-        key_class text NOT NULL,
-        scope text NOT NULL,
-        generation integer NOT NULL CHECK (generation > 0),
-        suite text NOT NULL,
-        kek_id text NOT NULL,
-        wrapped text NOT NULL,
-        created_at text NOT NULL,
-        shredded_at text,
-        retired_at text
-      )`,
-      `CREATE INDEX IF NOT EXISTS ${index} ON ${this.table} (key_class, scope)`,
-    ];
-    for (const sql of ddl) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.#db.query(sql);
-          break;
-        } catch (e) {
-          // Concurrent CREATE … IF NOT EXISTS can still collide in the catalog: try again.
-          const code = (e as { code?: string }).code;
-          if (attempt < 3 && (code === '23505' || code === '42P07' || code === '42710')) continue;
-          throw new KeyError('store_unavailable', `cannot create key store table ${this.table} (${code ?? 'error'})`);
-        }
-      }
-    }
+    await runDdl(
+      this.#db,
+      [
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+          id text PRIMARY KEY,
+          key_class text NOT NULL,
+          scope text NOT NULL,
+          generation integer NOT NULL CHECK (generation > 0),
+          suite text NOT NULL,
+          kek_id text NOT NULL,
+          wrapped text NOT NULL,
+          created_at text NOT NULL,
+          shredded_at text,
+          retired_at text
+        )`,
+        `CREATE INDEX IF NOT EXISTS ${derivedName(this.table, 'class_scope')} ON ${this.table} (key_class, scope)`,
+      ],
+      (code) => new KeyError('store_unavailable', `cannot create key store table ${this.table} (${code ?? 'error'})`),
+    );
   }
 
   async get(id: string): Promise<DataKeyRecord | undefined> {
@@ -144,8 +126,7 @@ export class PgKeyStore implements KeyStore {
     try {
       return await this.#db.query(sql, args);
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new KeyError('store_unavailable', `key store query on ${this.table} failed (${code ?? 'error'})`);
+      throw new KeyError('store_unavailable', `key store query on ${this.table} failed (${sqlState(e) ?? 'error'})`);
     }
   }
 }

@@ -1,29 +1,55 @@
+import { auditKey, GENESIS, type AuditVerification, type ChainHead } from '../../access/audit.js';
+import { deriveCheckpointKey, newestCheckpoint } from '../../access/checkpoint.js';
+import { ConfigError } from '../../errors.js';
 import { verifyAuditFile } from '../../node/audit-file-sink.js';
+import { readCheckpointFile } from '../../node/checkpoint-file.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
+import { PgAuditSink } from '../../stores/pg-audit.js';
 import { parse, required, UsageError } from '../args.js';
 import { warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
+waybill-seal audit verify --keys keys.json --database URL [--table NAME] [--checkpoints FILE] [--json]
 
-Verifies a tamper-evident audit log (written by "waybill-seal open"): every line's HMAC (keyed by
-the key file's audit secret), its sequence number and its link to the line before. Prints the
-head (last sequence number and MAC) when the log is intact: keep it somewhere else as a
-checkpoint, because cutting lines off the end is only detectable against a checkpoint.
+Verifies a tamper-evident audit log: every line's HMAC (keyed by the key file's audit secret), its
+sequence number and its link to the line before. FILE is a log written by "waybill-seal open";
+--database verifies the chain that PgAuditSink (waybill-seal/pg) keeps in a PostgreSQL table
+(default waybill_seal_audit), shared by every instance. Prints the head (last sequence number and
+MAC) when the log is intact.
 
-Exit codes: 0 intact; 4 a line was altered, removed, reordered or spliced, or the log is shorter
-than the checkpoint (the first bad line number is printed); 1 usage or configuration error.
+Cutting lines off the end is only detectable against a checkpoint: --checkpoint SEQ:MAC (a head
+printed earlier), or --checkpoints FILE, the signed checkpoints PgAuditSink wrote to a file
+(FileCheckpointSink): every one must verify, and the log must still hold the newest one's entry.
+
+Exit codes: 0 intact; 4 a line was altered, removed, reordered or spliced, the log is shorter
+than the checkpoint (the first bad line number is printed), or a checkpoint does not verify;
+1 usage or configuration error (also: database unreachable).
 
 Examples:
   waybill-seal audit verify --keys keys.json keys.audit.jsonl
-  waybill-seal audit verify --keys keys.json --checkpoint 1200:Jx3…Q keys.audit.jsonl`;
+  waybill-seal audit verify --keys keys.json --checkpoint 1200:Jx3…Q keys.audit.jsonl
+  waybill-seal audit verify --keys keys.json --database postgres://audit@db/waybills --checkpoints /var/log/ws-checkpoints.jsonl`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { keys: { type: 'string' }, checkpoint: { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    keys: { type: 'string' },
+    checkpoint: { type: 'string' },
+    checkpoints: { type: 'string' },
+    database: { type: 'string' },
+    table: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const [sub, ...rest] = positionals;
   if (sub !== 'verify') throw new UsageError('usage: waybill-seal audit verify --keys keys.json FILE');
+  const database = typeof values['database'] === 'string' ? values['database'] : undefined;
   const [file, ...extra] = typeof values['in'] === 'string' ? [values['in'], ...rest] : rest;
-  if (file === undefined || extra.length > 0) throw new UsageError('audit verify takes one audit log FILE');
-  let checkpoint: { seq: number; mac: string } | undefined;
+  if (database === undefined ? file === undefined || extra.length > 0 : file !== undefined) {
+    throw new UsageError('audit verify takes one audit log FILE, or --database URL');
+  }
+  if (database === undefined && (values['checkpoints'] !== undefined || values['table'] !== undefined)) {
+    throw new UsageError('--checkpoints and --table go with --database');
+  }
+  let checkpoint: ChainHead | undefined;
   if (typeof values['checkpoint'] === 'string') {
     const m = /^([1-9][0-9]*):([A-Za-z0-9_-]{43})$/.exec(values['checkpoint']);
     if (!m) throw new UsageError('--checkpoint must be SEQ:MAC as printed by a previous verify');
@@ -31,12 +57,53 @@ export async function run(argv: string[]): Promise<number> {
   }
   const keys = await loadKeyFile(required(values, 'keys'));
   warnKeyFile(keys);
-  const result = await verifyAuditFile(file, keys.keyring, checkpoint ? { checkpoint } : {});
-  if (result.ok) {
-    process.stdout.write(`ok: ${result.lines} line(s) intact; head ${result.head.seq}:${result.head.mac}\n`);
-    return 0;
+  const json = values['json'] === true;
+  const where = database === undefined ? `audit log ${file}` : 'audit table';
+  let result: AuditVerification;
+  let checkpointCount: number | undefined;
+  if (database === undefined) {
+    result = await verifyAuditFile(file!, keys.keyring, checkpoint ? { checkpoint } : {});
+  } else {
+    const key = await auditKey(keys.keyring);
+    const { default: pg } = await import('pg').catch(() => {
+      throw new ConfigError('--database needs the "pg" package (npm install pg)');
+    });
+    const client = new pg.Client({ connectionString: database });
+    try {
+      await client.connect().catch(() => {
+        throw new ConfigError('cannot connect to the --database');
+      });
+      const sink = await PgAuditSink.open(client, key, typeof values['table'] === 'string' ? { table: values['table'] } : {});
+      if (typeof values['checkpoints'] === 'string') {
+        const picked = newestCheckpoint(deriveCheckpointKey(key), sink.table, await readCheckpointFile(values['checkpoints']));
+        if (!picked.ok) return report(json, { ok: false, reason: 'checkpoint_forged', message: picked.message, line: 0, head: GENESIS }, where);
+        checkpointCount = picked.count;
+        // The newer of the two checkpoints given (a file's newest, or --checkpoint) is the one the log must reach.
+        if (picked.newest && (!checkpoint || picked.newest.seq > checkpoint.seq)) checkpoint = { seq: picked.newest.seq, mac: picked.newest.mac };
+      }
+      result = await sink.verify(checkpoint ? { checkpoint } : {});
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
-  process.stdout.write(`FAILED: ${result.message} [${result.reason}]\n`);
-  process.stderr.write(`audit log ${file}: first bad line ${result.line} (${result.reason})\n`);
-  return 4;
+  return report(json, result, where, checkpoint, checkpointCount);
+}
+
+function report(
+  json: boolean,
+  result: AuditVerification | { ok: false; reason: string; message: string; line: number; head: ChainHead },
+  where: string,
+  checkpoint?: ChainHead,
+  checkpoints?: number,
+): number {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...result, ...(checkpoint ? { checkpoint } : {}), ...(checkpoints !== undefined ? { checkpoints } : {}) })}\n`);
+  } else if (result.ok) {
+    const against = checkpoint ? `; reaches checkpoint ${checkpoint.seq}` : '';
+    process.stdout.write(`ok: ${result.lines} line(s) intact${against}; head ${result.head.seq}:${result.head.mac}\n`);
+  } else {
+    process.stdout.write(`FAILED: ${result.message} [${result.reason}]\n`);
+  }
+  if (!result.ok) process.stderr.write(`${where}: ${result.line > 0 ? `first bad line ${result.line}` : 'checkpoints'} (${result.reason})\n`);
+  return result.ok ? 0 : 4;
 }

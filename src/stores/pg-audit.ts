@@ -1,0 +1,212 @@
+/**
+ * PgAuditSink: the tamper-evident audit chain (`wsa1` lines, see access/audit.ts) in one
+ * PostgreSQL table shared by every instance: one chain, not one per process.
+ *
+ * A write is one transaction: an advisory lock for this table (appenders queue; readers do not
+ * wait), read the last line and check its MAC (never continue a forged or foreign log: fail
+ * closed), insert line `seq + 1`, commit. So the database assigns the sequence, and `write`
+ * resolves only once the line is committed (open returns no plaintext before). The chain key
+ * comes from the keyring's `audit` secret, which the database does not hold: whoever can write
+ * the table cannot re-chain an edited row. The application's role needs only INSERT and SELECT.
+ *
+ * Rows cut off the end leave a shorter chain that still verifies; signed checkpoints written to
+ * a second place (`checkpoints`) make that visible: `verify({ checkpoint })`, or
+ * `waybill-seal audit verify --database URL --checkpoints FILE`.
+ */
+import { AuditChain, auditKey, AuditVerifier, checkAuditLine, GENESIS, type AuditEvent, type AuditSink, type AuditVerification, type ChainHead, type VerifyOptions } from '../access/audit.js';
+import { deriveCheckpointKey, signCheckpoint, type AuditCheckpoint, type CheckpointSink } from '../access/checkpoint.js';
+import { ConfigError, StoreError } from '../errors.js';
+import type { Keyring } from '../keys/keyring.js';
+import { inTransaction, runDdl, sqlClient, sqlState, tableName, type SqlClient } from './sql.js';
+
+export interface PgAuditSinkOptions {
+  /** Table name, optionally schema-qualified (default `waybill_seal_audit`). */
+  table?: string;
+  /** Signed checkpoints of the head, written to a second place after some of this instance's writes. */
+  checkpoints?: {
+    readonly sink: CheckpointSink;
+    /** After this many of this instance's writes (default 100). */
+    readonly everyEvents?: number;
+    /** Or when this long has passed since this instance's last checkpoint (default 60 s). */
+    readonly everyMs?: number;
+  };
+  /** Clock for checkpoint times and intervals (default `Date.now`). */
+  now?: () => number;
+}
+
+interface LineRow {
+  seq: string | number;
+  line: string;
+}
+
+export class PgAuditSink implements AuditSink {
+  readonly #db: SqlClient;
+  readonly #key: Uint8Array;
+  readonly #checkpointKey: Uint8Array;
+  readonly #checkpoints: { sink: CheckpointSink; everyEvents: number; everyMs: number } | undefined;
+  readonly #now: () => number;
+  readonly table: string;
+  #sinceCheckpoint = 0;
+  #lastCheckpointAt: number;
+
+  private constructor(db: SqlClient, key: Uint8Array, options: PgAuditSinkOptions) {
+    this.#db = sqlClient('PgAuditSink', db);
+    this.table = tableName('PgAuditSink', options.table ?? 'waybill_seal_audit');
+    this.#key = key;
+    this.#checkpointKey = deriveCheckpointKey(key);
+    this.#now = options.now ?? Date.now;
+    this.#lastCheckpointAt = this.#now();
+    const cp = options.checkpoints;
+    if (cp) {
+      if (typeof cp.sink?.write !== 'function') throw new ConfigError('PgAuditSink checkpoints need a sink with write()');
+      const everyEvents = cp.everyEvents ?? 100;
+      const everyMs = cp.everyMs ?? 60_000;
+      if (!Number.isSafeInteger(everyEvents) || everyEvents < 1 || !(everyMs > 0)) throw new ConfigError('PgAuditSink checkpoint intervals must be positive');
+      this.#checkpoints = { sink: cp.sink, everyEvents, everyMs };
+    }
+  }
+
+  /**
+   * A sink on an existing or new table (created if missing). `key` is a keyring holding the `audit`
+   * secret, or the chain key itself.
+   */
+  static async create(db: SqlClient, key: Keyring | Uint8Array, options: PgAuditSinkOptions = {}): Promise<PgAuditSink> {
+    const sink = await PgAuditSink.open(db, key, options);
+    await sink.migrate();
+    return sink;
+  }
+
+  /** A sink on a table that exists (e.g. to verify it: creates nothing). */
+  static async open(db: SqlClient, key: Keyring | Uint8Array, options: PgAuditSinkOptions = {}): Promise<PgAuditSink> {
+    return new PgAuditSink(db, key instanceof Uint8Array ? key : await auditKey(key), options);
+  }
+
+  /** `CREATE TABLE IF NOT EXISTS` (safe to run from many instances at once). */
+  async migrate(): Promise<void> {
+    await runDdl(
+      this.#db,
+      [
+        `CREATE TABLE IF NOT EXISTS ${this.table} (
+          seq bigint PRIMARY KEY CHECK (seq > 0),
+          line text NOT NULL,
+          written_at timestamptz NOT NULL DEFAULT now()
+        )`,
+      ],
+      (code) => this.#fail('create', code),
+    );
+  }
+
+  async write(event: AuditEvent): Promise<void> {
+    let head: ChainHead;
+    try {
+      head = await inTransaction(this.#db, async (tx) => {
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('waybill-seal:audit'), hashtext($1))`, [this.table]);
+        const chain = new AuditChain(this.#key, await this.#last(tx));
+        const line = chain.next(event);
+        await tx.query(`INSERT INTO ${this.table} (seq, line) VALUES ($1, $2)`, [chain.head.seq, line]);
+        return chain.head;
+      });
+    } catch (e) {
+      throw e instanceof StoreError ? e : this.#fail('write', sqlState(e));
+    }
+    if (this.#checkpoints && (++this.#sinceCheckpoint >= this.#checkpoints.everyEvents || this.#now() - this.#lastCheckpointAt >= this.#checkpoints.everyMs)) {
+      await this.#writeCheckpoint(head);
+    }
+  }
+
+  /** Writes a checkpoint of the current head now (e.g. at shutdown, or from a timer). */
+  async checkpoint(): Promise<AuditCheckpoint> {
+    return this.#writeCheckpoint(await this.head());
+  }
+
+  /** The last stored position (checked: a head whose line does not verify is an error). */
+  async head(): Promise<ChainHead> {
+    try {
+      return await this.#last(this.#db);
+    } catch (e) {
+      throw e instanceof StoreError ? e : this.#fail('read', sqlState(e));
+    }
+  }
+
+  /** Verifies the whole stored chain (MACs, sequence, links; against `checkpoint` if given), in pages. */
+  async verify(options: VerifyOptions = {}): Promise<AuditVerification> {
+    const verifier = new AuditVerifier(this.#key, options);
+    const page = 2000;
+    try {
+      for (let after = 0; ; ) {
+        const { rows } = await this.#db.query(`SELECT seq, line FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, page]);
+        for (const row of rows as LineRow[]) if (verifier.push(row.line)) return verifier.finish();
+        if (rows.length < page) return verifier.finish();
+        after = Number((rows[rows.length - 1] as LineRow).seq);
+      }
+    } catch (e) {
+      throw this.#fail('read', sqlState(e));
+    }
+  }
+
+  /** The events of the newest rows, newest first (for an admin screen: they hold no values). */
+  async recent(limit = 20): Promise<AuditEvent[]> {
+    const { rows } = await this.#db.query(`SELECT line FROM ${this.table} ORDER BY seq DESC LIMIT $1`, [limit]).catch((e: unknown) => {
+      throw this.#fail('read', sqlState(e));
+    });
+    return (rows as LineRow[]).map((r) => (JSON.parse(r.line) as { event: AuditEvent }).event);
+  }
+
+  async #last(db: SqlClient): Promise<ChainHead> {
+    const { rows } = await db.query(`SELECT line FROM ${this.table} ORDER BY seq DESC LIMIT 1`);
+    const row = rows[0] as LineRow | undefined;
+    if (!row) return GENESIS;
+    const last = checkAuditLine(row.line, this.#key);
+    if (!last) throw new StoreError('audit_chain_broken', `audit table ${this.table}: the last row does not verify (tampered, or another key); nothing is opened until it is repaired`);
+    return { seq: last.seq, mac: last.mac };
+  }
+
+  async #writeCheckpoint(head: ChainHead): Promise<AuditCheckpoint> {
+    const sink = this.#checkpoints?.sink;
+    if (!sink) throw new ConfigError('PgAuditSink has no checkpoint sink');
+    const now = this.#now();
+    // Reset before waiting, so writes that finish meanwhile do not checkpoint again.
+    this.#sinceCheckpoint = 0;
+    this.#lastCheckpointAt = now;
+    const checkpoint = signCheckpoint(this.#checkpointKey, this.table, head, new Date(now));
+    await sink.write(checkpoint);
+    return checkpoint;
+  }
+
+  #fail(what: string, code: string | undefined): StoreError {
+    return new StoreError('store_unavailable', `audit ${what} on ${this.table} failed (${code ?? 'error'})`);
+  }
+}
+
+/** Checkpoints in a table of another database (or the same one, where a different role owns it). */
+export class PgCheckpointSink implements CheckpointSink {
+  readonly #db: SqlClient;
+  readonly table: string;
+
+  constructor(db: SqlClient, options: { table?: string } = {}) {
+    this.#db = sqlClient('PgCheckpointSink', db);
+    this.table = tableName('PgCheckpointSink', options.table ?? 'waybill_seal_audit_checkpoints');
+  }
+
+  static async create(db: SqlClient, options: { table?: string } = {}): Promise<PgCheckpointSink> {
+    const sink = new PgCheckpointSink(db, options);
+    await runDdl(
+      sink.#db,
+      [`CREATE TABLE IF NOT EXISTS ${sink.table} (log text NOT NULL, seq bigint NOT NULL, mac text NOT NULL, time text NOT NULL, tag text NOT NULL)`],
+      (code) => new StoreError('store_unavailable', `cannot create checkpoint table ${sink.table} (${code ?? 'error'})`),
+    );
+    return sink;
+  }
+
+  async write(c: AuditCheckpoint): Promise<void> {
+    await this.#db.query(`INSERT INTO ${this.table} (log, seq, mac, time, tag) VALUES ($1, $2, $3, $4, $5)`, [c.log, c.seq, c.mac, c.time, c.tag]).catch((e: unknown) => {
+      throw new StoreError('store_unavailable', `checkpoint write on ${this.table} failed (${sqlState(e) ?? 'error'})`);
+    });
+  }
+
+  /** Every stored checkpoint, as written (check them with `newestCheckpoint`). */
+  async list(): Promise<unknown[]> {
+    const { rows } = await this.#db.query(`SELECT log, seq, mac, time, tag FROM ${this.table}`);
+    return (rows as { log: string; seq: string | number; mac: string; time: string; tag: string }[]).map((r) => ({ v: 'wsc1', ...r, seq: Number(r.seq) }));
+  }
+}
