@@ -23,6 +23,7 @@ import {
   presetFor,
   protectedPaths,
   ShreddedError,
+  StoreError,
   storedToken,
   ValidationError,
   waybill,
@@ -37,12 +38,10 @@ import {
   type SuiteName,
   type WaybillSchema,
 } from 'waybill-seal';
-import { PgKeyStore } from 'waybill-seal/pg';
+import { PgAuditSink, PgKeyStore, PgQuotaStore } from 'waybill-seal/pg';
 import { renderLabelSvg } from '../label/render.js';
-import { AuditLogBroken, SqlAuditSink } from './audit.js';
-import { migrate, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from './db.js';
+import { AUDIT_TABLE, migrate, QUOTA_TABLE, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from './db.js';
 import { badRequest, header, HttpError, readJson, sendJson, sendText } from './http.js';
-import { SqlQuotaStore } from './quota.js';
 
 export type Waybill = PlainRecord<WaybillSchema>;
 export type SealedWaybill = SealedRecord<WaybillSchema>;
@@ -71,7 +70,7 @@ export interface Backend {
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
   readonly sealer: Sealer;
   /** The database audit log (also when `audit` replaced it as the sink: then it is empty). */
-  readonly auditLog: SqlAuditSink;
+  readonly auditLog: PgAuditSink;
   /** Seals and stores one waybill (what POST /waybills does); false if the number exists. */
   store(record: Waybill): Promise<{ stored: boolean; sealed: SealedWaybill }>;
   close(): void;
@@ -107,11 +106,12 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
   const log = options.log ?? (() => {});
   await migrate(db);
   const keyStore = await PgKeyStore.create(db.client);
-  const auditLog = await SqlAuditSink.create(db, options.keyring);
+  // The library's shared stores: one audit chain and one set of quota counters for every instance.
+  const auditLog = await PgAuditSink.create(db.client, options.keyring, { table: AUDIT_TABLE });
   const guard = createAccessGuard({
     policy: options.policy ?? waybillPolicy,
     audit: options.audit ?? auditLog,
-    quotaStore: new SqlQuotaStore(db),
+    quotaStore: await PgQuotaStore.create(db.client, { table: QUOTA_TABLE }),
     ...(options.now ? { now: options.now } : {}),
   });
   const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard });
@@ -260,7 +260,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
         throw new HttpError(403, { error: 'access_denied', reason: e.reason, ...(e.fields.length ? { fields: e.fields } : {}) });
       }
       if (e instanceof ShreddedError) throw new HttpError(410, { error: 'shredded' });
-      if (e instanceof AuditLogBroken) throw new HttpError(503, { error: 'audit_unavailable' });
+      if (e instanceof StoreError) throw new HttpError(503, { error: e.reason === 'audit_chain_broken' ? 'audit_unavailable' : 'store_unavailable' });
       throw e;
     }
   }

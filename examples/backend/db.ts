@@ -4,15 +4,17 @@
  *
  *   waybills            one row per waybill: the sealed record as jsonb, and the blind-index
  *                       tokens of the sealed record's `tok` members in indexed text columns
- *   waybill_audit       the tamper-evident audit log (one HMAC-chained line per row, see audit.ts)
- *   waybill_quota_hits  quota counters shared by every instance (see quota.ts)
- *   waybill_seal_data_keys  wrapped data keys (PgKeyStore from waybill-seal/pg creates it)
+ *   waybill_audit       the tamper-evident audit log, one HMAC-chained line per row, shared by every
+ *                       instance (PgAuditSink from waybill-seal/pg creates it)
+ *   waybill_quota       quota counters shared by every instance (PgQuotaStore creates it)
+ *   waybill_seal_data_keys  wrapped data keys (PgKeyStore creates it)
  *
  * No plaintext personal data is ever written to any of them.
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { IndexName, WaybillSchema } from 'waybill-seal';
+import type { SqlClient } from 'waybill-seal/pg';
 
 /** Anything that runs a parameterised query: a pool, a client, a transaction. */
 export interface Sql {
@@ -24,8 +26,8 @@ export interface Database extends Sql {
   readonly kind: 'pglite' | 'postgres';
   /** Whether data outlives the process (a server, or PGlite in a directory). */
   readonly persistent: boolean;
-  /** For PgKeyStore and anything else that takes a `query()` client. */
-  readonly client: Sql;
+  /** For the library's PostgreSQL stores: the `pg` Pool, or PGlite itself (its own transactions). */
+  readonly client: SqlClient;
   /** Runs `fn` in one transaction (BEGIN … COMMIT, ROLLBACK on a throw) on one connection. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -80,7 +82,7 @@ export function fromPglite(lite: PGlite, persistent = false): Database {
   return {
     kind: 'pglite',
     persistent,
-    client: sql,
+    client: lite,
     query: sql.query,
     // PGlite has one connection; its transaction() queues other queries until it ends.
     transaction: (fn) => lite.transaction((tx) => fn({ query: (text, params) => tx.query(text, params) })),
@@ -113,14 +115,11 @@ const DDL = [
      stored_at timestamptz NOT NULL DEFAULT now()
    )`,
   ...TOKEN_INDEXES.map((i) => `CREATE INDEX IF NOT EXISTS waybills_${TOKEN_COLUMNS[i]} ON waybills (${TOKEN_COLUMNS[i]})`),
-  `CREATE TABLE IF NOT EXISTS waybill_audit (
-     seq bigint PRIMARY KEY CHECK (seq > 0),
-     line text NOT NULL,
-     written_at timestamptz NOT NULL DEFAULT now()
-   )`,
-  `CREATE TABLE IF NOT EXISTS waybill_quota_hits (key text NOT NULL, at bigint NOT NULL)`,
-  `CREATE INDEX IF NOT EXISTS waybill_quota_hits_key_at ON waybill_quota_hits (key, at)`,
 ];
+
+/** The tables of the library's audit chain and quota counters (created by `PgAuditSink`/`PgQuotaStore`). */
+export const AUDIT_TABLE = 'waybill_audit';
+export const QUOTA_TABLE = 'waybill_quota';
 
 /** Creates the tables if missing. Safe from several instances at once (one advisory lock). */
 export async function migrate(db: Database): Promise<void> {

@@ -444,7 +444,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       await api('/waybills', { method: 'POST', body: w });
       await api(`/waybills/${w.waybillNo}/open`, opener('courier-0417', 'deliver', { 'x-route': 'HZ-012-R3' }));
       const dump: unknown[] = [];
-      for (const table of ['waybills', 'waybill_audit', 'waybill_quota_hits', 'waybill_seal_data_keys']) {
+      for (const table of ['waybills', 'waybill_audit', 'waybill_quota', 'waybill_seal_data_keys']) {
         dump.push((await h.db.query(`SELECT * FROM ${table}`)).rows);
       }
       const text = JSON.stringify(dump);
