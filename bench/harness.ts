@@ -6,11 +6,21 @@
  * Sections are plain data (`Section`), so a later comparison (peer libraries) adds a file and a line
  * in `run.ts`, not a new harness.
  *
- * Clock: `cpu` (default) times a batch by the CPU time this process used (`process.cpuUsage`, user +
- * system, all of its threads), which stays steady on a shared or loaded machine where wall time
- * swings with other processes; `wall` uses `performance.now()` (what a user waits, on an idle machine).
+ * Clocks: every batch is timed on both. `cpu` (the default primary clock) is the CPU time this
+ * process used (`process.cpuUsage`, user + system, all of its threads), which stays steadier on a
+ * shared or loaded machine where wall time swings with other processes; `wall` is
+ * `performance.now()` (what a user waits, on an idle machine). Each result carries the median and
+ * spread on both, and the share of its batches' wall time spent in garbage collection (V8's GC
+ * profiler, `node:v8` `GCProfiler`).
+ *
+ * Spread (`±`): the median absolute deviation of the per-round figures, relative to the median. On a
+ * shared machine it comes from other processes: they take the CPU away (wall time only), and they
+ * share caches, memory bandwidth and SMT siblings (both clocks); GC pauses and JIT tiering land in
+ * some rounds and not others. Interleaving spreads that drift over every case, so ratios within one
+ * run are steadier than the absolute rates.
  */
 import { performance } from 'node:perf_hooks';
+import { GCProfiler } from 'node:v8';
 
 export interface BenchCase {
   /** Unique within its section, e.g. `sm4-gcm encrypt 64 B`. */
@@ -61,10 +71,15 @@ export interface CaseResult {
   readonly group: string;
   readonly name: string;
   readonly baseline: string | undefined;
-  /** Median nanoseconds per operation over rounds. */
+  /** Median nanoseconds per operation over rounds (primary clock). */
   readonly nsPerOp: number;
-  /** Median absolute deviation of ns/op over rounds, relative to the median. */
+  /** Median absolute deviation of ns/op over rounds, relative to the median (primary clock). */
   readonly spread: number;
+  /** The same medians and spreads on each clock. */
+  readonly cpu: { readonly nsPerOp: number; readonly spread: number };
+  readonly wall: { readonly nsPerOp: number; readonly spread: number };
+  /** Median over rounds of the share of a batch's wall time spent in garbage collection (0..1, V8's GC profiler). */
+  readonly gcShare: number;
   readonly opsPerSec: number;
   readonly mbPerSec: number | undefined;
   /** nsPerOp / baseline nsPerOp (2.0: twice as slow as the baseline). */
@@ -84,27 +99,41 @@ function isPromise(v: unknown): v is Promise<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 
-/** Runs `n` operations and returns the elapsed ms on `now`. Sync cases stay sync (no await per op). */
-async function batch(c: BenchCase, n: number, now: () => number): Promise<number> {
-  const first = c.run();
-  if (isPromise(first)) {
-    await first;
-    const t0 = now();
-    for (let i = 0; i < n; i++) await c.run();
-    return now() - t0;
-  }
-  const t0 = now();
-  for (let i = 0; i < n; i++) c.run();
-  return now() - t0;
+/** One timed batch: elapsed ms on both clocks, and the ms of it spent in garbage collection. */
+interface Timing {
+  readonly cpu: number;
+  readonly wall: number;
+  readonly gc: number;
 }
 
-async function calibrate(c: BenchCase, warmupMs: number, batchMs: number, now: () => number): Promise<number> {
+/**
+ * Runs `n` operations and times them on both clocks; V8's GC profiler adds up the pauses inside the
+ * batch (it records heap statistics per collection, a few µs each: negligible against a batch).
+ * Sync cases stay sync (no await per op).
+ */
+async function batch(c: BenchCase, n: number): Promise<Timing> {
+  const first = c.run();
+  if (isPromise(first)) await first;
+  const profiler = new GCProfiler();
+  profiler.start();
+  const c0 = clocks.cpu();
+  const w0 = performance.now();
+  if (isPromise(first)) for (let i = 0; i < n; i++) await c.run();
+  else for (let i = 0; i < n; i++) c.run();
+  const wall = performance.now() - w0;
+  const cpu = clocks.cpu() - c0;
+  let gc = 0;
+  for (const s of profiler.stop().statistics) gc += s.cost / 1000;
+  return { cpu, wall, gc };
+}
+
+async function calibrate(c: BenchCase, warmupMs: number, batchMs: number, clock: Clock): Promise<number> {
   let n = 1;
   const deadline = performance.now() + warmupMs;
-  let ms = await batch(c, n, now);
+  let ms = (await batch(c, n))[clock];
   while (performance.now() < deadline || ms < batchMs / 4) {
     if (ms < batchMs / 4) n *= 2;
-    ms = await batch(c, n, now);
+    ms = (await batch(c, n))[clock];
   }
   return Math.max(1, Math.round((n * batchMs) / Math.max(ms, 1e-3)));
 }
@@ -114,33 +143,37 @@ export async function runSection(section: Section, options: HarnessOptions = {})
   const batchMs = options.batchMs ?? 50;
   const warmupMs = options.warmupMs ?? 100;
   const clock = options.clock ?? 'cpu';
-  const now = clocks[clock];
   const cases = await section.setup();
   try {
     const sizes = new Map<BenchCase, number>();
-    for (const c of cases) sizes.set(c, await calibrate(c, warmupMs, batchMs, now));
-    const samples = new Map<BenchCase, number[]>(cases.map((c) => [c, []]));
+    for (const c of cases) sizes.set(c, await calibrate(c, warmupMs, batchMs, clock));
+    const timings = new Map<BenchCase, Timing[]>(cases.map((c) => [c, []]));
     for (let r = 0; r < rounds; r++) {
       // Rotate the start and alternate the direction, so no case always follows the same one.
       const order = cases.map((_, i) => cases[(i + r) % cases.length]!);
       if (r % 2) order.reverse();
-      for (const c of order) {
-        const n = sizes.get(c)!;
-        samples.get(c)!.push(((await batch(c, n, now)) * 1e6) / n);
-      }
+      for (const c of order) timings.get(c)!.push(await batch(c, sizes.get(c)!));
     }
-    const ns = new Map(cases.map((c) => [c, median(samples.get(c)!)]));
+    const stats = (c: BenchCase, k: Clock) => {
+      const xs = timings.get(c)!.map((t) => (t[k] * 1e6) / sizes.get(c)!);
+      const m = median(xs);
+      return { nsPerOp: m, spread: median(xs.map((x) => Math.abs(x - m))) / m };
+    };
+    const ns = new Map(cases.map((c) => [c, stats(c, clock).nsPerOp]));
     return cases.map((c) => {
       const base = section.baseline ? cases.find((b) => b.group === c.group && section.baseline!(b)) : undefined;
-      const m = ns.get(c)!;
-      const mad = median(samples.get(c)!.map((x) => Math.abs(x - m)));
+      const primary = stats(c, clock);
+      const m = primary.nsPerOp;
       return {
         section: section.name,
         group: c.group,
         name: c.name,
         baseline: base?.name,
         nsPerOp: m,
-        spread: mad / m,
+        spread: primary.spread,
+        cpu: stats(c, 'cpu'),
+        wall: stats(c, 'wall'),
+        gcShare: median(timings.get(c)!.map((t) => (t.wall > 0 ? Math.min(1, t.gc / t.wall) : 0))),
         opsPerSec: 1e9 / m,
         mbPerSec: c.bytes === undefined ? undefined : (c.bytes * 1e9) / m / 1e6,
         ratio: base ? m / ns.get(base)! : undefined,
@@ -157,16 +190,19 @@ export async function runSection(section: Section, options: HarnessOptions = {})
 const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const time = (ns: number) => (ns >= 1e6 ? `${fmt(ns / 1e6, 2)} ms` : ns >= 1e3 ? `${fmt(ns / 1e3, 2)} µs` : `${fmt(ns, 0)} ns`);
 
-/** A plain-text table: one block per group, ratio to the group's baseline. */
+/** A plain-text table: one block per group, both clocks, GC share, ratio to the group's baseline (primary clock). */
 export function formatTable(results: readonly CaseResult[]): string {
-  const rows: string[][] = [['group', 'case', 'time/op', '±', 'ops/s', 'MB/s', 'vs baseline']];
+  const rows: string[][] = [['group', 'case', 'cpu/op', '±', 'wall/op', '±', 'GC', 'ops/s', 'MB/s', 'vs baseline']];
   let lastGroup = '';
   for (const r of results) {
     rows.push([
       r.group === lastGroup ? '' : r.group,
       r.name,
-      time(r.nsPerOp),
-      `${fmt(r.spread * 100, 1)}%`,
+      time(r.cpu.nsPerOp),
+      `${fmt(r.cpu.spread * 100, 1)}%`,
+      time(r.wall.nsPerOp),
+      `${fmt(r.wall.spread * 100, 1)}%`,
+      `${fmt(r.gcShare * 100, 0)}%`,
       fmt(r.opsPerSec, 0),
       r.mbPerSec === undefined ? '' : fmt(r.mbPerSec, 1),
       r.ratio === undefined ? '' : r.baseline === r.name ? '1.00 (base)' : `${fmt(r.ratio, 2)}×`,

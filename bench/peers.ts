@@ -427,57 +427,102 @@ export function configurePeers(o: { pool: number }): void {
 /** npm packages compared (for the versions line). */
 export const PEER_PACKAGES = ['@47ng/cloak', 'ciphersweet-js', '@aws-crypto/client-node', 'mongodb-client-encryption'] as const;
 
+/** One contender's medians: waybills per second on the primary clock (`seal`, `open`), on each clock, and the GC share. */
+export interface PeerResult {
+  readonly name: string;
+  readonly seal: number | null;
+  readonly open: number | null;
+  readonly unavailable?: string;
+  readonly cpu?: { readonly seal: number; readonly open: number };
+  readonly wall?: { readonly seal: number; readonly open: number };
+  readonly gcShare?: { readonly seal: number; readonly open: number };
+}
+
 /** `{ name, seal, open }` per contender in waybills per second (medians); null when unavailable. */
-export function peerResults(results: readonly CaseResult[]): { name: string; seal: number | null; open: number | null; unavailable?: string }[] {
+export function peerResults(results: readonly CaseResult[]): PeerResult[] {
   const of = (name: string, group: string) => results.find((r) => r.section === 'peers' && r.name === name && r.group === group);
+  const rate = (ns: number) => Math.round(1e9 / ns);
   return CONTENDERS.map((name) => {
     const u = peerSetup.unavailable.find((x) => x.name === name);
     const seal = of(name, 'seal');
     const open = of(name, 'open');
     if (u || !seal || !open) return { name, seal: null, open: null, unavailable: u?.reason ?? 'not run' };
-    return { name, seal: Math.round(seal.opsPerSec), open: Math.round(open.opsPerSec) };
+    return {
+      name,
+      seal: Math.round(seal.opsPerSec),
+      open: Math.round(open.opsPerSec),
+      cpu: { seal: rate(seal.cpu.nsPerOp), open: rate(open.cpu.nsPerOp) },
+      wall: { seal: rate(seal.wall.nsPerOp), open: rate(open.wall.nsPerOp) },
+      gcShare: { seal: Number(seal.gcShare.toFixed(3)), open: Number(open.gcShare.toFixed(3)) },
+    };
   });
 }
 
 const PEERS = ['@47ng/cloak', 'ciphersweet-js', '@aws-crypto/client-node', 'mongodb-client-encryption'];
 
-/** The peers table: waybills/s, spread, and how many times faster waybill-seal is; then the issue's goals. */
+/** The issue 16 goals: waybill-seal ÷ the fastest peer (seal, open) and pure JS ÷ the noble reference. */
+export const GOALS = { sealVsPeer: 1.2, openVsPeer: 1.0, pureJsVsNoble: 1.0 } as const;
+
+/**
+ * The peers table on both clocks (waybills/s, spread, GC share, how many times faster waybill-seal is
+ * on CPU time), then the issue's goals on each clock.
+ */
 export function formatPeers(results: readonly CaseResult[]): string {
   const rows = peerResults(results);
   const ws = rows.find((r) => r.name === 'waybill-seal');
   const js = rows.find((r) => r.name === 'waybill-seal (pure JS)');
-  const spread = (name: string, group: string) => results.find((r) => r.section === 'peers' && r.name === name && r.group === group)?.spread;
+  const result = (name: string, group: string) => results.find((r) => r.section === 'peers' && r.name === name && r.group === group);
   const fmt = (n: number | null | undefined) => (n == null ? '' : Math.round(n).toLocaleString('en-US'));
   const pct = (x: number | undefined) => (x === undefined ? '' : `±${(x * 100).toFixed(1)}%`);
+  const share = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(0)}%`);
   const times = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? '' : `${(a / b).toFixed(2)}×`);
-  const table = [['contender', 'seal/s', '±', 'open/s', '±', 'waybill-seal ÷ it (seal)', '(open)', 'records']];
+  const table = [['contender', 'seal/s cpu', '±', 'wall', '±', 'GC', 'open/s cpu', '±', 'wall', '±', 'GC', 'ws ÷ it (seal)', '(open)', 'records']];
   for (const r of rows) {
     if (r.seal === null) {
-      table.push([r.name, 'unavailable', '', '', '', '', '', r.unavailable ?? '']);
+      table.push([r.name, 'unavailable', '', '', '', '', '', '', '', '', '', '', '', r.unavailable ?? '']);
       continue;
     }
-    table.push([r.name, fmt(r.seal), pct(spread(r.name, 'seal')), fmt(r.open), pct(spread(r.name, 'open')), times(ws?.seal, r.seal), times(ws?.open, r.open), fmt(peerSetup.pools[r.name])]);
+    const [s, o] = [result(r.name, 'seal'), result(r.name, 'open')];
+    table.push([
+      r.name,
+      fmt(r.cpu?.seal),
+      pct(s?.cpu.spread),
+      fmt(r.wall?.seal),
+      pct(s?.wall.spread),
+      share(s?.gcShare),
+      fmt(r.cpu?.open),
+      pct(o?.cpu.spread),
+      fmt(r.wall?.open),
+      pct(o?.wall.spread),
+      share(o?.gcShare),
+      times(ws?.cpu?.seal, r.cpu?.seal),
+      times(ws?.cpu?.open, r.cpu?.open),
+      fmt(peerSetup.pools[r.name]),
+    ]);
   }
+  const last = table[0]!.length - 1;
   const widths = table[0]!.map((_, i) => Math.max(...table.filter((row) => row[1] !== 'unavailable' || i < 2).map((row) => [...(row[i] ?? '')].length)));
   const line = (row: string[]) =>
     row[1] === 'unavailable'
-      ? `${row[0]!.padEnd(widths[0]!)}  unavailable: ${row[7]}`
+      ? `${row[0]!.padEnd(widths[0]!)}  unavailable: ${row[last]}`
       : row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)];
+  out.push('', 'GC: share of the wall time of the measured batches spent in garbage collection (median over rounds).');
   const peers = rows.filter((r) => PEERS.includes(r.name) && r.seal !== null);
-  const best = (op: 'seal' | 'open') => peers.reduce<(typeof rows)[number] | undefined>((b, r) => (b === undefined || (r[op] ?? 0) > (b[op] ?? 0) ? r : b), undefined);
   const ref = (name: string) => rows.find((r) => r.name === name);
-  const goal = (label: string, a: number | null | undefined, b: number | null | undefined, target: number) => {
-    if (a == null || b == null) return `${label}: not measured`;
+  const ratio = (label: string, a: number | undefined, b: number | undefined, target?: number) => {
+    if (a === undefined || b === undefined) return `${label}: not measured`;
     const x = a / b;
-    return `${label}: ${x.toFixed(2)}× (goal ≥ ${target.toFixed(1)}×) ${x >= target ? 'met' : 'NOT met'}`;
+    return `${label}: ${x.toFixed(2)}×${target === undefined ? '' : ` (goal ≥ ${target.toFixed(1)}×) ${x >= target ? 'met' : 'NOT met'}`}`;
   };
-  out.push('');
-  for (const op of ['seal', 'open'] as const) {
-    const b = best(op);
-    out.push(goal(`${op}: waybill-seal vs fastest peer (${b?.name ?? 'none'})`, ws?.[op], b?.[op], 1.5));
-    out.push(goal(`${op}: waybill-seal vs node:crypto reference`, ws?.[op], ref('node:crypto reference')?.[op], 1.0));
-    out.push(goal(`${op}: waybill-seal (pure JS) vs noble reference`, js?.[op], ref('noble reference')?.[op], 1.5));
+  for (const clock of ['cpu', 'wall'] as const) {
+    out.push('', `${clock} time:`);
+    for (const op of ['seal', 'open'] as const) {
+      const best = peers.reduce<PeerResult | undefined>((b, r) => (b === undefined || (r[clock]?.[op] ?? 0) > (b[clock]?.[op] ?? 0) ? r : b), undefined);
+      out.push(ratio(`  ${op}: waybill-seal vs fastest peer (${best?.name ?? 'none'})`, ws?.[clock]?.[op], best?.[clock]?.[op], op === 'seal' ? GOALS.sealVsPeer : GOALS.openVsPeer));
+      out.push(ratio(`  ${op}: waybill-seal (pure JS) vs noble reference`, js?.[clock]?.[op], ref('noble reference')?.[clock]?.[op], GOALS.pureJsVsNoble));
+      out.push(ratio(`  ${op}: waybill-seal vs node:crypto reference (informational)`, ws?.[clock]?.[op], ref('node:crypto reference')?.[clock]?.[op]));
+    }
   }
   return out.join('\n');
 }

@@ -59,10 +59,15 @@ async function main(): Promise<number> {
     const r = await runSection(section, options);
     results.push(...r);
     process.stdout.write(`${section === peersSection ? formatPeers(r) : formatTable(r)}\n`);
-    process.stdout.write(`median of ${r[0]?.rounds ?? options.rounds ?? 15} interleaved rounds per case (${clock} time)\n`);
+    process.stdout.write(`median of ${r[0]?.rounds ?? options.rounds ?? 15} interleaved rounds per case on CPU and wall time (ratios and --json rates: ${clock} time)\n`);
   }
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`\nratio = time / baseline time (lower is faster) unless a table says otherwise; ${seconds.toFixed(1)} s\n`);
+  process.stdout.write(
+    '± = median absolute deviation over rounds, relative to the median. On a shared machine other processes take the CPU away\n' +
+      '(wall time only) and share caches and SMT siblings (both clocks); GC pauses and JIT tiering land in some rounds only.\n' +
+      'Rounds are interleaved so that drift reaches every case alike: compare ratios within one run, not rates across runs.\n',
+  );
   if (values.json) {
     const summary = sections.includes(peersSection) ? peerResults(results) : [];
     await writeFile(values.json, `${JSON.stringify({ results: summary, environment: env, versions, options, seconds, cases: results }, null, 2)}\n`);

@@ -12,6 +12,7 @@ import {
   MemoryAuditSink,
   createAccessGuard,
   createSealer,
+  describeBackend,
   inspect,
   mask,
   waybill,
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     for (const r of sealed) await sealer.open(waybill, r, { principal: 'demo', purpose: 'audit' });
     const openMs = ms(t0);
     say('\n7. Timings on this machine (one process, cold start, native crypto where the runtime has it):');
+    say(`   crypto: ${await describeBackend()}`);
     say(`   seal  ${(COUNT / (sealMs / 1000)).toFixed(0).padStart(7)} waybills/s`);
     say(`   open  ${(COUNT / (openMs / 1000)).toFixed(0).padStart(7)} waybills/s (all fields)`);
     say(`   mask  ${(COUNT / (maskMs / 1000)).toFixed(0).padStart(7)} waybills/s (no key needed)`);

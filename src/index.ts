@@ -45,6 +45,7 @@ export { addSecretVersion, dropSecretVersion } from './keys/key-file.js';
 
 export { SUITES, type SuiteName } from './crypto/aead.js';
 export type { BackendChoice } from './crypto/backend.js';
+export { describeBackend } from './crypto/backend-load.js';
 // Phone metadata: installed by this entry; `waybill-seal/mask` bundles take it from `waybill-seal/phone`.
 export { usePhoneMetadata, type PhoneMetadata, type PhoneParser, type ParsedPhone, type PhoneContext, type PhoneType } from './normalize/phone-core.js';
 export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';

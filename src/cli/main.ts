@@ -16,6 +16,7 @@ import * as seal from './commands/seal.js';
 import * as shred from './commands/shred.js';
 import * as token from './commands/token.js';
 import * as verify from './commands/verify.js';
+import { backendLine } from './commands/shared.js';
 import { EXIT, EXIT_CODES_TEXT } from './exit.js';
 import { installPhoneMetadata } from './phone.js';
 
@@ -66,7 +67,7 @@ ${EXIT_CODES_TEXT}`;
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${await backendLine()}\n`);
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

@@ -5,9 +5,10 @@
  * - **portable** (every runtime): noble's XChaCha20-Poly1305; AES-256-GCM on noble's AES and GHASH
  *   and SM4-GCM (RFC 8998) on this package's SM4 and noble's GHASH, both keyed once per data key
  *   (`./gcm`);
- * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 as noble's HChaCha20
- *   subkey plus OpenSSL's ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1); SM4-GCM stays portable
- *   (the keyed code beats one OpenSSL call per message for field-sized values).
+ * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 in libsodium where
+ *   sodium-native loads, else as noble's HChaCha20 subkey plus OpenSSL's ChaCha20-Poly1305
+ *   (draft-irtf-cfrg-xchacha §2.3.1); SM4-GCM stays portable (the keyed code beats one OpenSSL call
+ *   per message for field-sized values).
  *
  * Per-key state (key words, AES/SM4 key schedules, GHASH tables) is kept for at most 64 keys
  * (oldest dropped and zeroed first), keyed by the key array and checked against a copy of its bytes
@@ -16,7 +17,7 @@
  */
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AuthenticationError, ConfigError } from '../errors.js';
-import { nativeCrypto, type BackendChoice, type NativeCrypto } from './backend.js';
+import { nativeFor, type BackendChoice, type NativeCrypto } from './backend.js';
 import { keyedAesGcm, keyedSm4Gcm, type KeyedGcm } from './gcm.js';
 
 export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'] as const;
@@ -187,7 +188,7 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
 const SIGMA = wordView(new TextEncoder().encode('expand 32-byte k'));
 
 /** XChaCha20-Poly1305 as noble's HChaCha20 + the native ChaCha20-Poly1305 (draft-irtf-cfrg-xchacha §2.3.1). */
-function nativeXchacha(n: NativeCrypto): { seal: Seal; open: Open } {
+function nativeXchacha(n: NativeCrypto): { readonly seal: Seal; readonly open: Open } {
   const nonceWords = new Uint32Array(4);
   const sub = new Uint32Array(8);
   // The subkey's bytes: the output words' memory, in the byte order noble wrote them for this host.
@@ -217,11 +218,13 @@ const nativeSuites = new WeakMap<NativeCrypto, Readonly<Record<SuiteName, AeadSu
 export function nativeSuitesOf(n: NativeCrypto): Readonly<Record<SuiteName, AeadSuite>> {
   let s = nativeSuites.get(n);
   if (!s) {
-    const x = nativeXchacha(n);
+    const sodium = n.xchacha20poly1305;
+    const x = sodium ?? nativeXchacha(n);
     s = {
-      'xchacha20-poly1305': suite('xchacha20-poly1305', n.name, 32, 24, undefined, x.seal, x.open),
+      'xchacha20-poly1305': suite('xchacha20-poly1305', sodium?.name ?? n.name, 32, 24, undefined, x.seal, x.open),
       'aes-256-gcm': suite('aes-256-gcm', n.name, 32, 12, GCM_DEFAULT_MESSAGE_CAP, n.aes256gcmSeal, n.aes256gcmOpen),
-      'sm4-gcm': { ...portable['sm4-gcm'], backend: n.name },
+      // The portable keyed SM4-GCM (and so `backend: 'js'`, which is what runs).
+      'sm4-gcm': portable['sm4-gcm'],
     };
     nativeSuites.set(n, s);
   }
@@ -233,11 +236,11 @@ export function isSuiteName(name: unknown): name is SuiteName {
 }
 
 /**
- * The suite `name`: native where loaded (see `loadNativeCrypto`) unless `backend` is `'js'`.
- * Both give the same bytes; only speed differs.
+ * The suite `name`: native where loaded (see `loadNativeCrypto`) unless `backend` is `'js'`, without
+ * libsodium when it is `'openssl'`. All give the same bytes; only speed differs.
  */
 export function getSuite(name: string, backend: BackendChoice = 'auto'): AeadSuite {
   if (!isSuiteName(name)) throw new ConfigError(`unknown suite "${name}" (known: ${SUITES.join(', ')})`);
-  const n = backend === 'js' ? undefined : nativeCrypto();
+  const n = nativeFor(backend);
   return n === undefined ? portable[name] : nativeSuitesOf(n)[name];
 }

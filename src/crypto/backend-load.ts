@@ -6,17 +6,19 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { setNativeCrypto, type NativeCrypto } from './backend.js';
-import { getSuite, nativeSuitesOf } from './aead.js';
+import { opensslOnly, setNativeCrypto, type BackendChoice, type NativeCrypto } from './backend.js';
+import { getSuite, nativeSuitesOf, SUITES } from './aead.js';
 
 let loading: Promise<NativeCrypto | undefined> | undefined;
 
-/** Loads the runtime's native module once; resolves to it, or undefined (none, or it failed its self-test). */
+/**
+ * Loads the runtime's native module once; resolves to it, or undefined (none, or it failed its
+ * self-test). A module whose libsodium layer fails the self-test is used without it (OpenSSL only).
+ */
 export function loadNativeCrypto(): Promise<NativeCrypto | undefined> {
   loading ??= import('#backend').then(
     (m) => {
-      const candidate = m.backend as NativeCrypto | undefined;
-      const ok = candidate !== undefined && selfTest(candidate) ? candidate : undefined;
+      const ok = passing(m.backend as NativeCrypto | undefined);
       setNativeCrypto(ok);
       return ok;
     },
@@ -25,11 +27,30 @@ export function loadNativeCrypto(): Promise<NativeCrypto | undefined> {
   return loading;
 }
 
-/** Installs a native module directly (tests, and runtimes that provide their own). Returns false if it fails the self-test. */
+/**
+ * What a backend choice runs, per suite, once native crypto has loaded: e.g. `xchacha20-poly1305:
+ * libsodium (sodium-native 5.1.0), aes-256-gcm: node:crypto, sm4-gcm: js` (`keygen`, the CLI and the
+ * demo print it).
+ */
+export async function describeBackend(backend: BackendChoice = 'auto'): Promise<string> {
+  if (backend !== 'js') await loadNativeCrypto();
+  return SUITES.map((s) => `${s}: ${getSuite(s, backend).backend}`).join(', ');
+}
+
+/** `candidate` if it passes the self-test, else its OpenSSL layer alone if that passes, else undefined. */
+function passing(candidate: NativeCrypto | undefined): NativeCrypto | undefined {
+  return candidate === undefined ? undefined : [candidate, opensslOnly(candidate)].find(selfTest);
+}
+
+/**
+ * Installs a native module directly (tests, and runtimes that provide their own), without its
+ * libsodium layer if only that fails the self-test. Returns false if nothing of it passes.
+ */
 export function useNativeCrypto(candidate: NativeCrypto | undefined): boolean {
-  if (candidate !== undefined && !selfTest(candidate)) return false;
-  setNativeCrypto(candidate);
-  loading = Promise.resolve(candidate);
+  const ok = passing(candidate);
+  if (candidate !== undefined && ok === undefined) return false;
+  setNativeCrypto(ok);
+  loading = Promise.resolve(ok);
   return true;
 }
 
@@ -37,9 +58,15 @@ const eq = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefine
 
 /**
  * Known-answer test against the portable implementations on fixed inputs (several block and tail
- * sizes), including a rejected forgery. A runtime whose `node:crypto` differs is not used.
+ * sizes), including a rejected forgery, of every layer `b` offers (with libsodium and, as
+ * `backend: 'openssl'` uses it, without). A runtime whose `node:crypto` or libsodium differs is not used.
  */
 export function selfTest(b: NativeCrypto): boolean {
+  const openssl = opensslOnly(b);
+  return layerTest(b) && (openssl === b || layerTest(openssl));
+}
+
+function layerTest(b: NativeCrypto): boolean {
   try {
     const key = Uint8Array.from({ length: 32 }, (_, i) => (i * 29 + 7) & 0xff);
     const nonce = Uint8Array.from({ length: 24 }, (_, i) => (i * 13 + 1) & 0xff);

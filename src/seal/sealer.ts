@@ -3,7 +3,7 @@
  * Masks are computed here, at seal time, so that `mask()` later needs no key at all.
  */
 import { forgetPreparedKeys, getSuite, type AeadSuite, type SuiteName } from '../crypto/aead.js';
-import type { BackendChoice } from '../crypto/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../crypto/backend.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { encodePart } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
@@ -71,8 +71,10 @@ export interface SealerOptions {
   integrity?: boolean;
   /**
    * Crypto implementation: `'auto'` (default) uses native crypto where the runtime has it (Node:
-   * OpenSSL for AES-256-GCM and long XChaCha20-Poly1305 values), `'js'` only the portable code. Both
-   * write the same bytes. The environment variable `WAYBILL_SEAL_BACKEND=js` forces `'js'` on Node.
+   * libsodium's XChaCha20-Poly1305 where the optional `sodium-native` loads, OpenSSL for AES-256-GCM,
+   * HMAC-SHA-256 and XChaCha20-Poly1305 otherwise), `'openssl'` native crypto without libsodium,
+   * `'js'` only the portable code. All write the same bytes. The environment variable
+   * `WAYBILL_SEAL_BACKEND=js` (or `openssl`) forces that choice on Node; `describeBackend()` says what runs.
    */
   backend?: BackendChoice;
 }
@@ -144,7 +146,7 @@ export function createSealer(options: SealerOptions): Sealer {
   if (!options?.keyring || !options.keyStore) throw new ConfigError('createSealer needs a keyring and a keyStore');
   const suiteName = options.suite ?? 'xchacha20-poly1305';
   const backend: BackendChoice = options.backend ?? 'auto';
-  if (backend !== 'auto' && backend !== 'js') throw new ConfigError('backend must be "auto" or "js"');
+  if (!BACKEND_CHOICES.includes(backend)) throw new ConfigError(`backend must be ${BACKEND_CHOICES.map((b) => `"${b}"`).join(', ')}`);
   getSuite(suiteName);
   // Native crypto loads in the background; the first seal or open waits for it (once).
   let nativeLoading: Promise<unknown> | undefined = backend === 'js' ? undefined : loadNativeCrypto();

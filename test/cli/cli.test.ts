@@ -92,6 +92,14 @@ describe('waybill-seal CLI', () => {
     expect((await cli(['--help'])).stdout).toContain('Commands:');
   });
 
+  it('keygen and --help say which crypto runs: libsodium where sodium-native loads, else OpenSSL, else JS', async () => {
+    const k = join(dir, 'backend-keys.json');
+    expect((await cli(['keygen', '--out', k])).stderr).toMatch(/crypto: xchacha20-poly1305: libsodium \(sodium-native [\d.]+\), aes-256-gcm: node:crypto, sm4-gcm: js/);
+    expect((await cli(['--help'])).stdout).toMatch(/crypto: xchacha20-poly1305: libsodium/);
+    expect((await cli(['--help'], '', { WAYBILL_SEAL_BACKEND: 'openssl' })).stdout).toContain('crypto: xchacha20-poly1305: node:crypto, aes-256-gcm: node:crypto, sm4-gcm: js');
+    expect((await cli(['--help'], '', { WAYBILL_SEAL_BACKEND: 'js' })).stdout).toContain('crypto: xchacha20-poly1305: js, aes-256-gcm: js, sm4-gcm: js');
+  });
+
   it('warns about a key file readable by others', async () => {
     const loose = join(dir, 'loose.json');
     await writeFile(loose, await readFile(keys), { mode: 0o644 });

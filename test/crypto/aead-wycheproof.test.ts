@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getSuite, nativeSuitesOf, type SuiteName } from '../../src/crypto/aead.js';
+import { opensslOnly } from '../../src/crypto/backend.js';
 import { backend as nodeBackend } from '../../src/crypto/backend-node.js';
 import { AuthenticationError } from '../../src/errors.js';
 import { hex, loadVectors, toHex } from '../helpers.js';
@@ -7,13 +8,18 @@ import { hex, loadVectors, toHex } from '../helpers.js';
 interface Case { tcId: number; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: string }
 interface File { numberOfTests: number; testGroups: { keySize: number; ivSize: number; tagSize: number; tests: Case[] }[] }
 
-// Every vector against every implementation: the portable suites and the native (node:crypto) ones.
+// Every vector against every implementation: the portable suites, the native ones with libsodium
+// (sodium-native) and without it (node:crypto only).
 const FILES = [
   ['xchacha20-poly1305', 'xchacha20_poly1305_test.json'],
   ['aes-256-gcm', 'aes_gcm_test.json'],
   ['sm4-gcm', 'sm4_gcm_test.json'],
 ] as const;
-const BACKENDS = { js: (name: SuiteName) => getSuite(name, 'js'), 'node:crypto': (name: SuiteName) => nativeSuitesOf(nodeBackend!)[name] };
+const BACKENDS = {
+  js: (name: SuiteName) => getSuite(name, 'js'),
+  'node:crypto': (name: SuiteName) => nativeSuitesOf(opensslOnly(nodeBackend!))[name],
+  libsodium: (name: SuiteName) => nativeSuitesOf(nodeBackend!)[name],
+};
 
 describe.each(FILES.flatMap(([suite, file]) => Object.keys(BACKENDS).map((b) => [suite, file, b] as const)))('Wycheproof %s against the AEAD layer (%s, %s)', (suiteName, file, backend) => {
   const suite = BACKENDS[backend as keyof typeof BACKENDS](suiteName);

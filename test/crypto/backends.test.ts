@@ -12,8 +12,8 @@ import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forgetPreparedKeys, getSuite, nativeSuitesOf, SUITES, type AeadSuite, type SuiteName } from '../../src/crypto/aead.js';
-import { nativeCrypto, type NativeCrypto } from '../../src/crypto/backend.js';
-import { loadNativeCrypto, selfTest, useNativeCrypto } from '../../src/crypto/backend-load.js';
+import { nativeCrypto, opensslOnly, type NativeCrypto } from '../../src/crypto/backend.js';
+import { describeBackend, loadNativeCrypto, selfTest, useNativeCrypto } from '../../src/crypto/backend-load.js';
 import { backend as nodeBackend } from '../../src/crypto/backend-node.js';
 import { encodeParts } from '../../src/crypto/bytes.js';
 import { NONCE_POOL_BYTES, randomNonce } from '../../src/crypto/random.js';
@@ -23,8 +23,11 @@ import { aadHead, assembleAad, fieldAad } from '../../src/format/aad.js';
 import { encodePart } from '../../src/crypto/bytes.js';
 
 const native = nodeBackend!;
+const openssl = opensslOnly(native);
 const portable = (name: SuiteName) => getSuite(name, 'js');
+/** With libsodium's XChaCha20-Poly1305 (sodium-native), and OpenSSL alone. */
 const nativeSuite = (name: SuiteName) => nativeSuitesOf(native)[name];
+const opensslSuite = (name: SuiteName) => nativeSuitesOf(openssl)[name];
 
 /** noble's (and this package's public SM4-GCM) one-shot implementations: the references. */
 const reference: Record<SuiteName, (key: Uint8Array, nonce: Uint8Array, plain: Uint8Array, aad: Uint8Array) => Uint8Array> = {
@@ -49,7 +52,7 @@ const input = (suite: AeadSuite) =>
 const bytes = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 131 + seed) & 0xff);
 
 describe.each(SUITES)('%s: portable and native against the reference', (name) => {
-  const implementations = [portable(name), nativeSuite(name)];
+  const implementations = [portable(name), nativeSuite(name), opensslSuite(name)];
 
   it('every length gives the reference bytes, opens, and rejects any flipped bit or truncation', () => {
     for (const length of LENGTHS) {
@@ -125,6 +128,7 @@ describe('XChaCha20-Poly1305 composition', () => {
         c.setAAD(aad, { plaintextLength: plain.length });
         const openssl = Buffer.concat([c.update(plain), c.final(), c.getAuthTag()]);
         expect(hex(portable('xchacha20-poly1305').encrypt(key, nonce, plain, aad))).toBe(openssl.toString('hex'));
+        expect(hex(opensslSuite('xchacha20-poly1305').encrypt(key, nonce, plain, aad))).toBe(openssl.toString('hex'));
         expect(hex(nativeSuite('xchacha20-poly1305').encrypt(key, nonce, plain, aad))).toBe(openssl.toString('hex'));
       }),
       { numRuns: 200 },
@@ -133,11 +137,39 @@ describe('XChaCha20-Poly1305 composition', () => {
 });
 
 describe('native module selection', () => {
-  it('loads node:crypto on Node, and getSuite(…, "js") stays portable', async () => {
+  it('loads node:crypto with libsodium (sodium-native) on Node; "openssl" leaves libsodium out, "js" stays portable', async () => {
     expect(await loadNativeCrypto()).toBeDefined();
     expect(nativeCrypto()?.name).toBe('node:crypto');
+    expect(native.xchacha20poly1305?.name).toMatch(/^libsodium \(sodium-native \d+\.\d+\.\d+\)$/);
+    expect(getSuite('xchacha20-poly1305').backend).toBe(native.xchacha20poly1305!.name);
+    expect(getSuite('xchacha20-poly1305', 'openssl').backend).toBe('node:crypto');
     expect(getSuite('aes-256-gcm').backend).toBe('node:crypto');
     expect(getSuite('aes-256-gcm', 'js').backend).toBe('js');
+    expect(getSuite('xchacha20-poly1305', 'js').backend).toBe('js');
+    expect(await describeBackend()).toBe(`xchacha20-poly1305: ${native.xchacha20poly1305!.name}, aes-256-gcm: node:crypto, sm4-gcm: js`);
+    expect(await describeBackend('openssl')).toBe('xchacha20-poly1305: node:crypto, aes-256-gcm: node:crypto, sm4-gcm: js');
+    expect(await describeBackend('js')).toBe('xchacha20-poly1305: js, aes-256-gcm: js, sm4-gcm: js');
+  });
+
+  it('a libsodium layer that gets one byte wrong or accepts a forgery is dropped: OpenSSL alone is used', () => {
+    const sodium = native.xchacha20poly1305!;
+    const wrong: NativeCrypto = {
+      ...native,
+      xchacha20poly1305: { ...sodium, seal: (k, n, p, a) => (p.length === 16 ? new Uint8Array(p.length + 16) : sodium.seal(k, n, p, a)) },
+    };
+    const lax: NativeCrypto = { ...native, xchacha20poly1305: { ...sodium, open: (_k, _n, s) => s.slice(0, s.length - 16) } };
+    try {
+      for (const b of [wrong, lax]) {
+        expect(selfTest(b)).toBe(false);
+        expect(selfTest(opensslOnly(b))).toBe(true);
+        expect(useNativeCrypto(b)).toBe(true);
+        expect(nativeCrypto()?.xchacha20poly1305).toBeUndefined();
+        expect(getSuite('xchacha20-poly1305').backend).toBe('node:crypto');
+      }
+    } finally {
+      expect(useNativeCrypto(native)).toBe(true);
+    }
+    expect(nativeCrypto()).toBe(native);
   });
 
   it('a native module that gets one byte wrong, or accepts a forgery, fails its self-test and is not used', async () => {

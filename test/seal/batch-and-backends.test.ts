@@ -38,17 +38,21 @@ describe('openMany', () => {
 });
 
 describe('backends', () => {
-  it('a portable sealer and a native one read each other\'s records and write the same tokens', async () => {
+  it('portable, OpenSSL and libsodium sealers read each other\'s records and write the same tokens', async () => {
     for (const suite of aead.SUITES) {
       const keyring = new LocalKeyring(newKeyFile(suite));
       const keyStore = new MemoryKeyStore();
       const auto = createSealer({ keyring, keyStore, guard: 'allow-all', suite });
       const js = createSealer({ keyring, keyStore, guard: 'allow-all', suite, backend: 'js' });
+      const openssl = createSealer({ keyring, keyStore, guard: 'allow-all', suite, backend: 'openssl' });
       const records = generateWaybills(12, 3).map((r, i) => ({ ...r, remark: i % 2 ? 'x'.repeat(700 + i) : '请放门口' }));
       const a = await auto.sealMany(waybill, records);
       const b = await js.sealMany(waybill, records);
+      const c = await openssl.sealMany(waybill, records);
       expect((await js.openMany(waybill, a, access)).map((r) => r.record)).toEqual(records);
       expect((await auto.openMany(waybill, b, access)).map((r) => r.record)).toEqual(records);
+      expect((await openssl.openMany(waybill, a, access)).map((r) => r.record)).toEqual(records);
+      expect((await auto.openMany(waybill, c, access)).map((r) => r.record)).toEqual(records);
       for (let i = 0; i < records.length; i++) {
         expect(a[i]!.receiver.mobile?.tok).toEqual(b[i]!.receiver.mobile?.tok);
         expect(a[i]!.receiver.mobile?.mask).toEqual(b[i]!.receiver.mobile?.mask);

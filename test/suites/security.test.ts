@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { getSuite, GCM_DEFAULT_MESSAGE_CAP } from '../../src/crypto/aead.js';
+import { BACKEND_CHOICES } from '../../src/crypto/backend.js';
 import { AuthenticationError, inspect, waybill, type SealedRecord } from '../../src/index.js';
 import { sampleWaybill } from '../helpers.js';
 import { access, testSealer, ALL_SUITES, suiteSealer } from './helpers.js';
@@ -48,8 +49,9 @@ describe('suite registry', () => {
   });
 });
 
-// Every property holds on every backend: the portable code (what browsers run) and native crypto.
-const BACKENDS = ['auto', 'js'] as const;
+// Every property holds on every backend: native crypto with libsodium (auto), without it (openssl),
+// and the portable code (what browsers run).
+const BACKENDS = BACKEND_CHOICES;
 
 describe.each(ALL_SUITES.flatMap((suite) => BACKENDS.map((backend) => [suite, backend] as const)))('suite %s, backend %s', (suite, backend) => {
   it('round-trips the sample waybill; every field names the suite; data keys have the suite size', async () => {

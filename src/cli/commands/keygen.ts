@@ -8,6 +8,7 @@ import { KEY_CLASSES } from '../../schema/kinds.js';
 import { protectedFields } from '../../schema/paths.js';
 import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
+import { backendLine } from './shared.js';
 
 export const help = `waybill-seal keygen --out keys.json [--suite ${SUITES.join('|')}] [--schema FILE.json] [--classes C,C] [--quiet]
 
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values['quiet'] !== true) {
     process.stderr.write(
-      `wrote ${out} (mode 0600, suite ${suite}, ${defaultKekAlg(suite)} KEKs${extra.size ? `, key classes ${[...KEY_CLASSES, ...extra].join(', ')}` : ''}): keep it secret and backed up\n`,
+      `wrote ${out} (mode 0600, suite ${suite}, ${defaultKekAlg(suite)} KEKs${extra.size ? `, key classes ${[...KEY_CLASSES, ...extra].join(', ')}` : ''}): keep it secret and backed up\n${await backendLine()}\n`,
     );
   }
   return 0;

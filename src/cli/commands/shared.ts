@@ -1,4 +1,5 @@
 import type { LoadedKeys } from '../../node/key-file-io.js';
+import { describeBackend } from '../../crypto/backend-load.js';
 import { EXIT } from '../exit.js';
 
 /** 0: all lines done; 2: some lines rejected (usage and configuration errors exit 1 earlier). */
@@ -30,3 +31,6 @@ ${o.jobs ? '  -j, --jobs N|auto       worker threads (default 1); output order a
   --progress-interval MS  --json-progress period (default 1000; 0: after every chunk)`;
 
 export const EXIT_SHORT = 'Exit codes: 0 done, 1 usage or configuration error, 2 some lines rejected (see "waybill-seal --help").';
+
+/** Which crypto runs here, per suite (`WAYBILL_SEAL_BACKEND=js|openssl` in the environment changes it). */
+export const backendLine = async (): Promise<string> => `crypto: ${await describeBackend()} (WAYBILL_SEAL_BACKEND=js|openssl changes it)`;
