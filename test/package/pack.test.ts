@@ -30,4 +30,22 @@ describe('published package contents', () => {
     expect(pkg['engines']).toMatchObject({ node: '>=20.19.0' });
     expect(pkg['sideEffects']).toBe(false);
   });
+
+  it('libsodium is optional and prebuilt: sodium-native and everything it pulls in install without a script (no compiler)', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { optionalDependencies?: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.optionalDependencies?.['sodium-native']).toMatch(/^\^5\./);
+    expect(pkg.dependencies['sodium-native']).toBeUndefined();
+    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')) as { packages: Record<string, { optional?: boolean; dev?: boolean; hasInstallScript?: boolean; dependencies?: Record<string, string> }> };
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const entry = lock.packages[`node_modules/${name}`]!;
+      expect(entry, name).toBeDefined();
+      expect(entry.hasInstallScript, `${name} runs an install script`).toBeUndefined();
+      for (const dep of Object.keys(entry.dependencies ?? {})) visit(dep);
+    };
+    visit('sodium-native');
+    expect(seen.size).toBeGreaterThan(1);
+  });
 });
