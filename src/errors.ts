@@ -49,8 +49,24 @@ export class KeyError extends WaybillSealError {
 
 /** An option or argument is wrong (programming or configuration error). */
 export class ConfigError extends WaybillSealError {
-  constructor(message: string) {
-    super('CONFIG', message);
+  constructor(message: string, code = 'CONFIG') {
+    super(code, message);
+  }
+}
+
+/**
+ * A file could not be read or written (disk full, read-only, permission): `reason` is the OS error
+ * code (`ENOSPC`, `EROFS`, `EACCES` …) and the message names cause and file, e.g.
+ * `ENOSPC: no space left on device writing out.jsonl`. Like a `ConfigError` it stops a bulk run
+ * instead of rejecting every line.
+ */
+export class FileError extends ConfigError {
+  readonly reason: string;
+  readonly path: string;
+  constructor(reason: string, message: string, path: string) {
+    super(message, 'FILE');
+    this.reason = reason;
+    this.path = path;
   }
 }
 

@@ -97,6 +97,7 @@ export {
   FormatError,
   KeyError,
   ConfigError,
+  FileError,
   AccessDeniedError,
   ShreddedError,
   IntegrityError,

@@ -7,6 +7,7 @@
  */
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, WaybillSealError } from '../errors.js';
+import { osCause } from '../node/file-writes.js';
 import type { Schema } from '../schema/schema.js';
 import type { Format } from './args.js';
 import { CSV_WRITE, decodeCsvRow, encodeCsvCells, type CsvInputPlan, type CsvOutputPlan, type DecodeMode } from './codec.js';
@@ -78,7 +79,7 @@ export function reasonOf(e: unknown): string {
   // Our errors' messages are content-free by construction (paths, ids and reason codes only).
   if (e instanceof WaybillSealError) return `${e.code}: ${e.message}`;
   if (e instanceof SyntaxError) return 'INVALID_JSON';
-  return 'INTERNAL error';
+  return osCause(e) ?? 'INTERNAL error';
 }
 
 export function rejectOf(line: number, e: unknown): Reject {

@@ -2,6 +2,7 @@
  * The `waybill-seal` command line. Exit codes are defined in one place: `./exit.ts`.
  */
 import { WaybillSealError } from '../errors.js';
+import { osCause } from '../node/file-writes.js';
 import * as audit from './commands/audit.js';
 import * as convert from './commands/convert.js';
 import * as find from './commands/find.js';
@@ -42,7 +43,7 @@ Commands:
   reseal    sealed JSONL -> re-sealed JSONL under new data keys (resumable)
   find      sealed records -> the records whose search index matches a value
   token     print the search token(s) of a value for an index
-  audit     verify a tamper-evident audit log
+  audit     verify or repair (torn last line) a tamper-evident audit log
   shred     destroy data keys (retention, crypto-shredding)
   convert   JSON Lines <-> CSV for records of a schema (no keys)
   schema    check a schema file, or print a built-in schema as one
@@ -82,7 +83,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    const msg = e instanceof WaybillSealError ? e.message : 'unexpected internal error';
+    // An OS error that no layer turned into a FileError still names its cause and file.
+    const os = e as NodeJS.ErrnoException;
+    const msg = e instanceof WaybillSealError ? e.message : osCause(e) ? `${osCause(e)}${os.syscall ? ` (${os.syscall}${os.path ? ` ${os.path}` : ''})` : ''}` : 'unexpected internal error';
     process.stderr.write(`waybill-seal ${name}: ${msg}\n`);
     return EXIT.USAGE;
   }

@@ -10,13 +10,16 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { open as openFile, realpath, rename, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, WaybillSealError } from '../errors.js';
+import { fileError, osCause, sweepTempFiles, tempPathFor } from '../node/file-writes.js';
 import type { Schema } from '../schema/schema.js';
 import { UsageError, type BulkOptions } from './args.js';
 import { EXIT } from './exit.js';
+import { removeOnInterrupt } from './interrupt.js';
 import { mergeStats, processChunk, type Chunk, type ChunkContext, type ChunkResult, type Reject, type TaskStats } from './chunks.js';
 import { CSV_WRITE, planCsvInput, planCsvOutput, type CsvInputPlan, type CsvOutputPlan } from './codec.js';
 import { WorkerPool } from './pool.js';
@@ -149,8 +152,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     while (inflight.length > 0) await writeResult(await inflight.shift()!);
     const stats = mergeStats({}, await processor.close());
     processor = { process: () => Promise.reject(new Error('closed')), close: async () => ({}), abort: async () => undefined };
-    await output.close();
-    await rejectsOut?.close();
+    await output.commit();
+    await rejectsOut?.commit();
     progress.update({ records: read, written, rejected, bytesRead: input.bytesRead, bytesTotal: input.size });
     return {
       read,
@@ -160,15 +163,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       done: (exitCode) => progress.done({ exitCode, maxRssBytes: maxRss() }),
     };
   } catch (e) {
-    const error = e instanceof WaybillSealError ? e : new ConfigError(`${o.command} stopped: ${(e as NodeJS.ErrnoException).code ?? 'internal error'}`);
+    const error = e instanceof WaybillSealError ? e : new ConfigError(`${o.command} stopped: ${osCause(e) ?? 'internal error'}`);
     // Scripts reading --json-progress get a final line in every case.
     if (mode === 'json') progress.done({ exitCode: EXIT.USAGE, maxRssBytes: maxRss(), error: error.message });
     else progress.stop();
     await processor?.abort();
     if (processor === undefined) await task.finish().catch(() => undefined);
     if (input && input.stream !== process.stdin) input.stream.destroy();
-    await output?.close().catch(() => undefined);
-    await rejectsOut?.close().catch(() => undefined);
+    await output?.discard();
+    await rejectsOut?.discard();
     throw error;
   }
 }
@@ -182,28 +185,40 @@ async function refuseInPlace(inPath: string | undefined, outPath: string | undef
   if (a !== undefined && a === (await real(outPath))) throw new UsageError('--out must not be the --in file (it would be overwritten while read)');
 }
 
-/** A file (mode 0600) or stdout, written with back-pressure; a write error (EPIPE, disk full) stops the run. */
+/**
+ * A file (mode 0600) or stdout, written with back-pressure; a write error (EPIPE, disk full) stops
+ * the run with its cause. A file is written as `<path>.<pid>.<random>.tmp` and renamed into place
+ * by `commit()` once every byte is on disk, so a file under the asked name is always complete; a
+ * failed or killed run leaves no output (a killed run's temp file is swept by the next run).
+ */
 class Output {
-  #error: Error | undefined;
+  #error: unknown;
+
+  readonly #forget: () => void;
 
   private constructor(
     readonly stream: Writable,
-    readonly what: string,
+    readonly path: string | undefined,
+    readonly tmp: string | undefined,
   ) {
+    this.#forget = tmp === undefined ? () => undefined : removeOnInterrupt(tmp);
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      this.#error ??= new ConfigError(`${what} closed or not writable (${e.code ?? 'error'})`);
+      this.#error ??= path === undefined ? new ConfigError(`output closed or not writable (${e.code ?? 'error'})`) : fileError(e, 'writing', path);
     });
   }
 
   static async open(path: string | undefined, what: string): Promise<Output> {
-    if (path === undefined) return new Output(process.stdout, what);
-    const stream: WriteStream = createWriteStream(path, { mode: 0o600 });
+    if (path === undefined) return new Output(process.stdout, undefined, undefined);
+    await sweepTempFiles(path);
+    const tmp = tempPathFor(path);
+    const stream: WriteStream = createWriteStream(tmp, { mode: 0o600, flags: 'wx' });
     try {
       await once(stream, 'open');
-    } catch {
-      throw new UsageError(`cannot write ${what} ${path}`);
+    } catch (e) {
+      const cause = osCause(e);
+      throw new UsageError(`cannot write ${what} ${path}${cause ? ` (${cause})` : ''}`);
     }
-    return new Output(stream, what);
+    return new Output(stream, path, tmp);
   }
 
   check(): void {
@@ -228,12 +243,30 @@ class Output {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.stream === process.stdout) return this.check();
-    if (!this.stream.writableEnded) {
-      this.stream.end();
-      await once(this.stream, 'finish').catch(() => undefined);
-    }
+  /** Flushes, fsyncs and renames the file into place; throws the write error, if any. */
+  async commit(): Promise<void> {
+    if (this.tmp === undefined) return this.check();
     this.check();
+    const stream = this.stream as WriteStream;
+    // `finished` settles for a stream that already failed too (waiting for 'finish' never would).
+    await finished(stream.end()).catch(() => undefined);
+    this.check();
+    try {
+      const fh = await openFile(this.tmp, 'r+');
+      await fh.sync().finally(() => fh.close());
+      await rename(this.tmp, this.path!);
+      this.#forget();
+    } catch (e) {
+      throw fileError(e, 'writing', this.path!);
+    }
+  }
+
+  /** Stops writing and removes the temp file (nothing under the asked name). */
+  async discard(): Promise<void> {
+    if (this.tmp === undefined) return;
+    this.stream.destroy();
+    await finished(this.stream).catch(() => undefined);
+    await unlink(this.tmp).catch(() => undefined);
+    this.#forget();
   }
 }

@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditSink } from '../access/audit.js';
 import type { QuotaOutcome, QuotaStore } from '../access/quota.js';
 import { ConfigError, WaybillSealError } from '../errors.js';
+import { osCause } from '../node/file-writes.js';
 import { processChunk, type ChunkContext } from './chunks.js';
 import type { FromWorker, ToWorker, WorkerInit } from './pool.js';
 import { schemaFromSource } from './schemas.js';
@@ -52,7 +53,7 @@ port.on('message', (m: ToWorker) => {
         .then((ctx) => processChunk(ctx, m.chunk))
         .then(
           (result) => port.postMessage({ type: 'result', result } satisfies FromWorker, [result.bytes.buffer as ArrayBuffer]),
-          (e: unknown) => post({ type: 'chunk-error', seq: m.chunk.seq, message: e instanceof WaybillSealError ? e.message : 'internal error' }),
+          (e: unknown) => post({ type: 'chunk-error', seq: m.chunk.seq, message: e instanceof WaybillSealError ? e.message : (osCause(e) ?? 'internal error') }),
         );
       break;
     case 'rpc-result': {

@@ -4,11 +4,11 @@
  * file under a lock file and replaces it atomically (temp file + rename), so concurrent processes
  * never lose each other's keys.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, unlink, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { isDataKeyRecord } from '../keys/key-file.js';
 import { matchesFilter, sameVersion, type DataKeyRecord, type KeyFilter, type KeyStore } from '../keys/key-store.js';
+import { acquireLock } from './file-lock.js';
+import { sweepTempFiles, writeFileAtomic } from './file-writes.js';
 import { readJson } from './read-json.js';
 
 const LOCK_TIMEOUT_MS = 10_000;
@@ -68,15 +68,11 @@ export class JsonFileKeyStore implements KeyStore {
   /** Serialises updates in this process, and across processes with a lock file. */
   #update<T>(fn: (keys: DataKeyRecord[], doc: Record<string, unknown>) => { keys: DataKeyRecord[]; result: T }): Promise<T> {
     const run = async () => {
-      const release = await lock(`${this.path}.lock`);
+      const release = await lockKeyFile(this.path);
       try {
         const { doc, keys } = await this.#read();
         const { keys: next, result } = fn(keys, doc);
-        if (next !== keys) {
-          const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-          await writeFile(tmp, `${JSON.stringify({ ...doc, dataKeys: next }, null, 2)}\n`, { mode: 0o600 });
-          await rename(tmp, this.path);
-        }
+        if (next !== keys) await writeFileAtomic(this.path, `${JSON.stringify({ ...doc, dataKeys: next }, null, 2)}\n`);
         return result;
       } finally {
         await release();
@@ -94,18 +90,18 @@ function retiredLocalKek(doc: Record<string, unknown>, kekId: string): boolean {
   return m !== null && Array.isArray(retired) && retired.some((r) => (r as { version?: unknown })?.version === Number(m[1]));
 }
 
-/** The lock file protocol every writer of a key file uses (exported for key-file rotation). */
-export async function lock(path: string): Promise<() => Promise<void>> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      const fh = await open(path, 'wx', 0o600);
-      await fh.close();
-      return () => unlink(path).catch(() => undefined);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (Date.now() - start > LOCK_TIMEOUT_MS) throw new KeyError('store_locked', `lock file ${path} is held; remove it if stale`);
-      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
-    }
+/**
+ * Takes the lock every writer of a key file holds (exported for key-file rotation), then destroys
+ * the temp files killed writers left: they may hold KEKs or wrapped keys, and under the lock no
+ * live writer has one open.
+ */
+export async function lockKeyFile(path: string): Promise<() => Promise<void>> {
+  const release = await acquireLock(`${path}.lock`, { timeoutMs: LOCK_TIMEOUT_MS, busy: (m) => new KeyError('store_locked', m) });
+  try {
+    await sweepTempFiles(path, { all: true, destroy: true });
+  } catch (e) {
+    await release();
+    throw e;
   }
+  return release;
 }

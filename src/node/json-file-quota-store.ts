@@ -3,11 +3,10 @@
  * atomically replaces the file under a lock file, so runs of several processes on one machine
  * share the counters. For several machines use a shared store (README, "Quotas across instances").
  */
-import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { isQuotaState, pruneState, takeFromState, type QuotaCounter, type QuotaOutcome, type QuotaState, type QuotaStore } from '../access/quota.js';
 import { ConfigError } from '../errors.js';
 import { acquireLock } from './file-lock.js';
+import { writeFileAtomic } from './file-writes.js';
 import { readJson } from './read-json.js';
 
 const FORMAT = 'waybill-seal/quota-state';
@@ -22,15 +21,13 @@ export class JsonFileQuotaStore implements QuotaStore {
 
   take(counters: readonly QuotaCounter[], now: number, cost = 1): Promise<QuotaOutcome> {
     const run = async () => {
-      const release = await acquireLock(`${this.path}.lock`, this.options.lockTimeoutMs);
+      const release = await acquireLock(`${this.path}.lock`, { timeoutMs: this.options.lockTimeoutMs });
       try {
         const state = await this.#read();
         const outcome = takeFromState(state, counters, now, cost);
         if (outcome.ok) {
           pruneState(state, now);
-          const tmp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-          await writeFile(tmp, `${JSON.stringify({ format: FORMAT, version: 1, counters: state })}\n`, { mode: 0o600 });
-          await rename(tmp, this.path);
+          await writeFileAtomic(this.path, `${JSON.stringify({ format: FORMAT, version: 1, counters: state })}\n`, { sync: false });
         }
         return outcome;
       } finally {

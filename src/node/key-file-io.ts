@@ -1,13 +1,14 @@
 /** Reading and creating key files on disk (Node only). */
 import { constants } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
-import { KeyError } from '../errors.js';
+import { stat } from 'node:fs/promises';
+import { FileError, KeyError } from '../errors.js';
 import { newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
 import type { IntegrityKeySource } from '../integrity/tag.js';
 import type { SecretName } from '../keys/keyring.js';
 import { decodeKey, LocalKeyring } from '../keys/local-keyring.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { SuiteName } from '../crypto/aead.js';
+import { writeFileAtomic } from './file-writes.js';
 import { JsonFileKeyStore } from './json-file-key-store.js';
 import { readJson } from './read-json.js';
 
@@ -22,13 +23,21 @@ export interface LoadedKeys {
 /** Writes a new key file with mode 0600; refuses to overwrite an existing file. */
 export async function createKeyFile(path: string, suite?: SuiteName): Promise<KeyFile> {
   const file = newKeyFile(suite);
-  try {
-    await writeFile(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyError('exists', `${path} exists; refusing to overwrite keys`);
-    throw new KeyError('write_failed', `cannot write ${path}`);
-  }
+  await writeNewKeyFile(path, file);
   return file;
+}
+
+/**
+ * Writes `file` to `path` (mode 0600) all or nothing: a full disk leaves no truncated key file, and
+ * an existing file is never replaced.
+ */
+export async function writeNewKeyFile(path: string, file: KeyFile): Promise<void> {
+  try {
+    await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, { exclusive: true });
+  } catch (e) {
+    if (e instanceof FileError && e.reason === 'EEXIST') throw new KeyError('exists', `${path} exists; refusing to overwrite keys`);
+    throw e;
+  }
 }
 
 /** A key file's JSON, unchecked; the errors name the file, never its content. */

@@ -7,8 +7,6 @@
  *   rewrap  → every data key re-wrapped under the current version (compare-and-swap per key)
  *   retire  → a version removed from the file; refused while it is current or wraps any data key
  */
-import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { KeyError } from '../errors.js';
 import { parseKeyFile, type KeyFile } from '../keys/key-file.js';
 import { kekId as localKekId } from '../keys/local-keyring.js';
@@ -22,7 +20,8 @@ import {
   type RewrapSummary,
   type RotatableKeyMaterial,
 } from '../keys/rotation.js';
-import { lock } from './json-file-key-store.js';
+import { writeFileAtomic } from './file-writes.js';
+import { lockKeyFile } from './json-file-key-store.js';
 import { loadKeyFile, readKeyFileJson } from './key-file-io.js';
 
 export interface KekVersionStatus {
@@ -115,14 +114,11 @@ async function readDoc(path: string): Promise<Doc> {
 
 /** Read-modify-write of the KEK part under the store's lock; data keys are kept as they are on disk. */
 async function updateDoc(path: string, fn: (doc: Doc) => Doc): Promise<void> {
-  const release = await lock(`${path}.lock`);
+  const release = await lockKeyFile(path);
   try {
     const doc = await readDoc(path);
     const next = fn(doc);
-    const out = { ...next, dataKeys: doc.dataKeys };
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, `${JSON.stringify({ ...next, dataKeys: doc.dataKeys }, null, 2)}\n`);
   } finally {
     await release();
   }

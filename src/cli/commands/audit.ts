@@ -1,7 +1,7 @@
 import { auditKey, GENESIS, type AuditVerification, type ChainHead } from '../../access/audit.js';
 import { deriveCheckpointKey, newestCheckpoint } from '../../access/checkpoint.js';
 import { ConfigError } from '../../errors.js';
-import { verifyAuditFile } from '../../node/audit-file-sink.js';
+import { repairAuditFile, verifyAuditFile } from '../../node/audit-file-sink.js';
 import { readCheckpointFile } from '../../node/checkpoint-file.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { PgAuditSink } from '../../stores/pg-audit.js';
@@ -10,6 +10,7 @@ import { warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
 waybill-seal audit verify --keys keys.json --database URL [--table NAME] [--checkpoints FILE] [--json]
+waybill-seal audit repair --keys keys.json FILE
 
 Verifies a tamper-evident audit log: every line's HMAC (keyed by the key file's audit secret), its
 sequence number and its link to the line before. FILE is a log written by "waybill-seal open";
@@ -25,10 +26,17 @@ Exit codes: 0 intact; 4 a line was altered, removed, reordered or spliced, the l
 than the checkpoint (the first bad line number is printed), or a checkpoint does not verify;
 1 usage or configuration error (also: database unreachable).
 
+audit repair: a crash or a full disk during a write can leave the log ending mid-line, and then
+every open refuses to extend it. repair takes the writers' lock, verifies every whole line, and cuts
+off the torn last line (printing how many bytes and the head it ends on). It never rewrites or
+removes a complete line: a last line that is whole but for its newline gets the newline, and if
+the whole lines do not verify it changes nothing and exits 4. Exit 0: repaired or nothing to repair.
+
 Examples:
   waybill-seal audit verify --keys keys.json keys.audit.jsonl
   waybill-seal audit verify --keys keys.json --checkpoint 1200:Jx3…Q keys.audit.jsonl
-  waybill-seal audit verify --keys keys.json --database postgres://audit@db/waybills --checkpoints /var/log/ws-checkpoints.jsonl`;
+  waybill-seal audit verify --keys keys.json --database postgres://audit@db/waybills --checkpoints /var/log/ws-checkpoints.jsonl
+  waybill-seal audit repair --keys keys.json keys.audit.jsonl`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -40,7 +48,13 @@ export async function run(argv: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const [sub, ...rest] = positionals;
-  if (sub !== 'verify') throw new UsageError('usage: waybill-seal audit verify --keys keys.json FILE');
+  if (sub === 'repair') {
+    const [file, ...extra] = typeof values['in'] === 'string' ? [values['in'], ...rest] : rest;
+    if (file === undefined || extra.length > 0) throw new UsageError('audit repair takes one audit log FILE');
+    if (['checkpoint', 'checkpoints', 'database', 'table'].some((k) => values[k] !== undefined)) throw new UsageError('audit repair takes --keys and one FILE only');
+    return repair(file, required(values, 'keys'));
+  }
+  if (sub !== 'verify') throw new UsageError('usage: waybill-seal audit verify|repair --keys keys.json FILE');
   const database = typeof values['database'] === 'string' ? values['database'] : undefined;
   const [file, ...extra] = typeof values['in'] === 'string' ? [values['in'], ...rest] : rest;
   if (database === undefined ? file === undefined || extra.length > 0 : file !== undefined) {
@@ -106,4 +120,25 @@ function report(
   }
   if (!result.ok) process.stderr.write(`${where}: ${result.line > 0 ? `first bad line ${result.line}` : 'checkpoints'} (${result.reason})\n`);
   return result.ok ? 0 : 4;
+}
+
+async function repair(file: string, keyFile: string): Promise<number> {
+  const keys = await loadKeyFile(keyFile);
+  warnKeyFile(keys);
+  const r = await repairAuditFile(file, keys.keyring);
+  if (r.action === 'truncated') {
+    process.stdout.write(`repaired: cut off a torn last line (${r.bytes} bytes); ${r.head.seq} line(s) before it verified; head ${r.head.seq}:${r.head.mac}\n`);
+    return 0;
+  }
+  if (r.action === 'completed') {
+    process.stdout.write(`repaired: the last line was whole but for its newline, which was added; head ${r.head.seq}:${r.head.mac}\n`);
+    return 0;
+  }
+  if (r.verification.ok) {
+    process.stdout.write(`nothing to repair: ${r.verification.lines} line(s) intact; head ${r.verification.head.seq}:${r.verification.head.mac}\n`);
+    return 0;
+  }
+  process.stdout.write(`FAILED: ${r.verification.message} [${r.verification.reason}]; nothing was changed\n`);
+  process.stderr.write(`audit log ${file}: first bad line ${r.verification.line} (${r.verification.reason})\n`);
+  return 4;
 }

@@ -1,9 +1,7 @@
-import { writeFile } from 'node:fs/promises';
 import { isSuiteName, SUITES } from '../../crypto/aead.js';
-import { KeyError } from '../../errors.js';
 import { defaultKekAlg, KEY_FILE_FORMAT, newKeyFile, type KeyFile } from '../../keys/key-file.js';
 import { generateLocalKeyMaterial } from '../../keys/local-keyring.js';
-import { createKeyFile } from '../../node/key-file-io.js';
+import { createKeyFile, writeNewKeyFile } from '../../node/key-file-io.js';
 import { KEY_CLASSES } from '../../schema/kinds.js';
 import { protectedFields } from '../../schema/paths.js';
 import { parse, required, UsageError } from '../args.js';
@@ -44,12 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   else {
     const kekAlg = defaultKekAlg(suite);
     const file: KeyFile = { ...newKeyFile(suite), ...generateLocalKeyMaterial([...KEY_CLASSES, ...extra], { kekAlg }), format: KEY_FILE_FORMAT };
-    try {
-      await writeFile(out, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new KeyError('exists', `${out} exists; refusing to overwrite keys`);
-      throw new KeyError('write_failed', `cannot write ${out}`);
-    }
+    await writeNewKeyFile(out, file);
   }
   if (values['quiet'] !== true) {
     process.stderr.write(
