@@ -1,0 +1,352 @@
+/**
+ * Archive-scale migration of a table in place (seal plain rows, reseal to new data keys, or any
+ * record transform), spread over any number of worker processes on any number of machines, on
+ * pg-boss (a job queue in the same PostgreSQL; optional peer dependency, loaded only here).
+ *
+ * - `planMigration` splits the table's primary-key range into chunks of about `chunkSize` rows
+ *   (boundaries from one ordered scan, so any orderable key type works), records each chunk in
+ *   `waybill_seal_migration_chunks` and enqueues one pg-boss job per chunk.
+ * - `runMigrationWorker` claims chunks (pg-boss: `SKIP LOCKED`), and transforms each chunk's rows
+ *   in batches; each batch is one transaction that locks its rows (`FOR UPDATE`), writes the new
+ *   values and adds to the chunk's counters. A row already in the target state (the transform
+ *   returns undefined) is skipped, so a retried chunk redoes nothing: a worker killed mid-chunk
+ *   loses only its open batch (rolled back), its job expires and another worker retries it.
+ * - `migrationStatus` reads the counters: per chunk, rows done/skipped, and rows/s and ETA overall.
+ */
+import { ConfigError, StoreError } from '../errors.js';
+import { isSealedField } from '../format/sealed-field.js';
+import type { PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
+import { walkRecord } from '../schema/walk.js';
+import type { Resealer } from '../seal/reseal.js';
+import type { Sealer } from '../seal/sealer.js';
+import { inTransaction, runDdl, sqlState, tableName, type SqlClient } from './sql.js';
+
+/** Returns the row's new value, or undefined when it is already in the target state (skipped). */
+export type RowTransform = (value: unknown, key: string) => Promise<unknown | undefined>;
+
+export interface MigrationPlanOptions {
+  /** The migration's name (a pg-boss queue name: letters, digits, `_`, `-`, `.`). */
+  job: string;
+  table: string;
+  /** The primary-key column (default `id`). */
+  keyColumn?: string;
+  /** The column holding the record (json, jsonb or text with JSON). */
+  column: string;
+  /** Rows per chunk (default 5,000). */
+  chunkSize?: number;
+  /** Seconds a claimed chunk may run before it is given to another worker (default 900). */
+  chunkTimeoutSeconds?: number;
+  /** pg-boss schema (default `waybill_seal_jobs`). */
+  queueSchema?: string;
+}
+
+export interface MigrationWorkerOptions {
+  job: string;
+  transform: RowTransform;
+  /** Rows per transaction (default 500). */
+  batchSize?: number;
+  /** Chunks this process works on at once (default 1). */
+  concurrency?: number;
+  queueSchema?: string;
+  /** A name for this worker in the chunk table (default `pid@host` is the caller's to give). */
+  worker?: string;
+  /** How often pg-boss looks for expired chunks (s, default 5). */
+  maintenanceIntervalSeconds?: number;
+  /** After each batch. */
+  onBatch?: (p: { chunk: number; done: number; skipped: number }) => void;
+}
+
+export interface ChunkStatus {
+  readonly chunk: number;
+  readonly rows: number;
+  readonly done: number;
+  readonly skipped: number;
+  readonly attempts: number;
+  readonly worker: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface MigrationStatus {
+  readonly job: string;
+  readonly table: string;
+  readonly chunks: number;
+  readonly chunksFinished: number;
+  readonly rows: number;
+  readonly done: number;
+  readonly skipped: number;
+  /** Rows handled (done + skipped) per second since the first chunk started. */
+  readonly rowsPerSecond: number;
+  /** Seconds until every row is handled at that rate (0 when finished, null before any progress). */
+  readonly etaSeconds: number | null;
+  readonly finished: boolean;
+  readonly perChunk: readonly ChunkStatus[];
+}
+
+const JOBS = 'waybill_seal_migrations';
+const CHUNKS = 'waybill_seal_migration_chunks';
+const QUEUE = /^[A-Za-z0-9_.-]{1,50}$/;
+
+interface JobRow {
+  job: string;
+  tbl: string;
+  key_column: string;
+  col: string;
+  key_type: string;
+  col_type: string;
+}
+
+async function migrateTables(db: SqlClient): Promise<void> {
+  await runDdl(
+    db,
+    [
+      `CREATE TABLE IF NOT EXISTS ${JOBS} (
+        job text PRIMARY KEY, tbl text NOT NULL, key_column text NOT NULL, col text NOT NULL,
+        key_type text NOT NULL, col_type text NOT NULL, created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE IF NOT EXISTS ${CHUNKS} (
+        job text NOT NULL REFERENCES ${JOBS} (job), chunk integer NOT NULL, lo text NOT NULL, hi text,
+        rows bigint NOT NULL, done bigint NOT NULL DEFAULT 0, skipped bigint NOT NULL DEFAULT 0,
+        attempts integer NOT NULL DEFAULT 0, worker text, started_at timestamptz, finished_at timestamptz,
+        PRIMARY KEY (job, chunk)
+      )`,
+    ],
+    (code) => new StoreError('store_unavailable', `cannot create migration tables (${code ?? 'error'})`),
+  );
+}
+
+type Boss = {
+  start(): Promise<unknown>;
+  stop(o?: { graceful?: boolean; wait?: boolean; close?: boolean }): Promise<void>;
+  createQueue(name: string, o?: Record<string, unknown>): Promise<void>;
+  insert(jobs: { name: string; data: object }[]): Promise<void>;
+  work(name: string, o: Record<string, unknown>, handler: (jobs: { data: { chunk: number } }[]) => Promise<void>): Promise<string>;
+  on(event: 'error', fn: (e: unknown) => void): void;
+};
+
+async function boss(db: SqlClient, schema: string, options: Record<string, unknown> = {}): Promise<Boss> {
+  tableName('queue schema', schema);
+  let PgBoss: new (o: Record<string, unknown>) => Boss;
+  try {
+    PgBoss = ((await import('pg-boss')) as unknown as { default: typeof PgBoss }).default;
+  } catch {
+    throw new ConfigError('migrations need the "pg-boss" package (npm install pg-boss@10)');
+  }
+  const b = new PgBoss({ db: { executeSql: (text: string, values: unknown[]) => db.query(text, values) }, schema, ...options });
+  b.on('error', () => {});
+  await b.start();
+  return b;
+}
+
+const checkJob = (job: string): string => {
+  if (!QUEUE.test(job)) throw new ConfigError('migration job names are 1-50 letters, digits, _, - or .');
+  return job;
+};
+
+/**
+ * Splits the table into chunks, records them and enqueues one job per chunk. Planning a job that
+ * exists is refused (its chunks are already queued: start workers, or plan under a new name).
+ */
+export async function planMigration(db: SqlClient, o: MigrationPlanOptions): Promise<MigrationStatus> {
+  const job = checkJob(o.job);
+  const table = tableName('migration', o.table);
+  const key = tableName('migration key column', o.keyColumn ?? 'id');
+  const col = tableName('migration column', o.column);
+  const chunkSize = o.chunkSize ?? 5000;
+  if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigError('chunkSize must be a positive integer');
+  await migrateTables(db);
+  const types = await db.query(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+      WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::text[]) AND NOT a.attisdropped`,
+    [table, [key, col]],
+  );
+  const typeOf = new Map((types.rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
+  const keyType = typeOf.get(key);
+  const colType = typeOf.get(col);
+  if (!keyType || !colType) throw new ConfigError(`table ${table} has no column ${keyType ? col : key}`);
+  if (!['json', 'jsonb', 'text'].includes(colType)) throw new ConfigError(`column ${col} must be json, jsonb or text`);
+  // Chunk boundaries: every chunkSize-th key in key order (one scan, any orderable key type).
+  const { rows } = await db.query(
+    `SELECT k::text AS lo, n FROM (SELECT ${key} AS k, row_number() OVER (ORDER BY ${key}) AS n, count(*) OVER () AS total FROM ${table}) s
+      WHERE (n - 1) % $1 = 0 ORDER BY n`,
+    [chunkSize],
+  );
+  const total = Number(((await db.query(`SELECT count(*) AS c FROM ${table}`)).rows[0] as { c: string }).c);
+  const bounds = rows as { lo: string; n: string }[];
+  const b = await boss(db, o.queueSchema ?? 'waybill_seal_jobs', { supervise: false, schedule: false });
+  try {
+    await inTransaction(db, async (tx) => {
+      const inserted = await tx.query(
+        `INSERT INTO ${JOBS} (job, tbl, key_column, col, key_type, col_type) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job) DO NOTHING RETURNING job`,
+        [job, table, key, col, keyType, colType],
+      );
+      if (inserted.rows.length === 0) throw new ConfigError(`migration ${job} exists: start workers for it, or plan under another name`);
+      await tx.query(
+        `INSERT INTO ${CHUNKS} (job, chunk, lo, hi, rows) SELECT $1, c, lo, hi, rows FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[]) AS u(c, lo, hi, rows)`,
+        [
+          job,
+          bounds.map((_, i) => i),
+          bounds.map((r) => r.lo),
+          bounds.map((_, i) => bounds[i + 1]?.lo ?? null),
+          bounds.map((r, i) => (bounds[i + 1] ? Number(bounds[i + 1]!.n) : total + 1) - Number(r.n)),
+        ],
+      );
+    });
+    await b.createQueue(job, { retryLimit: 1000, retryDelay: 1, expireInSeconds: o.chunkTimeoutSeconds ?? 900 });
+    for (let i = 0; i < bounds.length; i += 1000) {
+      await b.insert(bounds.slice(i, i + 1000).map((_, j) => ({ name: job, data: { chunk: i + j } })));
+    }
+  } finally {
+    await b.stop({ graceful: false, wait: true, close: false });
+  }
+  return migrationStatus(db, job);
+}
+
+async function jobRow(db: SqlClient, job: string): Promise<JobRow> {
+  await migrateTables(db);
+  const { rows } = await db.query(`SELECT job, tbl, key_column, col, key_type, col_type FROM ${JOBS} WHERE job = $1`, [checkJob(job)]);
+  if (!rows[0]) throw new ConfigError(`no migration named ${job}`);
+  const r = rows[0] as JobRow;
+  // Types come from the catalog; check them before they are spliced into SQL.
+  if (![r.key_type, r.col_type].every((t) => /^[a-z][a-z0-9 _(),]*$/.test(t))) throw new StoreError('store_inconsistent', `migration ${job}: unexpected column types`);
+  return r;
+}
+
+/** Progress of a migration: per chunk, and rows/s and ETA overall. */
+export async function migrationStatus(db: SqlClient, job: string): Promise<MigrationStatus> {
+  const j = await jobRow(db, job);
+  const { rows } = await db.query(
+    `SELECT chunk, rows, done, skipped, attempts, worker, started_at, finished_at,
+            extract(epoch FROM now()) AS now_s, extract(epoch FROM started_at) AS started_s
+       FROM ${CHUNKS} WHERE job = $1 ORDER BY chunk`,
+    [job],
+  );
+  type R = { chunk: number; rows: string; done: string; skipped: string; attempts: number; worker: string | null; started_at: Date | string | null; finished_at: Date | string | null; now_s: string; started_s: string | null };
+  const perChunk = (rows as R[]).map((r) => ({
+    chunk: Number(r.chunk),
+    rows: Number(r.rows),
+    done: Number(r.done),
+    skipped: Number(r.skipped),
+    attempts: Number(r.attempts),
+    worker: r.worker,
+    startedAt: r.started_at === null ? null : new Date(r.started_at).toISOString(),
+    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+  }));
+  const sum = (f: (c: ChunkStatus) => number) => perChunk.reduce((a, c) => a + f(c), 0);
+  const totalRows = sum((c) => c.rows);
+  const handled = sum((c) => c.done + c.skipped);
+  const finished = perChunk.every((c) => c.finishedAt !== null);
+  const starts = (rows as R[]).filter((r) => r.started_s !== null).map((r) => Number(r.started_s));
+  const ends = perChunk.filter((c) => c.finishedAt !== null).map((c) => Date.parse(c.finishedAt!) / 1000);
+  const first = starts.length ? Math.min(...starts) : undefined;
+  const until = finished && ends.length ? Math.max(...ends) : Number((rows as R[])[0]?.now_s ?? 0);
+  const elapsed = first === undefined ? 0 : until - first;
+  const rate = elapsed > 0 ? handled / elapsed : 0;
+  return {
+    job,
+    table: j.tbl,
+    chunks: perChunk.length,
+    chunksFinished: perChunk.filter((c) => c.finishedAt !== null).length,
+    rows: totalRows,
+    done: sum((c) => c.done),
+    skipped: sum((c) => c.skipped),
+    rowsPerSecond: Math.round(rate),
+    etaSeconds: finished ? 0 : rate > 0 ? Math.round(Math.max(0, totalRows - handled) / rate) : null,
+    finished,
+    perChunk,
+  };
+}
+
+/**
+ * Works on a migration's chunks until every chunk is finished (also those of other workers: a
+ * chunk whose worker died is retried here once it expires). Resolves with the chunks this worker
+ * finished. `signal` stops it after the current batch.
+ */
+export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOptions & { signal?: AbortSignal }): Promise<number> {
+  const j = await jobRow(db, o.job);
+  const batchSize = o.batchSize ?? 500;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ConfigError('batchSize must be a positive integer');
+  const worker = o.worker ?? 'worker';
+  const b = await boss(db, o.queueSchema ?? 'waybill_seal_jobs', { supervise: true, schedule: false, maintenanceIntervalSeconds: o.maintenanceIntervalSeconds ?? 5 });
+  let finished = 0;
+  const processChunk = async (chunk: number): Promise<void> => {
+    const { rows } = await db.query(
+      `UPDATE ${CHUNKS} SET attempts = attempts + 1, worker = $3, started_at = coalesce(started_at, now()) WHERE job = $1 AND chunk = $2 RETURNING lo, hi, finished_at`,
+      [j.job, chunk, worker],
+    );
+    const c = rows[0] as { lo: string; hi: string | null; finished_at: unknown } | undefined;
+    if (!c || c.finished_at !== null) return;
+    for (let after: string | null = null; ; ) {
+      if (o.signal?.aborted) throw new Error('migration worker stopped');
+      const last: string | null = await inTransaction(db, async (tx) => {
+        const args: string[] = [c.lo];
+        const where = [`${j.key_column} >= $1::${j.key_type}`];
+        if (c.hi !== null) where.push(`${j.key_column} < $${args.push(c.hi)}::${j.key_type}`);
+        if (after !== null) where.push(`${j.key_column} > $${args.push(after)}::${j.key_type}`);
+        const { rows: batch } = await tx.query(
+          `SELECT ${j.key_column}::text AS k, ${j.col}::text AS v FROM ${j.tbl}
+            WHERE ${where.join(' AND ')} ORDER BY ${j.key_column} LIMIT ${batchSize} FOR UPDATE`,
+          args,
+        );
+        if (batch.length === 0) return null;
+        const keys: string[] = [];
+        const values: string[] = [];
+        for (const row of batch as { k: string; v: string }[]) {
+          const next = await o.transform(j.col_type === 'text' ? (row.v as unknown) : JSON.parse(row.v), row.k);
+          if (next === undefined) continue;
+          keys.push(row.k);
+          values.push(j.col_type === 'text' && typeof next === 'string' ? next : JSON.stringify(next));
+        }
+        if (keys.length > 0) {
+          await tx.query(
+            `UPDATE ${j.tbl} AS t SET ${j.col} = u.v::${j.col_type} FROM unnest($1::text[], $2::text[]) AS u(k, v) WHERE t.${j.key_column} = u.k::${j.key_type}`,
+            [keys, values],
+          );
+        }
+        await tx.query(`UPDATE ${CHUNKS} SET done = done + $3, skipped = skipped + $4 WHERE job = $1 AND chunk = $2`, [j.job, chunk, keys.length, batch.length - keys.length]);
+        o.onBatch?.({ chunk, done: keys.length, skipped: batch.length - keys.length });
+        return (batch[batch.length - 1] as { k: string }).k;
+      });
+      if (last === null) break;
+      after = last;
+    }
+    await db.query(`UPDATE ${CHUNKS} SET finished_at = now() WHERE job = $1 AND chunk = $2 AND finished_at IS NULL`, [j.job, chunk]);
+    finished++;
+  };
+  try {
+    for (let i = 0; i < (o.concurrency ?? 1); i++) {
+      await b.work(j.job, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => processChunk(job!.data.chunk));
+    }
+    for (;;) {
+      if (o.signal?.aborted) break;
+      const { rows } = await db.query(`SELECT count(*) FILTER (WHERE finished_at IS NULL) AS open FROM ${CHUNKS} WHERE job = $1`, [j.job]);
+      if (Number((rows[0] as { open: string }).open) === 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } catch (e) {
+    throw e instanceof ConfigError || e instanceof StoreError ? e : new StoreError('store_unavailable', `migration ${j.job} failed (${sqlState(e) ?? 'error'})`);
+  } finally {
+    await b.stop({ graceful: true, wait: true, close: false });
+  }
+  return finished;
+}
+
+/**
+ * Seals rows holding plain records; rows whose protected fields are all sealed already are skipped.
+ * Give a sealer created with `passSealed: true` where rows may be half sealed.
+ */
+export function sealRows(sealer: Pick<Sealer, 'seal'>, schema: Schema): RowTransform {
+  return async (value) => {
+    const { leaves } = walkRecord(schema.shape, value, 'mixed');
+    if (leaves.every((l) => isSealedField(l.value))) return undefined;
+    return sealer.seal(schema, value as PlainRecord<Schema>);
+  };
+}
+
+/** Re-seals rows holding a field under a retired data key (see `retireDataKeys`); other rows are skipped. */
+export function resealRows(resealer: Pick<Resealer, 'resealRecord'>, schema: Schema): RowTransform {
+  return async (value) => {
+    const { record, resealed } = await resealer.resealRecord(schema, value as SealedRecord<Schema>);
+    return resealed === 0 ? undefined : record;
+  };
+}
