@@ -14,12 +14,16 @@ export default defineConfig([
       vault: 'src/vault.ts',
       'aws-kms': 'src/aws-kms.ts',
       pg: 'src/pg.ts',
+      // The test kit (never for production code) and its matcher registrations per test runner.
+      testing: 'src/testing.ts',
+      'testing/vitest': 'src/testing/vitest.ts',
+      'testing/jest': 'src/testing/jest.ts',
       // Native crypto, loaded by the core as `#backend` (package.json "imports"): node:crypto under
       // the `node` condition, nothing elsewhere. Kept external so bundlers resolve it per platform.
       'backend-node': 'src/crypto/backend-node.ts',
       'backend-none': 'src/crypto/backend-none.ts',
     },
-    external: ['#backend'],
+    external: ['#backend', 'vitest'],
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: false,

@@ -23,7 +23,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generateWaybills } from '../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { processChunk, type Chunk, type ChunkContext } from '../src/cli/chunks.js';
 import { encodeCsvCells, planCsvInput, planCsvOutput } from '../src/cli/codec.js';
 import { installPhoneMetadata } from '../src/cli/phone.js';
@@ -45,7 +45,7 @@ async function sectionCases(): Promise<BenchCase[]> {
   const keysPath = join(dir, 'keys.json');
   await createKeyFile(keysPath);
   const keys = await loadKeyFile(keysPath);
-  const records = generateWaybills(CHUNK_RECORDS, 7007);
+  const records = syntheticWaybills({ count: CHUNK_RECORDS, seed: 7007 });
   const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore });
   await sealer.sealMany(waybill, records); // data keys created before timing, as in a running service
   const task = await createTask({ command: 'seal', keys: keysPath, suite: 'xchacha20-poly1305', lenient: false }, waybill, { keys });
@@ -93,7 +93,7 @@ export async function writeWaybills(path: string, n: number): Promise<void> {
   const out = createWriteStream(path);
   const batch = 10_000;
   for (let b = 0; b * batch < n; b++) {
-    const records = generateWaybills(Math.min(batch, n - b * batch), 20250301 + b);
+    const records = syntheticWaybills({ count: Math.min(batch, n - b * batch), seed: 20250301 + b });
     let text = '';
     records.forEach((r, i) => {
       r.waybillNo = `WB${String(b * batch + i).padStart(10, '0')}`;

@@ -9,7 +9,7 @@
  * Ratios are relative to the portable aes-256-gcm in each group (the international preset for the
  * waybill workload).
  */
-import { generateWaybills } from '../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { getSuite, nativeSuitesOf, type AeadSuite, type SuiteName } from '../src/crypto/aead.js';
 import { nativeCrypto } from '../src/crypto/backend.js';
 import { randomBytes } from '../src/crypto/random.js';
@@ -48,7 +48,7 @@ function rawCases(): BenchCase[] {
 }
 
 async function sealerCases(): Promise<BenchCase[]> {
-  const records = generateWaybills(RECORDS, 8998);
+  const records = syntheticWaybills({ count: RECORDS, seed: 8998 });
   const seals: BenchCase[] = [];
   const opens: BenchCase[] = [];
   for (const name of SUITES as readonly SuiteName[]) {

@@ -7,7 +7,7 @@
  * the same job as the peers (it still validates the record, computes the label and screen masks,
  * binds every ciphertext to its record and field, and writes the record integrity tag if enabled).
  */
-import { generateWaybills, type Waybill } from '../examples/data/synthetic.js';
+import { syntheticWaybills, type SyntheticWaybill as Waybill } from 'waybill-seal/testing';
 import { defineSchema, waybill } from '../src/index.js';
 
 /** The six protected fields, as paths (every contender encrypts these, each separately decryptable). */
@@ -36,7 +36,7 @@ export type JobRecord = Waybill;
 
 /** `count` seeded waybills with only the six protected fields (no landline, virtual number, ID number or remark). */
 export function workload(count: number, seed = 20250301): JobRecord[] {
-  return generateWaybills(count, seed).map((w) => {
+  return syntheticWaybills({ count: count, seed: seed }).map((w) => {
     const { idNumber: _id, idType: _t, ...sender } = w.sender;
     const { landline: _l, virtualNumber: _v, ...receiver } = w.receiver;
     const { remark: _r, ...rest } = w;

@@ -21,7 +21,7 @@ import {
   type SealedRecord,
 } from 'waybill-seal';
 import { createKeyFile, loadKeyFile } from 'waybill-seal/node';
-import { generateWaybills } from './data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { renderTextLabel } from './label-text.js';
 
 const COUNT = 300;
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard: 'allow-all' });
     say(`1. New local keyring at ${keyPath} (one KEK per key class: contact, address, identity, note).`);
 
-    const waybills = generateWaybills(COUNT);
+    const waybills = syntheticWaybills({ count: COUNT });
     let t0 = performance.now();
     const sealed: SealedRecord<typeof waybill>[] = await sealer.sealMany(waybill, waybills);
     const sealMs = ms(t0);

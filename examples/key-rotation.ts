@@ -30,7 +30,7 @@ import {
   type SealedRecord,
   type WaybillSchema,
 } from 'waybill-seal';
-import { generateWaybills } from './data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { runIfMain } from './args.js';
 
 const say = (s = '') => process.stdout.write(`${s}\n`);
@@ -53,7 +53,7 @@ const freshSealer = (material: RotatableKeyMaterial, keyStore: KeyStore) =>
 async function main(): Promise<void> {
   const keyStore = new MemoryKeyStore();
   const v1: RotatableKeyMaterial = generateLocalKeyMaterial();
-  const plain = generateWaybills(240, 20250701);
+  const plain = syntheticWaybills({ count: 240, seed: 20250701 });
   const sealed: SealedRecord<WaybillSchema>[] = [];
 
   // 1. Normal operation under KEK v1 (data keys per key class and month of createdAt).

@@ -33,7 +33,7 @@ import {
   type WaybillSchema,
 } from 'waybill-seal';
 import { PgKeyStore } from 'waybill-seal/pg';
-import { generateWaybills } from './data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { runIfMain } from './args.js';
 
 export const ROWS = 1000;
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
       receiver_last4_district_tok text,
       migrated_at timestamptz
     )`);
-    const legacy = generateWaybills(ROWS, SEED).map((w, i) => ({ ...w, routing: { routeId: `R-${(i % 8) + 1}` } }));
+    const legacy = syntheticWaybills({ count: ROWS, seed: SEED }).map((w, i) => ({ ...w, routing: { routeId: `R-${(i % 8) + 1}` } }));
     await db.transaction(async (tx) => {
       for (const w of legacy) await tx.query('INSERT INTO shipments (waybill_no, doc) VALUES ($1, $2::jsonb)', [w.waybillNo, JSON.stringify(w)]);
     });
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     say(`App during the migration (acceptPlaintext): a migrated row opens ${migrated.opened.join(', ')} (legacy plaintext fields: ${migrated.plaintext?.length ?? 0});`);
     say(`  a row not migrated yet opens ${pending.opened.join(', ')} too, through the same policy and audit (legacy plaintext fields: ${pending.plaintext?.length ?? 0}).`);
     // It writes new shipments sealed already …
-    const fresh = await app.seal(waybill, { ...generateWaybills(1, SEED + 1)[0]!, waybillNo: 'WS999900000001' });
+    const fresh = await app.seal(waybill, { ...syntheticWaybills({ count: 1, seed: SEED + 1 })[0]!, waybillNo: 'WS999900000001' });
     await db.query('INSERT INTO shipments (waybill_no, doc, receiver_mobile_tok, receiver_last4_district_tok) VALUES ($1, $2::jsonb, $3, $4)', [
       fresh.waybillNo,
       JSON.stringify(fresh),

@@ -26,7 +26,7 @@ import {
   type SealedRecord,
   type WaybillSchema,
 } from 'waybill-seal';
-import { generateWaybills } from './data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { runIfMain } from './args.js';
 
 export const STATION = 'HZ-XH-017';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const material = generateLocalKeyMaterial();
   const keyStore = new MemoryKeyStore(); // wrapped data keys (PgKeyStore in production)
   const hq = createSealer({ keyring: new LocalKeyring(material), keyStore });
-  const plain = generateWaybills(PARCELS, SEED).map((w, i) => ({ ...w, routing: { destOutlet: STATION, routeId: `${STATION}-R${(i % 4) + 1}` } }));
+  const plain = syntheticWaybills({ count: PARCELS, seed: SEED }).map((w, i) => ({ ...w, routing: { destOutlet: STATION, routeId: `${STATION}-R${(i % 4) + 1}` } }));
   const t0 = performance.now();
   const inventory: Parcel[] = [];
   for (const [i, w] of plain.entries()) {

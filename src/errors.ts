@@ -124,3 +124,13 @@ export class StoreError extends WaybillSealError {
     this.reason = reason;
   }
 }
+
+/**
+ * A `waybill-seal/testing` helper (test keys, test sealer) was used where `NODE_ENV` is `production`.
+ * Test keys are derived from a seed anyone can read: they must never seal real data.
+ */
+export class TestKitInProductionError extends WaybillSealError {
+  constructor(what: string) {
+    super('TEST_KIT_IN_PRODUCTION', `${what} is from waybill-seal/testing: its keys come from a public seed and it refuses to run with NODE_ENV=production`);
+  }
+}

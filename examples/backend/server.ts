@@ -14,7 +14,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateWaybills } from '../data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { createBackend, type Backend, type Waybill } from './app.js';
 import { openDatabase } from './db.js';
 import { loadKeys, StartupError } from './keys.js';
@@ -52,7 +52,7 @@ export async function listen(backend: Backend, options: { port?: number; host?: 
 
 /** Synthetic waybills with routing (outlets, route ids), so that scoped purposes have something to match. */
 export function demoWaybills(count: number, seed?: number): Waybill[] {
-  return generateWaybills(count, seed).map((w, i) => ({
+  return syntheticWaybills({ count: count, seed: seed }).map((w, i) => ({
     ...w,
     routing: { originOutlet: `O-${(i % 4) + 1}`, destOutlet: `D-${(i % 6) + 1}`, routeId: `R-${(i % 6) + 1}-${(i % 3) + 1}` },
   }));

@@ -18,7 +18,7 @@ import { runInContext, createContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
-import { generateWaybills } from '../data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { runIfMain } from '../args.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -101,8 +101,8 @@ async function main(argv: string[]): Promise<number> {
   // 2. The server side (here): seal a few waybills; hand out sealed records and the index secret.
   const material = generateLocalKeyMaterial();
   const server = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
-  const sealed = await server.sealMany(waybill, generateWaybills(6, 20250901));
-  const target = generateWaybills(6, 20250901)[3]!;
+  const sealed = await server.sealMany(waybill, syntheticWaybills({ count: 6, seed: 20250901 }));
+  const target = syntheticWaybills({ count: 6, seed: 20250901 })[3]!;
   const last4 = target.receiver.mobile!.replace(/\D/g, '').slice(-4);
   const district = target.receiver.address.district;
   const serverTokens = await server.tokensFor(waybill, 'receiver.mobile:last4+district', [last4, district]);

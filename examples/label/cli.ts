@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
-import { generateWaybills } from '../data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { renderLabelSvg, type LabelOptions } from './render.js';
 import { exampleArgs, runIfMain } from '../args.js';
 
@@ -26,7 +26,7 @@ export const labelFileName = (waybillNo: string) => `${waybillNo.replace(/[^A-Za
 export async function renderDemoLabels(options: RenderDemoLabelsOptions): Promise<string[]> {
   const sealer = createSealer({ keyring: new LocalKeyring(generateLocalKeyMaterial()), keyStore: new MemoryKeyStore() });
   try {
-    const sealed = await sealer.sealMany(waybill, generateWaybills(options.count ?? 6, options.seed));
+    const sealed = await sealer.sealMany(waybill, syntheticWaybills({ count: options.count ?? 6, seed: options.seed }));
     await mkdir(options.out, { recursive: true });
     const files: string[] = [];
     for (const record of sealed) {

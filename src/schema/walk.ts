@@ -204,7 +204,8 @@ function checkProtectedShape(kind: ProtectedKind, v: unknown, path: string): voi
   if (!v.isWellFormed()) throw new ValidationError(path, 'malformed_unicode');
 }
 
-function countryOf(v: Record<string, unknown>): string | undefined {
+/** The country of a party: its own `country` field or its address's. */
+export function countryOf(v: Record<string, unknown>): string | undefined {
   if (typeof v['country'] === 'string') return v['country'];
   const address = v['address'];
   if (isPlainObject(address) && typeof address['country'] === 'string') return address['country'];

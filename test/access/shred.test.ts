@@ -12,7 +12,7 @@ import {
   type KeyStore,
   type SealedRecord,
 } from '../../src/index.js';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { freshSealer, sampleWaybill } from '../helpers.js';
 
 type W = typeof waybill;
@@ -21,8 +21,8 @@ const plain = { principal: 'archivist', purpose: 'test', reveal: 'plain' } as co
 
 async function sixMonths() {
   const ctx = freshSealer();
-  // generateWaybills spreads createdAt over 180 days from 2025-01-01: six month scopes.
-  const input = generateWaybills(120, 7);
+  // syntheticWaybills spreads createdAt over 180 days from 2025-01-01: six month scopes.
+  const input = syntheticWaybills({ count: 120, seed: 7 });
   const sealed = await ctx.sealer.sealMany(waybill, input);
   return { ...ctx, input, sealed };
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { AuditChain, verifyAuditLog } from '../../src/access/audit.js';
 import { decodeCsvRow, planCsvInput } from '../../src/cli/codec.js';
 import { LocalKeyring, WaybillSealError, inspect, mask, parseKeyFile, schemaFromJson, waybill } from '../../src/index.js';
-import { seededRandom } from '../../examples/data/synthetic.js';
+import { seededRandom } from '../../src/testing/synthetic.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1500);

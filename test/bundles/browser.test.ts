@@ -57,6 +57,13 @@ describe('browser bundles of the build', () => {
     expect(nodeOnly(inputs)).toEqual([]);
   });
 
+  it('the test kit (waybill-seal/testing) bundles without Node built-ins or a test runner', async () => {
+    const { inputs } = await bundle('testing.js', 'testKeyring, testSealer, syntheticWaybills, findPlaintext, matchers');
+    expect(inputs.some((i) => i.endsWith('dist/backend-none.js'))).toBe(true);
+    expect(nodeOnly(inputs)).toEqual([]);
+    expect(inputs.filter((i) => /vitest|jest/.test(i))).toEqual([]);
+  });
+
   it('the Node entry (platform node) still gets the native module', async () => {
     const result = await build({
       stdin: { contents: `import('#backend').then((m) => m)`, resolveDir: root, loader: 'js' },

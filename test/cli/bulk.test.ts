@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { sampleWaybill } from '../helpers.js';
 import { cli, jsonl, lines } from './run.js';
 
@@ -18,7 +18,7 @@ let keys: string;
 const path = (name: string) => join(dir, name);
 const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
 const exportOpen = (k: string, extra: string[] = []) => ['open', '--keys', k, '--principal', 'ops-1', '--purpose', 'export', '--approval', `EXP-${Math.random()}`, '--budget', '100000', ...extra];
-const plain = generateWaybills(300, 4242);
+const plain = syntheticWaybills({ count: 300, seed: 4242 });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ws-bulk-'));

@@ -29,6 +29,8 @@ import {
   type WaybillSchema,
 } from 'waybill-seal';
 import { createKeyFile } from 'waybill-seal/node';
+import { findPlaintext, syntheticWaybills } from 'waybill-seal/testing';
+import 'waybill-seal/testing/vitest';
 import { createBackend, routeName, trailingDigitsAgree, type Backend } from '../../examples/backend/app.js';
 import { fromPglite, fromPool, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from '../../examples/backend/db.js';
 import { listen, type Listening } from '../../examples/backend/server.js';
@@ -67,18 +69,6 @@ function sample(n: number, overrides: Partial<Waybill> = {}): Waybill {
     ...overrides,
   };
 }
-
-/** Plaintext values of a sample that must never appear in a response or a table. */
-const secretsOf = (w: Waybill) => [
-  w.sender.name,
-  w.sender.mobile!,
-  w.sender.idNumber!,
-  w.sender.address.detail,
-  w.receiver.name,
-  w.receiver.mobile!,
-  w.receiver.address.detail,
-  w.remark!,
-];
 
 type Req = Omit<RequestInit, 'body'> & { body?: unknown };
 
@@ -158,17 +148,18 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       expect(r.json.receiver).toMatchObject({ name: '欧***', mobile: `139****${w.receiver.mobile!.slice(-4)}` });
       expect(r.json.sender.mobile).toBe(`138****${w.sender.mobile!.slice(-4)}`);
       expect(r.json.routing).toEqual(w.routing);
-      for (const s of secretsOf(w)) expect(r.text).not.toContain(s);
+      expect(r.text).toContainNoPlaintext(w);
 
       // The row: sealed jsonb (it opens), tokens in their columns, no plaintext anywhere.
       const stored = await row(w.waybillNo);
       expect(stored).toBeDefined();
-      expect(r.json).toEqual(mask(waybill, stored!.sealed, 'screen'));
+      expect(r.json).toMatchMasks(waybill, stored!.sealed, 'screen');
       for (const index of TOKEN_INDEXES) {
         expect(stored![TOKEN_COLUMNS[index]], index).toBe(storedToken(waybill, stored!.sealed, index));
         expect(stored![TOKEN_COLUMNS[index]], index).toMatch(/^1\./);
       }
-      for (const s of secretsOf(w)) expect(JSON.stringify(stored)).not.toContain(s);
+      expect(stored).toContainNoPlaintext(w);
+      expect(stored!.sealed).toBeSealed(waybill);
       const opened = await a.sealer.open(waybill, stored!.sealed, { principal: 'test', purpose: 'audit', context: { ticket: 'T-1' }, reveal: 'plain' });
       expect(opened.record.receiver.mobile).toBe(w.receiver.mobile);
     });
@@ -204,7 +195,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         expect(r.json, c.name).toMatchObject(c.json);
         expect(typeof r.json.reason === 'string' || r.status !== 400 || c.json['error'] === 'invalid_json', c.name).toBe(true);
         if (c.secret) expect(r.text, c.name).not.toContain(c.secret);
-        for (const s of secretsOf(w)) expect(r.text, c.name).not.toContain(s);
+        expect(r.text, c.name).toContainNoPlaintext(w);
       }
       expect(await row(w.waybillNo)).toBeUndefined();
     });
@@ -218,7 +209,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         expect(r.status, q).toBe(200);
         expect(r.json.results.map((x: { waybillNo: string }) => x.waybillNo), q).toEqual([w.waybillNo]);
         expect(r.json.results[0], q).toEqual(mask(waybill, (await row(w.waybillNo))!.sealed, 'screen'));
-        for (const s of secretsOf(w)) expect(r.text).not.toContain(s);
+        expect(r.text).toContainNoPlaintext(w);
       }
       expect((await api(`/waybills?mobile=${m.slice(0, -1)}9`)).json.count).toBe(m.endsWith('9') ? 1 : 0);
     });
@@ -290,7 +281,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       expect(r.text).toBe(renderLabelSvg(mask(waybill, (await row(w.waybillNo))!.sealed, 'label')));
       expect(r.text).toContain('width="100mm" height="150mm"');
       expect(r.text).toContain(`*******${w.receiver.mobile!.slice(-4)}`);
-      for (const s of secretsOf(w)) expect(r.text).not.toContain(s);
+      expect(r.text).toContainNoPlaintext(w);
       expect((await api(`/waybills/${w.waybillNo}`)).json).toEqual(mask(waybill, (await row(w.waybillNo))!.sealed, 'screen'));
     });
 
@@ -364,7 +355,8 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         const r = await api(path, init);
         expect(r.status, JSON.stringify(init.headers)).toBe(status);
         expect(r.json).toEqual(json);
-        for (const s of [...secretsOf(w), '13911112222']) expect(r.text).not.toContain(s);
+        expect(r.text).toContainNoPlaintext(w);
+        expect(r.text).not.toContain('13911112222');
       }
     });
 
@@ -379,7 +371,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         { type: 'access', principal: 'courier-0417', purpose: 'deliver', recordId: w.waybillNo, outcome: 'partial', evidence: { route: 'HZ-012-R3' } },
         { type: 'access', principal: 'courier-0417', purpose: 'deliver', recordId: w.waybillNo, outcome: 'denied', reason: 'out_of_scope', evidence: { route: 'XX' } },
       ]);
-      for (const s of secretsOf(w)) expect(JSON.stringify(rows)).not.toContain(s);
+      expect(rows).toContainNoPlaintext(w);
       const v = await api('/audit/verify');
       expect(v.json).toMatchObject({ ok: true, lines: before + 2 });
     });
@@ -439,6 +431,45 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       expect((await api('/audit/verify')).json.ok).toBe(true);
     });
 
+    it('no response and no log line of any route holds plaintext (waybill-seal/testing, synthetic waybills of every locale)', async () => {
+      const records = syntheticWaybills({ seed: 2020 + first, count: 12, locale: 'mixed' }).map((w, i) => ({
+        ...w,
+        waybillNo: `SYN${first}X${i}`,
+        routing: { destOutlet: 'HZ-012', routeId: 'HZ-012-R3' },
+      }));
+      const seen: unknown[] = [];
+      const call = async (path: string, init: Req = {}, via = api) => {
+        const r = await via(path, init);
+        seen.push({ path, status: r.status, headers: Object.fromEntries(r.headers), body: r.text });
+        return r;
+      };
+      const logStart = logs.length;
+      for (const w of records) {
+        expect((await call('/waybills', { method: 'POST', body: w })).status).toBe(201);
+        const stored = (await row(w.waybillNo))!;
+        expect(stored.sealed).toBeSealed(waybill);
+        expect((await call(`/waybills/${w.waybillNo}`, {}, apiB)).json).toMatchMasks(waybill, stored.sealed, 'screen');
+        await call(`/waybills/${w.waybillNo}/label`);
+        if (w.receiver.mobile) {
+          await call(`/waybills?mobile=${encodeURIComponent(w.receiver.mobile)}`, {}, apiB);
+          const digits = w.receiver.mobile.replace(/\D/g, '');
+          await call(`/waybills?last4=${digits.slice(-4)}&district=${encodeURIComponent(w.receiver.address.district)}`);
+        }
+        // Refused opens (no evidence, wrong route), a duplicate and a malformed intake.
+        await call(`/waybills/${w.waybillNo}/open`, opener('courier-9', 'deliver'));
+        await call(`/waybills/${w.waybillNo}/open`, opener('courier-9', 'deliver', { 'x-route': 'XX-1' }), apiB);
+        await call('/waybills', { method: 'POST', body: w });
+        await call('/waybills', { method: 'POST', body: { ...w, receiver: { ...w.receiver, name: undefined } } });
+      }
+      expect(seen.length).toBeGreaterThan(records.length * 6);
+      // Searches did find the records (the responses hold their masks), yet nothing in them is plaintext.
+      expect(seen).toContainNoPlaintext(records);
+      expect(logs.slice(logStart)).toContainNoPlaintext(records);
+      expect(logs.length - logStart).toBeGreaterThanOrEqual(seen.length);
+      // The kit finds what a careless route would have sent: the test can fail.
+      expect(findPlaintext([...seen, { body: JSON.stringify(records[3]) }], records).map((f) => f.record)).toContain(3);
+    });
+
     it('stores no plaintext in any table, and the data keys are wrapped', async () => {
       const w = next();
       await api('/waybills', { method: 'POST', body: w });
@@ -448,7 +479,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         dump.push((await h.db.query(`SELECT * FROM ${table}`)).rows);
       }
       const text = JSON.stringify(dump);
-      for (const s of secretsOf(w)) expect(text).not.toContain(s);
+      expect(text).toContainNoPlaintext(w);
       const keys = (await h.db.query<{ kek_id: string; wrapped: string }>('SELECT kek_id, wrapped FROM waybill_seal_data_keys')).rows;
       expect(keys.length).toBeGreaterThan(0);
       for (const k of keys) expect(k.kek_id).toMatch(/^local:v1:/);

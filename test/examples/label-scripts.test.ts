@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mask, waybill } from 'waybill-seal';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { labelFileName } from '../../examples/label/cli.js';
 import { renderLabelSvg } from '../../examples/label/render.js';
 import { freshSealer } from '../helpers.js';
@@ -45,7 +45,7 @@ describe('npm run example:label (tsx examples/label/cli.ts)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Wrote 8 labels`);
 
-    const plains = generateWaybills(8);
+    const plains = syntheticWaybills({ count: 8 });
     expect((await readdir(out)).sort()).toEqual(plains.map((p) => labelFileName(p.waybillNo)).sort());
     // Masks are a function of the plaintext, so sealing again here (other keys) gives the same label.
     const { sealer } = freshSealer();

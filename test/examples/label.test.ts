@@ -13,7 +13,7 @@ import { inflateSync } from 'node:zlib';
 import { toSVG } from 'bwip-js/generic';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { mask, waybill, type MaskedRecord, type MaskedText, type OpenedRecord, type PlainRecord, type SealedRecord, type WaybillSchema } from 'waybill-seal';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { esc, renderLabelSvg, routeCodeOf, type LabelView } from '../../examples/label/render.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
 
@@ -31,7 +31,7 @@ let sealedAll: SealedRecord<W>[];
 let views: LabelView[];
 
 beforeAll(async () => {
-  plains = [sample(), ...generateWaybills(40, 7)];
+  plains = [sample(), ...syntheticWaybills({ count: 40, seed: 7 })];
   sealedAll = await sealer.sealMany(waybill, plains);
   views = sealedAll.map((r) => mask(waybill, r, 'label'));
 });

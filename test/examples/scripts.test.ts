@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { runInContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, presets, waybill, type SealedRecord, type WaybillSchema } from 'waybill-seal';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { bundleEdge, nodeReferences, runBundle } from '../../examples/edge/build.js';
 import { CUSTOMER_PARCEL, PARCELS, SEED as STATION_SEED } from '../../examples/pickup-station.js';
 
@@ -49,7 +49,7 @@ describe('npx tsx examples/pickup-station.ts', () => {
     const r = await tsx(['examples/pickup-station.ts']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const parcels = generateWaybills(PARCELS, STATION_SEED);
+    const parcels = syntheticWaybills({ count: PARCELS, seed: STATION_SEED });
     const customer = parcels[CUSTOMER_PARCEL]!;
     const last4 = customer.receiver.mobile!.replace(/\D/g, '').slice(-4);
     expect(r.stdout).toContain(`Head office sealed ${PARCELS} waybills`);
@@ -141,7 +141,7 @@ describe('examples/edge: a browser bundle that masks and searches without Node',
     const material = generateLocalKeyMaterial();
     // The china preset: SM4-GCM fields and HMAC-SM3 tokens, so the edge must use the same hash.
     const server = createSealer({ ...presets.china, keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
-    const plain = generateWaybills(40, 4242);
+    const plain = syntheticWaybills({ count: 40, seed: 4242 });
     const sealed: SealedRecord<WaybillSchema>[] = await server.sealMany(waybill, plain);
 
     const ctx = runBundle((await bundleEdge('iife')).code);

@@ -28,7 +28,8 @@ describe('published package contents', () => {
     expect(pkg['repository']).toBeDefined();
     expect(pkg['license']).toBe('Apache-2.0');
     expect(pkg['engines']).toMatchObject({ node: '>=20.19.0' });
-    expect(pkg['sideEffects']).toBe(false);
+    // Only the matcher registrations (`import 'waybill-seal/testing/vitest'`) run for their effect.
+    expect(pkg['sideEffects']).toEqual(['./dist/testing/vitest.js', './dist/testing/vitest.cjs', './dist/testing/jest.js', './dist/testing/jest.cjs']);
   });
 
   it('libsodium is optional and prebuilt: sodium-native and everything it pulls in install without a script (no compiler)', () => {

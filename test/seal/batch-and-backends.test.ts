@@ -4,7 +4,7 @@
  * and write the same tokens, and opening one field decrypts one field.
  */
 import { describe, expect, it } from 'vitest';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import * as aead from '../../src/crypto/aead.js';
 import { AuthenticationError, createAccessGuard, createSealer, LocalKeyring, MemoryAuditSink, MemoryKeyStore, newKeyFile, waybill, type SealedRecord } from '../../src/index.js';
 
@@ -23,7 +23,7 @@ describe('openMany', () => {
     const audit = new MemoryAuditSink();
     const keyring = new LocalKeyring(newKeyFile());
     const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: createAccessGuard({ policy: 'allow-all', audit }) });
-    const records = generateWaybills(20, 7);
+    const records = syntheticWaybills({ count: 20, seed: 7 });
     const sealed = await sealer.sealMany(waybill, records);
     const many = await sealer.openMany(waybill, sealed, access);
     expect(many.map((r) => r.record)).toEqual(records);
@@ -45,7 +45,7 @@ describe('backends', () => {
       const auto = createSealer({ keyring, keyStore, guard: 'allow-all', suite });
       const js = createSealer({ keyring, keyStore, guard: 'allow-all', suite, backend: 'js' });
       const openssl = createSealer({ keyring, keyStore, guard: 'allow-all', suite, backend: 'openssl' });
-      const records = generateWaybills(12, 3).map((r, i) => ({ ...r, remark: i % 2 ? 'x'.repeat(700 + i) : '请放门口' }));
+      const records = syntheticWaybills({ count: 12, seed: 3 }).map((r, i) => ({ ...r, remark: i % 2 ? 'x'.repeat(700 + i) : '请放门口' }));
       const a = await auto.sealMany(waybill, records);
       const b = await js.sealMany(waybill, records);
       const c = await openssl.sealMany(waybill, records);
@@ -69,7 +69,7 @@ describe('backends', () => {
   it('opening one field decrypts one field: one AEAD call', async () => {
     const { auto, js } = pair();
     for (const [sealer, backend] of [[auto, 'auto'], [js, 'js']] as const) {
-      const [sealed] = await sealer.sealMany(waybill, generateWaybills(1, 5));
+      const [sealed] = await sealer.sealMany(waybill, syntheticWaybills({ count: 1, seed: 5 }));
       // The suite object the sealer uses (getSuite returns the same object per suite and backend).
       const suite = aead.getSuite('xchacha20-poly1305', backend) as { decrypt: aead.AeadSuite['decrypt'] };
       const real = suite.decrypt;
@@ -91,7 +91,7 @@ describe('backends', () => {
 
   it('a record sealed on either backend fails to open after any bit of a ciphertext changes', async () => {
     const { auto, js } = pair();
-    const [a] = await auto.sealMany(waybill, generateWaybills(1, 9));
+    const [a] = await auto.sealMany(waybill, syntheticWaybills({ count: 1, seed: 9 }));
     const enc = a!.sender.name.enc;
     const tampered = { ...a!, sender: { ...a!.sender, name: { ...a!.sender.name, enc: enc.slice(0, -2) + (enc.at(-2) === 'A' ? 'B' : 'A') + enc.at(-1) } } };
     for (const sealer of [auto, js]) await expect(sealer.open(waybill, tampered as never, { ...access, fields: ['sender.name'] })).rejects.toThrow(AuthenticationError);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFinder, defineSchema, planIndex, s, storedToken, type SealedRecord } from '../../src/index.js';
-import { seededRandom as prng } from '../../examples/data/synthetic.js';
+import { seededRandom as prng } from '../../src/testing/synthetic.js';
 import { freshSealer } from '../helpers.js';
 
 const N = 100_000;
