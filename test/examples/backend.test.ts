@@ -440,7 +440,8 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       const seen: unknown[] = [];
       const call = async (path: string, init: Req = {}, via = api) => {
         const r = await via(path, init);
-        seen.push({ path, status: r.status, headers: Object.fromEntries(r.headers), body: r.text });
+        // The response only: the request itself holds the query's phone number.
+        seen.push({ status: r.status, headers: Object.fromEntries(r.headers), body: r.text });
         return r;
       };
       const logStart = logs.length;
