@@ -124,23 +124,10 @@ export class UnitWriter {
     this.length += utf8Into(s, this.buf, this.length);
   }
 
-  /** A JSON string, exactly as JSON.stringify writes it: printable ASCII directly, the rest through JSON.stringify's escaping. */
+  /** A JSON string, exactly as JSON.stringify writes it: as it is unless it holds a character JSON.stringify escapes. */
   private string(s: string): void {
-    this.room(s.length + 2);
-    const b = this.buf;
-    let o = this.length;
-    b[o++] = 0x22;
-    let i = 0;
-    for (; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) break;
-      b[o++] = c;
-    }
-    this.length = o;
-    if (i < s.length) {
-      const rest = i === 0 ? s : s.slice(i);
-      this.text(NEEDS_ESCAPE.test(rest) ? JSON.stringify(rest).slice(1, -1) : rest);
-    }
+    this.byte(0x22);
+    this.text(NEEDS_ESCAPE.test(s) ? JSON.stringify(s).slice(1, -1) : s);
     this.byte(0x22);
   }
 
