@@ -223,10 +223,12 @@ export function createSealer(options: SealerOptions): Sealer {
 
     // No await below: a concurrent close() cannot zero a key between this check and its use.
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
-    const aad = recordAad(suite.name, { schemaName: schema.name, schemaVersion: schema.version, recordId });
+    // One binding for the record, its field path set per field (no object per field).
+    const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: '' };
+    const aad = recordAad(suite.name, binding);
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!;
-      const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
+      binding.fieldPath = leaf.path;
       const dataKey = dataKeys[classes.indexOf(leaf.def.keyClass)]!;
       const enc = encryptField(suite, dataKey, randomNonce(suite.nonceLength), binding, leaf.value, aad);
       const tok = tokens?.[leaf.path];
@@ -347,8 +349,9 @@ export function createSealer(options: SealerOptions): Sealer {
       // The AAD head and the suite depend on the field's suite (usually one for the whole record).
       let aad: RecordAad | undefined;
       let suite: AeadSuite | undefined;
+      const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: '' };
       for (const { leaf, enc, key } of ready) {
-        const binding = { schemaName: schema.name, schemaVersion: schema.version, recordId, fieldPath: leaf.path };
+        binding.fieldPath = leaf.path;
         if (suite === undefined || suite.name !== enc.suite) {
           aad = recordAad(enc.suite, binding);
           suite = getSuite(enc.suite, backend);
