@@ -78,7 +78,11 @@ export interface CaseResult {
   /** The same medians and spreads on each clock. */
   readonly cpu: { readonly nsPerOp: number; readonly spread: number };
   readonly wall: { readonly nsPerOp: number; readonly spread: number };
-  /** Median over rounds of the share of a batch's wall time spent in garbage collection (0..1, V8's GC profiler). */
+  /**
+   * Share of the measured batches' wall time spent in garbage collection (0..1, V8's GC profiler),
+   * over all rounds: a collection every few hundred operations lands in some batches only, so a
+   * median would say 0.
+   */
   readonly gcShare: number;
   readonly opsPerSec: number;
   readonly mbPerSec: number | undefined;
@@ -127,6 +131,16 @@ async function batch(c: BenchCase, n: number): Promise<Timing> {
   return { cpu, wall, gc };
 }
 
+function gcShareOf(timings: readonly Timing[]): number {
+  let gc = 0;
+  let wall = 0;
+  for (const t of timings) {
+    gc += t.gc;
+    wall += t.wall;
+  }
+  return wall > 0 ? Math.min(1, gc / wall) : 0;
+}
+
 async function calibrate(c: BenchCase, warmupMs: number, batchMs: number, clock: Clock): Promise<number> {
   let n = 1;
   const deadline = performance.now() + warmupMs;
@@ -173,7 +187,7 @@ export async function runSection(section: Section, options: HarnessOptions = {})
         spread: primary.spread,
         cpu: stats(c, 'cpu'),
         wall: stats(c, 'wall'),
-        gcShare: median(timings.get(c)!.map((t) => (t.wall > 0 ? Math.min(1, t.gc / t.wall) : 0))),
+        gcShare: gcShareOf(timings.get(c)!),
         opsPerSec: 1e9 / m,
         mbPerSec: c.bytes === undefined ? undefined : (c.bytes * 1e9) / m / 1e6,
         ratio: base ? m / ns.get(base)! : undefined,

@@ -507,7 +507,7 @@ export function formatPeers(results: readonly CaseResult[]): string {
       ? `${row[0]!.padEnd(widths[0]!)}  unavailable: ${row[last]}`
       : row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   const out = [line(table[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)];
-  out.push('', 'GC: share of the wall time of the measured batches spent in garbage collection (median over rounds).');
+  out.push('', 'GC: share of the wall time of the measured batches spent in garbage collection (all rounds together).');
   const peers = rows.filter((r) => PEERS.includes(r.name) && r.seal !== null);
   const ref = (name: string) => rows.find((r) => r.name === name);
   const ratio = (label: string, a: number | undefined, b: number | undefined, target?: number) => {
