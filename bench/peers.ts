@@ -128,7 +128,7 @@ function waybillSeal(name: string, backend: 'auto' | 'js', integrity = true): Co
       return field.get(record as unknown as JobRecord);
     },
     storedToken: (s, field) => (s as SealedRecord<typeof jobSchema>)[field.split('.')[0] as 'sender'].mobile?.tok?.[field],
-    queryToken: async (field, value) => (await sealer.tokensFor(jobSchema, field, value))[0]!,
+    queryToken: async (field, value) => (await sealer.tokensFor(jobSchema, field, value, { principal: 'bench' }))[0]!,
   };
 }
 

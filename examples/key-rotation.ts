@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   }
   say(`   A restarted service opened ${same} of ${sealed.length} waybills, every field equal to what was sealed.`);
   const probe = plain[7]!.receiver.mobile!;
-  const tokens = await sealer.tokensFor(waybill, 'receiver.mobile', probe);
+  const tokens = await sealer.tokensFor(waybill, 'receiver.mobile', probe, { principal: 'rotation-check' });
   const found = sealed.filter((r) => tokens.includes(r.receiver.mobile?.tok?.['receiver.mobile'] ?? ''));
   say(`   Search is unaffected (the index secret did not change): ${found.some((r) => r.waybillNo === plain[7]!.waybillNo) ? 'found' : 'NOT found'} by receiver mobile.`);
   sealer.close();

@@ -190,7 +190,11 @@ async function main(): Promise<void> {
     reader.close();
     say(`  ${opens} of ${all.length} rows open with a strict sealer (no acceptPlaintext).`);
     const probe = legacy[500]!;
-    const tokens = await app.tokensFor(waybill, 'receiver.mobile:last4+district', [probe.receiver.mobile!.replace(/\D/g, '').slice(-4), probe.receiver.address.district]);
+    const tokens = await app.tokensFor(waybill, 'receiver.mobile:last4+district', [probe.receiver.mobile!.replace(/\D/g, '').slice(-4), probe.receiver.address.district], {
+      principal: 'cs-4',
+      purpose: 'customer-service',
+      context: { ticket: 'T-MIGRATION' },
+    });
     const hits = (await db.query<{ waybill_no: string }>('SELECT waybill_no FROM shipments WHERE receiver_last4_district_tok = ANY($1::text[])', [tokens])).rows;
     say(`Search by last four digits + district after the migration: ${hits.some((h) => h.waybill_no === probe.waybillNo) ? 'found' : 'NOT found'} (${hits.length} token match${hits.length === 1 ? '' : 'es'}).`);
     if (strict !== all.length || opens !== all.length || run3.sealed !== 0) process.exitCode = 1;

@@ -32,7 +32,7 @@ export {
   type ParsedSchemaJson,
 } from './schema/from-json.js';
 
-export { createSealer, type Sealer, type SealerOptions, type AccessRequest, type OpenResult } from './seal/sealer.js';
+export { createSealer, type Sealer, type SealerOptions, type AccessRequest, type SearchRequest, type SearchGrant, type OpenResult } from './seal/sealer.js';
 export { mask, type Profile } from './seal/mask-view.js';
 export { createVerifier, type RecordVerifier } from './integrity/verify.js';
 export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';

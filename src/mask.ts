@@ -1,14 +1,14 @@
 /**
- * `waybill-seal/mask`: masks and search tokens for browsers and edge runtimes, without the sealer,
- * the AEAD code or the phone metadata.
+ * `waybill-seal/mask`: masks for browsers and edge runtimes, without the sealer, the AEAD code or
+ * the phone metadata. Nothing here computes a search token: devices send the query to the search
+ * service (`sealer.search`, decided by the access policy and audited) and receive masked records.
  *
  * - `mask(schema, sealed, profile)`: the stored label/screen masks of a sealed record (no key), and
  *   `createVerifier` to check a record's integrity tag before printing it (integrity secret only);
- * - `computeMasks` / `maskValue` / `checkProtectedValue`: masks and validation of plain values;
- * - `createTokenizer({ keyring })`: query tokens from the index secret alone.
+ * - `computeMasks` / `maskValue` / `checkProtectedValue`: masks and validation of plain values.
  *
- * Phone numbers need libphonenumber's metadata (≈ 150 kB minified): masking or tokenising a phone
- * here throws ConfigError until it is installed, e.g. lazily:
+ * Phone numbers need libphonenumber's metadata (≈ 150 kB minified): masking a phone here throws
+ * ConfigError until it is installed, e.g. lazily:
  *
  * ```ts
  * import { usePhoneMetadata } from 'waybill-seal/mask';
@@ -16,7 +16,7 @@
  * usePhoneMetadata(phoneMetadata);
  * ```
  *
- * Names, addresses, ID numbers, emails and text, stored masks and non-phone tokens work without it.
+ * Names, addresses, ID numbers, emails and text, and stored masks work without it.
  * The main `waybill-seal` entry installs the metadata itself.
  * @module
  */
@@ -28,11 +28,7 @@ export { mask, type Profile } from './seal/mask-view.js';
 export { createVerifier, type RecordVerifier } from './integrity/verify.js';
 export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';
 export { computeMasks, maskValue, checkProtectedValue, maskAll, type MaskOptions, type MaskContext, type MaskProfile } from './mask/index.js';
-export { createTokenizer, type Tokenizer, type TokenizerOptions } from './search/tokenizer.js';
-export { storedToken } from './search/find.js';
-export { tokenVersion } from './search/tokens.js';
 export type { IndexName, IndexHash, FieldPath } from './search/definition.js';
-export type { RecordTokens, TokenQueryOptions, RecordTokenOptions, TokenKeySource } from './search/engine.js';
 export {
   usePhoneMetadata,
   type PhoneMetadata,

@@ -38,3 +38,6 @@ export const sampleWaybill = () => ({
   weightGrams: 1200,
   remark: '请放门口，勿打电话',
 });
+
+/** A search request for tests on `guard: 'allow-all'` sealers (a search is an access: it names a principal). */
+export const SEARCH = { principal: 'test:search' } as const;

@@ -2,7 +2,9 @@
  * The waybill backend: intake, search, labels and audited opens over HTTP (node:http, no framework).
  *
  *   POST /waybills                 validate + seal a waybill, store it, answer its screen mask view
- *   GET  /waybills?mobile=…        search by receiver mobile (blind-index tokens only)
+ *   GET  /waybills?mobile=…        search by receiver mobile (blind-index tokens only); a search is an
+ *                                  access: X-Principal, X-Purpose (default search) and evidence, decided
+ *                                  by the policy, charged to the search quota (60/h), audited
  *   GET  /waybills?last4=…&district=…   search by last four digits + district (pickup, delivery)
  *   GET  /waybills/:no             the screen mask view
  *   GET  /waybills/:no/label       the 100 × 150 mm label SVG, from the label masks (no key used)
@@ -28,6 +30,7 @@ import {
   ValidationError,
   waybill,
   waybillPolicy,
+  type SearchGrant,
   type AccessPolicy,
   type AuditSink,
   type Keyring,
@@ -100,6 +103,34 @@ export function trailingDigitsAgree(masked: string | undefined, queryDigits: str
   return run.slice(run.length - k) === queryDigits.slice(queryDigits.length - k);
 }
 
+/** Who asks and why: `x-principal` (401 when absent), `x-purpose` (or `defaultPurpose`), evidence headers. */
+function accessOf(req: IncomingMessage, defaultPurpose?: string): { principal: string; purpose: string; context: Record<string, string> } {
+  const principal = header(req, 'x-principal');
+  if (principal === undefined || principal === '') throw new HttpError(401, { error: 'unauthenticated', field: 'x-principal', reason: 'missing' });
+  if (!PRINCIPAL.test(principal)) throw badRequest('invalid_request', 'x-principal', 'invalid_format');
+  const purpose = header(req, 'x-purpose') ?? defaultPurpose;
+  if (purpose === undefined || purpose === '') throw badRequest('invalid_request', 'x-purpose', 'missing');
+  if (!PURPOSE.test(purpose)) throw badRequest('invalid_request', 'x-purpose', 'invalid_format');
+  const context: Record<string, string> = {};
+  for (const [key, name] of Object.entries(EVIDENCE_HEADERS)) {
+    const v = header(req, name);
+    if (v === undefined) continue;
+    if (!EVIDENCE.test(v)) throw badRequest('invalid_request', name, 'invalid_format');
+    context[key] = v;
+  }
+  return { principal, purpose, context };
+}
+
+/** A refused access as HTTP: 429 for a spent quota, 403 otherwise, 503 when the audit log is broken. */
+function deniedToHttp(e: unknown): unknown {
+  if (e instanceof AccessDeniedError) {
+    if (e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') return new HttpError(429, { error: 'quota_exceeded', reason: e.reason });
+    return new HttpError(403, { error: 'access_denied', reason: e.reason, ...(e.fields.length ? { fields: e.fields } : {}) });
+  }
+  if (e instanceof StoreError) return new HttpError(503, { error: e.reason === 'audit_chain_broken' ? 'audit_unavailable' : 'store_unavailable' });
+  return e;
+}
+
 export async function createBackend(options: BackendOptions): Promise<Backend> {
   const { db } = options;
   const limit = options.maxBodyBytes ?? 64 * 1024;
@@ -165,8 +196,9 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     sendJson(res, 201, mask(waybill, sealed, 'screen'), { location: `/waybills/${sealed.waybillNo}` });
   }
 
-  // GET /waybills?mobile=… | ?last4=…&district=…
-  async function search(url: URL, res: ServerResponse): Promise<void> {
+  // GET /waybills?mobile=… | ?last4=…&district=… (a search is an access: x-principal, x-purpose (default search), evidence)
+  async function search(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const access = accessOf(req, 'search');
     const q = url.searchParams;
     for (const key of new Set(q.keys())) {
       // The parameter name is request input too: never echoed.
@@ -198,42 +230,34 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     } else {
       throw badRequest('invalid_query', 'query', district === null ? 'mobile_or_last4_required' : 'last4_required');
     }
-    let tokens: string[];
+    let grant: SearchGrant;
     try {
-      tokens = await sealer.tokensFor(waybill, index, value);
+      // The guard decides the query (purpose, evidence, scope, search quota) and audits it.
+      grant = await sealer.search(waybill, index, value, access);
     } catch (e) {
       if (e instanceof ValidationError) throw badRequest('invalid_query', mobile !== null ? 'mobile' : 'last4', 'not_normalizable');
-      throw e;
+      throw deniedToHttp(e);
     }
-    // Tokens only: the query value never reaches the database.
+    // Tokens only: the query value never reaches the database. One token per index version (and,
+    // with per-month index keys, per live month): `= ANY($1)` on an indexed column.
     const { rows } = await db.query<{ sealed: SealedWaybill }>(
       `SELECT sealed FROM waybills WHERE ${TOKEN_COLUMNS[index]} = ANY($1::text[]) ORDER BY created_at DESC, waybill_no LIMIT $2`,
-      [tokens, max + 50],
+      [grant.tokens, max + 50],
     );
-    const candidates = rows.map((r) => r.sealed).filter((s) => trailingDigitsAgree(s.receiver.mobile?.mask['screen'], digits));
+    // Out-of-scope rows (another outlet's parcels for a scoped purpose) are dropped unseen.
+    const candidates = rows.map((r) => r.sealed).filter((s) => grant.inScope(s) && trailingDigitsAgree(s.receiver.mobile?.mask['screen'], digits));
     // A row that fails its integrity check is left out of the results and counted, never shown.
     const intact = [];
     for (const s of candidates) if ((await sealer.verify(waybill, s)).ok) intact.push(s);
     const results = intact.slice(0, max).map((s) => mask(waybill, s, 'screen'));
     const failed = candidates.length - intact.length;
+    await grant.done({ candidates: rows.length, matches: results.length });
     sendJson(res, 200, { count: results.length, results, ...(failed > 0 ? { integrityFailed: failed } : {}) });
   }
 
   // POST /waybills/:no/open
   async function openFields(no: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const principal = header(req, 'x-principal');
-    if (principal === undefined || principal === '') throw new HttpError(401, { error: 'unauthenticated', field: 'x-principal', reason: 'missing' });
-    if (!PRINCIPAL.test(principal)) throw badRequest('invalid_request', 'x-principal', 'invalid_format');
-    const purpose = header(req, 'x-purpose');
-    if (purpose === undefined || purpose === '') throw badRequest('invalid_request', 'x-purpose', 'missing');
-    if (!PURPOSE.test(purpose)) throw badRequest('invalid_request', 'x-purpose', 'invalid_format');
-    const context: Record<string, string> = {};
-    for (const [key, name] of Object.entries(EVIDENCE_HEADERS)) {
-      const v = header(req, name);
-      if (v === undefined) continue;
-      if (!EVIDENCE.test(v)) throw badRequest('invalid_request', name, 'invalid_format');
-      context[key] = v;
-    }
+    const { principal, purpose, context } = accessOf(req);
     const body = await readJson(req, limit, { optional: true });
     let fields: string[] | undefined;
     if (body !== undefined) {
@@ -253,15 +277,8 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       const result = await sealer.open(waybill, sealed, { principal, purpose, context, reveal: 'plain', ...(fields ? { fields } : {}) });
       sendJson(res, 200, { waybillNo: no, opened: result.opened, withheld: result.withheld, record: result.record });
     } catch (e) {
-      if (e instanceof AccessDeniedError) {
-        if (e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') {
-          throw new HttpError(429, { error: 'quota_exceeded', reason: e.reason });
-        }
-        throw new HttpError(403, { error: 'access_denied', reason: e.reason, ...(e.fields.length ? { fields: e.fields } : {}) });
-      }
       if (e instanceof ShreddedError) throw new HttpError(410, { error: 'shredded' });
-      if (e instanceof StoreError) throw new HttpError(503, { error: e.reason === 'audit_chain_broken' ? 'audit_unavailable' : 'store_unavailable' });
-      throw e;
+      throw deniedToHttp(e);
     }
   }
 
@@ -284,7 +301,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     if (parts[0] !== 'waybills' || parts.length > 3) throw new HttpError(404, { error: 'not_found' });
     if (parts.length === 1) {
       if (method === 'POST') return intake(req, res);
-      if (method === 'GET') return search(url, res);
+      if (method === 'GET') return search(url, req, res);
       throw new HttpError(405, { error: 'method_not_allowed' }, { allow: 'GET, POST' });
     }
     const no = parts[1]!;

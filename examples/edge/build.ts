@@ -5,8 +5,10 @@
  * browser, checks that the bundle has no `node:` import and no `require(`, writes it as an ES module
  * to DIR/waybill-edge.js, then runs it where Node is not: a `vm` context holding only what every
  * browser and edge runtime has (TextEncoder, TextDecoder, crypto.getRandomValues) — no `process`,
- * no `require`, no `Buffer`. There it masks records sealed by a "server" (this script) and finds them
- * by last four digits + district, and the results are compared with the library run under Node.
+ * no `require`, no `Buffer`. There it masks records sealed by a "server" (this script) and searches
+ * by last four digits + district through the server's search service (the edge holds no key and
+ * computes no token; the server decides and audits the query), and the results are compared with the
+ * library run under Node.
  */
 import { webcrypto } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -17,7 +19,22 @@ import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { runInContext, createContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, waybill } from 'waybill-seal';
+import {
+  createAccessGuard,
+  createFinder,
+  createSealer,
+  generateLocalKeyMaterial,
+  LocalKeyring,
+  mask,
+  MemoryAuditSink,
+  MemoryKeyStore,
+  waybill,
+  waybillPolicy,
+  type IndexName,
+  type Sealer,
+  type SealedRecord,
+  type WaybillSchema,
+} from 'waybill-seal';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { runIfMain } from '../args.js';
 
@@ -98,45 +115,52 @@ async function main(argv: string[]): Promise<number> {
   say(`Bundled examples/edge/lookup.ts for the browser (esbuild --platform=browser): ${file}`);
   say(`  ${kib(Buffer.byteLength(esm.code))} minified, ${kib(gzipSync(esm.code).length)} gzipped, ${esm.inputs.length} source files; no node: imports, no require().`);
 
-  // 2. The server side (here): seal a few waybills; hand out sealed records and the index secret.
+  // 2. The server side (here): seal a few waybills; hand out sealed records (for labels) and a search service.
   const material = generateLocalKeyMaterial();
-  const server = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+  const audit = new MemoryAuditSink();
+  const server = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: createAccessGuard({ policy: waybillPolicy, audit }) });
   const sealed = await server.sealMany(waybill, syntheticWaybills({ count: 6, seed: 20250901 }));
   const target = syntheticWaybills({ count: 6, seed: 20250901 })[3]!;
   const last4 = target.receiver.mobile!.replace(/\D/g, '').slice(-4);
   const district = target.receiver.address.district;
-  const serverTokens = await server.tokensFor(waybill, 'receiver.mobile:last4+district', [last4, district]);
-  server.close();
 
   // 3. The edge: the bundle in a context without Node. Data crosses as JSON, as over the network.
   const ctx = runBundle((await bundleEdge('iife')).code);
   const globals = runInContext(`[typeof process, typeof require, typeof Buffer, typeof module, typeof global].join(' ')`, ctx) as string;
   say(`Edge context: process, require, Buffer, module, global are ${[...new Set(globals.split(' '))].join('/')}.`);
   ctx['recordsJson'] = JSON.stringify(sealed);
-  ctx['secretsJson'] = JSON.stringify(material.secrets!.index);
-  ctx['query'] = JSON.stringify([last4, district]);
+  ctx['service'] = searchService(server, sealed, { principal: 'cs-4', purpose: 'customer-service', context: { ticket: 'T-EDGE-1' } });
+  ctx['query'] = JSON.stringify({ index: 'receiver.mobile:last4+district', value: [last4, district] });
   const labels = JSON.parse(runInContext(`JSON.stringify(WaybillEdge.views(JSON.parse(recordsJson), 'label'))`, ctx) as string) as unknown;
   const found = JSON.parse(
-    (await runInContext(
-      `(async () => {
-         const records = JSON.parse(recordsJson);
-         const q = JSON.parse(query);
-         const tokens = await WaybillEdge.queryTokens(JSON.parse(secretsJson), 'receiver.mobile:last4+district', q);
-         const table = new WaybillEdge.TokenTable(records, 'receiver.mobile:last4+district');
-         return JSON.stringify({ tokens, numbers: table.find(tokens, q[0]).map((r) => r.waybillNo) });
-       })()`,
-      ctx,
-    )) as string,
-  ) as { tokens: string[]; numbers: string[] };
+    (await runInContext(`WaybillEdge.search(service, JSON.parse(query)).then((r) => JSON.stringify(r.map((v) => v.waybillNo)))`, ctx)) as string,
+  ) as string[];
+  server.close();
+  const audited = audit.events.filter((e) => e.type === 'search');
 
   const sameLabels = isDeepStrictEqual(labels, sealed.map((r) => mask(waybill, r, 'label')));
   say(`Label masks of ${sealed.length} sealed waybills at the edge: ${sameLabels ? 'identical to the library under Node' : 'DIFFERENT'}.`);
   for (const l of (labels as { waybillNo: string; receiver: { name: string; mobile?: string } }[]).slice(0, 3)) {
     say(`  ${l.waybillNo}  ${l.receiver.name}  ${l.receiver.mobile ?? ''}`);
   }
-  const sameTokens = isDeepStrictEqual(found.tokens, serverTokens);
-  say(`Search "尾号 ${last4}" in ${district} at the edge: tokens ${sameTokens ? 'equal to the server\'s' : 'DIFFERENT'}; found ${found.numbers.join(', ') || 'nothing'}.`);
-  return sameLabels && sameTokens && found.numbers.includes(target.waybillNo) ? 0 : 1;
+  say(`Search "尾号 ${last4}" in ${district} from the edge through the search service: found ${found.join(', ') || 'nothing'}; ${audited.length} search events audited (no value in them).`);
+  const leaked = JSON.stringify(audit.events).includes(last4);
+  return sameLabels && found.includes(target.waybillNo) && audited.length > 0 && !leaked ? 0 : 1;
+}
+
+/**
+ * The server's search service as the edge sees it: a query in, masked screen views out. The sealer's
+ * guard decides the query for the request's principal and purpose and audits it; candidates are
+ * confirmed on the server; the device never sees a token or a key.
+ */
+export function searchService(server: Sealer, records: readonly SealedRecord<WaybillSchema>[], request: Parameters<Sealer['search']>[3]) {
+  return async (query: { index: IndexName<WaybillSchema>; value: string | string[] }): Promise<string> => {
+    const finder = await createFinder(server, waybill, query.index, query.value, request);
+    const results = [];
+    for (const r of records) if (await finder.matches(r)) results.push(mask(waybill, r, 'screen'));
+    await finder.done();
+    return JSON.stringify({ results });
+  };
 }
 
 runIfMain(import.meta.url, 'edge build', main);

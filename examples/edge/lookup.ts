@@ -1,31 +1,18 @@
 /**
  * Masks and search in a browser or an edge runtime (Cloudflare Workers, Deno, Vercel Edge, a
- * courier app's web view): core API only, no Node built-in, no decryption key.
+ * courier app's web view): core API only, no Node built-in, no key of any kind, and nothing that
+ * computes a search token. A device that could compute tokens could test guessed phone numbers
+ * offline against every stored token (a screen mask `138****5678` leaves only 10^4 candidates), so
+ * searching happens on the search service: the device sends the query, the service decides it under
+ * the access policy (purpose, scope, search quota), audits it and answers masked views.
  *
  * - `views`: screen or label views of sealed records, from their stored masks.
- * - `TokenTable`: looks records up by stored blind-index tokens (`tok`), e.g. tokens the server
- *   computed for a query and sent along.
- * - `queryTokens`: computes query tokens here, from the blind-index secret alone (a keyring with no
- *   KEK). Only where that secret may live: with it, tokens of guessed phone numbers can be
- *   computed offline, so prefer server-side tokens for anything that runs on staff devices.
+ * - `search`: sends a query to the search service and checks what comes back (masked views only).
  *
  * `npx tsx examples/edge/build.ts` bundles this file with esbuild for the browser and runs the bundle
  * without Node globals.
  */
-import {
-  createSealer,
-  LocalKeyring,
-  mask,
-  MemoryKeyStore,
-  storedToken,
-  waybill,
-  type IndexHash,
-  type IndexName,
-  type MaskedRecord,
-  type Profile,
-  type SealedRecord,
-  type WaybillSchema,
-} from 'waybill-seal';
+import { mask, waybill, type IndexName, type MaskedRecord, type Profile, type SealedRecord, type WaybillSchema } from 'waybill-seal';
 
 export type SealedWaybill = SealedRecord<WaybillSchema>;
 export type WaybillView = MaskedRecord<WaybillSchema>;
@@ -36,74 +23,27 @@ export function views(records: readonly SealedWaybill[], profile: Profile = 'scr
   return records.map((r) => mask(waybill, r, profile));
 }
 
-/** Records by the token they store for one index. Building and looking up need no key. */
-export class TokenTable {
+/** A query as the device sends it (over HTTPS, with the staff member's session). */
+export interface SearchQuery {
   readonly index: WaybillIndex;
-  readonly #byToken = new Map<string, SealedWaybill[]>();
-
-  constructor(records: readonly SealedWaybill[], index: WaybillIndex) {
-    this.index = index;
-    for (const r of records) {
-      const token = storedToken(waybill, r, index);
-      if (token !== undefined) this.#byToken.set(token, [...(this.#byToken.get(token) ?? []), r]);
-    }
-  }
-
-  get size(): number {
-    return this.#byToken.size;
-  }
-
-  /**
-   * Records storing any of `tokens` (one per index-secret version). Truncated tokens also match a
-   * few other values by design: pass `lastDigits` (the query's last digits) to drop candidates
-   * whose phone mask shows other last digits.
-   */
-  find(tokens: readonly string[], lastDigits?: string): SealedWaybill[] {
-    const found = tokens.flatMap((t) => this.#byToken.get(t) ?? []);
-    if (lastDigits === undefined) return found;
-    const phoneOf = this.index.startsWith('sender.') ? (r: SealedWaybill) => r.sender.mobile : (r: SealedWaybill) => r.receiver.mobile;
-    return found.filter((r) => {
-      const tail = /(\d*)[^\d*]*$/.exec(phoneOf(r)?.mask['screen'] ?? '')?.[1] ?? '';
-      const k = Math.min(tail.length, lastDigits.length);
-      return k > 0 && tail.slice(-k) === lastDigits.slice(-k);
-    });
-  }
+  readonly value: string | readonly string[];
 }
 
-export interface IndexSecret {
-  /** The index-secret version (tokens start with `<version>.`). */
-  readonly version: number;
-  /** base64url, as in the key file's `secrets.index`. */
-  readonly key: string;
-}
-
-export interface QueryTokenOptions {
-  /** The deployment's index hash: `hmac-sha256` (default) or `hmac-sm3` (the `china` preset). */
-  readonly hash?: IndexHash;
-  /** Region for phone numbers written without a country code (default CN). */
-  readonly country?: string;
-}
+/** The search service: takes a query, answers JSON `{ results: [masked views] }` (e.g. a `fetch` to the backend). */
+export type SearchService = (query: SearchQuery) => Promise<string>;
 
 /**
- * Query tokens for `value` in `index`, one per secret version given (newest first), computed from
- * the blind-index secret only: the keyring holds no KEK, so nothing here can decrypt.
+ * Asks the search service. What comes back must be masked views: a result whose phone is not a
+ * mask (a digit run longer than a mask shows) is refused rather than shown.
  */
-export async function queryTokens(
-  secrets: readonly IndexSecret[],
-  index: WaybillIndex,
-  value: string | readonly string[],
-  options: QueryTokenOptions = {},
-): Promise<string[]> {
-  const keyring = new LocalKeyring({
-    keks: [{ version: 1, createdAt: '1970-01-01T00:00:00Z', keys: {} }],
-    currentKek: 1,
-    secrets: { index: secrets },
-  });
-  const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), ...(options.hash ? { indexHash: options.hash } : {}) });
-  try {
-    return await sealer.tokensFor(waybill, index, value, options.country ? { country: options.country } : {});
-  } finally {
-    sealer.close();
-    keyring.close();
+export async function search(service: SearchService, query: SearchQuery): Promise<WaybillView[]> {
+  const answer = JSON.parse(await service(query)) as { results?: unknown };
+  if (!Array.isArray(answer.results)) throw new Error('search service answered no results array');
+  const results = answer.results as WaybillView[];
+  for (const r of results) {
+    for (const phone of [r.receiver?.mobile, r.sender?.mobile]) {
+      if (typeof phone === 'string' && /\d{8,}/.test(phone)) throw new Error('search service answered an unmasked phone');
+    }
   }
+  return results;
 }

@@ -52,9 +52,12 @@ export interface AlertEvent {
   readonly principal: string;
   readonly purpose: string;
   readonly schema: string;
-  readonly recordId: string;
+  /** The record whose open hit the quota (absent for a search query). */
+  readonly recordId?: string;
+  /** The index a refused search query named. */
+  readonly index?: string;
   readonly reason: 'quota_exceeded' | 'export_budget_spent';
-  /** Which counter, e.g. `principal/1h`, `purpose:deliver/1d`, `approval:EXP-7`. */
+  /** Which counter, e.g. `principal/1h`, `purpose:deliver/1d`, `approval:EXP-7`, `search/1h`. */
   readonly quota: string;
   readonly limit: number;
   readonly used: number;
@@ -69,7 +72,33 @@ export interface ShredEvent {
   readonly request: Readonly<Record<string, string>>;
 }
 
-export type AuditEvent = AccessEvent | AlertEvent | ShredEvent;
+/**
+ * `issued`: a query's tokens were computed (written before they are returned); `done`: the
+ * result counts of a finder's query; `denied`: refused (reason code). Never the queried value and
+ * never a token: only the index, the scope and counts.
+ */
+export type SearchOutcome = 'issued' | 'done' | 'denied';
+
+export interface SearchEvent {
+  readonly type: 'search';
+  readonly time: string;
+  readonly principal: string;
+  readonly purpose: string;
+  readonly schema: string;
+  readonly index: string;
+  readonly outcome: SearchOutcome;
+  readonly reason?: string;
+  /** Plain fields a result must match (`routing.destOutlet=HZ-017`); empty: every record the purpose may see. */
+  readonly scope: readonly string[];
+  /** Tokens issued (one per live key scope and index version in the search window). */
+  readonly tokens?: number;
+  /** Records whose token matched, and those confirmed by opening (outcome `done`). */
+  readonly candidates?: number;
+  readonly matches?: number;
+  readonly evidence: Readonly<Record<string, string>>;
+}
+
+export type AuditEvent = AccessEvent | AlertEvent | ShredEvent | SearchEvent;
 
 /** Where events go. `write` resolves only once the event is durable: open returns no plaintext before. */
 export interface AuditSink {

@@ -5,8 +5,8 @@
  */
 import { AccessDeniedError, ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
-import type { AccessEvent, AccessOutcome, AuditSink, Withheld } from './audit.js';
-import { checkPolicy, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule } from './policy.js';
+import type { AccessEvent, AccessOutcome, AuditSink, SearchEvent, SearchOutcome, Withheld } from './audit.js';
+import { checkPolicy, DEFAULT_SEARCH_QUOTAS, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule, type ScopeMatch } from './policy.js';
 import { MemoryQuotaStore, type QuotaCounter, type QuotaStore } from './quota.js';
 
 /** An approved bulk export: `budget` records in total, until `expiresAt`. */
@@ -65,6 +65,35 @@ export interface Authorization<F extends FieldRef> {
   done(opened: readonly string[]): Promise<void>;
   /** Writes a failure event (`reason`: an error code). */
   fail(reason: string, opened?: readonly string[]): Promise<void>;
+}
+
+/** What the sealer knows about one search query (never the queried value). */
+export interface SearchContext {
+  readonly schema: Schema;
+  readonly index: string;
+  /** Schema paths of the index's protected sources: a purpose that may open them all may search it. */
+  readonly sources: readonly string[];
+  readonly principal: string;
+  readonly purpose: string;
+  readonly context: Readonly<Record<string, string>>;
+}
+
+/** A plain field a result must hold, e.g. `routing.destOutlet` = `HZ-XH-017` (add it to the database query). */
+export interface ScopeCondition {
+  readonly path: string;
+  readonly value: string;
+}
+
+/** An authorised search query: charged to the search quota; its tokens may be computed. */
+export interface SearchAuthorization {
+  /** A record must match one of these (empty: no scope; every record the purpose may see). */
+  readonly scope: readonly ScopeCondition[];
+  /** Whether a (sealed) record lies in the query's scope: its plain scope fields match. */
+  inScope(record: unknown): boolean;
+  /** Writes the `issued` event (before any token leaves). */
+  issued(tokens: number): Promise<void>;
+  /** Writes the `done` event with the result counts. */
+  done(result: { readonly candidates: number; readonly matches: number }): Promise<void>;
 }
 
 export class AccessGuard {
@@ -142,6 +171,129 @@ export class AccessGuard {
       return deny(io, ctx, withheld, 'field_not_granted', paths.join(', '), paths);
     }
     return new Decision(io, ctx, granted, withheld, counters, budgetOf);
+  }
+
+  /**
+   * Decides a search query: the purpose must exist, carry its evidence and scope keys, and may
+   * search the index (its `indexes`, or by default every index whose protected sources it may
+   * open); the principal's search quota (`searchQuotas`, default 60 an hour) is charged. Denials
+   * and spent quotas are audited and throw AccessDeniedError. With `'allow-all'` every query is
+   * allowed, unscoped and uncharged (still audited when a sink is given).
+   */
+  async authorizeSearch(ctx: SearchContext): Promise<SearchAuthorization> {
+    const policy = this.#policy;
+    const io = this.#io;
+    if (policy === 'allow-all') return new SearchDecision(io, ctx, []);
+    if (!this.#checked.has(ctx.schema)) {
+      checkPolicy(policy, ctx.schema);
+      this.#checked.add(ctx.schema);
+    }
+    const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
+    if (!rule) return denySearch(io, ctx, 'unknown_purpose', ctx.purpose);
+    for (const key of rule.requires ?? []) if (!searchEvidence(ctx, key)) return denySearch(io, ctx, `missing_${key}`);
+    if (rule.approval) return denySearch(io, ctx, 'index_not_granted', 'purposes with an export approval do not search');
+    const allowed = rule.indexes === undefined ? ctx.sources.every(grantsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
+    if (!allowed) return denySearch(io, ctx, 'index_not_granted', ctx.index);
+    const scope = rule.scope ? scopeConditions(rule.scope, ctx) : [];
+    if (rule.scope && scope.length === 0) {
+      return denySearch(io, ctx, 'out_of_scope', `the request names none of: ${[...new Set(rule.scope.map((m) => m.context))].join(', ')}`);
+    }
+    const counters = (policy.searchQuotas ?? DEFAULT_SEARCH_QUOTAS).map((q) => ({
+      key: JSON.stringify(['search', ctx.principal, q.window]),
+      windowMs: windowMs(q.window),
+      limit: q.max,
+    }));
+    if (counters.length > 0) {
+      const outcome = await io.quotas.take(counters, io.now(), 1);
+      if (!outcome.ok) {
+        const label = `search/${(JSON.parse(outcome.counter.key) as string[])[2]}`;
+        await write(io, {
+          type: 'alert',
+          time: new Date(io.now()).toISOString(),
+          principal: ctx.principal,
+          purpose: ctx.purpose,
+          schema: ctx.schema.name,
+          index: ctx.index,
+          reason: 'quota_exceeded',
+          quota: label,
+          limit: outcome.counter.limit,
+          used: outcome.used,
+          evidence: ctx.context,
+        });
+        return denySearch(io, ctx, 'quota_exceeded', `${label}: ${outcome.used} of ${outcome.counter.limit} used`, scope);
+      }
+    }
+    return new SearchDecision(io, ctx, scope);
+  }
+}
+
+function searchEvidence(ctx: SearchContext, key: string): string | undefined {
+  const v = Object.hasOwn(ctx.context, key) ? ctx.context[key] : undefined;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** The scope matches the request carries evidence for (a record must meet one of them). */
+function scopeConditions(scope: readonly ScopeMatch[], ctx: SearchContext): ScopeCondition[] {
+  const out: ScopeCondition[] = [];
+  for (const m of scope) {
+    const value = searchEvidence(ctx, m.context);
+    if (value !== undefined) out.push({ path: m.record, value });
+  }
+  return out;
+}
+
+const scopeLabels = (scope: readonly ScopeCondition[]): string[] => scope.map((c) => `${c.path}=${c.value}`);
+
+function searchEvent(io: GuardIo, ctx: SearchContext, outcome: SearchOutcome, scope: readonly ScopeCondition[], extra: Partial<SearchEvent>): SearchEvent {
+  return {
+    type: 'search',
+    time: new Date(io.now()).toISOString(),
+    principal: ctx.principal,
+    purpose: ctx.purpose,
+    schema: ctx.schema.name,
+    index: ctx.index,
+    outcome,
+    scope: scopeLabels(scope),
+    ...extra,
+    evidence: ctx.context,
+  };
+}
+
+async function denySearch(io: GuardIo, ctx: SearchContext, reason: string, detail?: string, scope: readonly ScopeCondition[] = []): Promise<never> {
+  await write(io, searchEvent(io, ctx, 'denied', scope, { reason }));
+  throw new AccessDeniedError(reason, detail, []);
+}
+
+/** Whether a record's plain fields meet one of the scope conditions (always, without conditions). */
+export function recordInScope(scope: readonly ScopeCondition[], record: unknown): boolean {
+  if (scope.length === 0) return true;
+  if (typeof record !== 'object' || record === null) return false;
+  return scope.some((c) => plainValueAt(record as Record<string, unknown>, c.path) === c.value);
+}
+
+class SearchDecision implements SearchAuthorization {
+  readonly #io: GuardIo;
+  readonly #ctx: SearchContext;
+
+  constructor(
+    io: GuardIo,
+    ctx: SearchContext,
+    readonly scope: readonly ScopeCondition[],
+  ) {
+    this.#io = io;
+    this.#ctx = ctx;
+  }
+
+  inScope(record: unknown): boolean {
+    return recordInScope(this.scope, record);
+  }
+
+  async issued(tokens: number): Promise<void> {
+    await write(this.#io, searchEvent(this.#io, this.#ctx, 'issued', this.scope, { tokens }));
+  }
+
+  async done(result: { readonly candidates: number; readonly matches: number }): Promise<void> {
+    await write(this.#io, searchEvent(this.#io, this.#ctx, 'done', this.scope, { candidates: result.candidates, matches: result.matches }));
   }
 }
 

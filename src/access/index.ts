@@ -8,6 +8,7 @@ export {
   type PurposeRule,
   type ScopeMatch,
   type QuotaRule,
+  DEFAULT_SEARCH_QUOTAS,
 } from './policy.js';
 export { waybillPolicy } from './waybill-policy.js';
 export { MemoryQuotaStore, type QuotaStore, type QuotaCounter, type QuotaOutcome, type QuotaState } from './quota.js';
@@ -27,6 +28,8 @@ export {
   type AlertEvent,
   type ShredEvent,
   type AccessOutcome,
+  type SearchEvent,
+  type SearchOutcome,
   type Withheld,
   type ChainHead,
   type AuditLine,
@@ -46,5 +49,5 @@ export {
   type CheckpointSink,
   type CheckpointSelection,
 } from './checkpoint.js';
-export { createAccessGuard, type AccessGuard, type AccessGuardOptions, type ExportGrant, type GrantLookup } from './guard.js';
+export { createAccessGuard, type AccessGuard, type AccessGuardOptions, type ExportGrant, type GrantLookup, type ScopeCondition, type SearchAuthorization } from './guard.js';
 export { shred, shredBefore, type ShredOptions, type ShredBeforeOptions, type ShredReport } from './shred.js';

@@ -36,6 +36,11 @@ export interface PurposeRule {
   readonly approval?: boolean;
   /** Quotas per principal for this purpose, on top of the policy-wide ones. */
   readonly quotas?: readonly QuotaRule[];
+  /**
+   * Indexes this purpose may search (`'*'`: every index). Default: the indexes whose protected
+   * fields this purpose may open, so no purpose gets a token it could not have by opening.
+   */
+  readonly indexes?: '*' | readonly string[];
   readonly description?: string;
 }
 
@@ -43,8 +48,13 @@ export interface AccessPolicy {
   readonly purposes: Readonly<Record<string, PurposeRule>>;
   /** Quotas per principal across all purposes (purposes with `approval` use their grant instead). */
   readonly quotas?: readonly QuotaRule[];
+  /** Search queries per principal, across purposes (default {@link DEFAULT_SEARCH_QUOTAS}: 60 an hour). */
+  readonly searchQuotas?: readonly QuotaRule[];
   readonly description?: string;
 }
+
+/** Search queries a principal may make when a policy says nothing: 60 an hour. */
+export const DEFAULT_SEARCH_QUOTAS: readonly QuotaRule[] = Object.freeze([Object.freeze({ window: '1h', max: 60 })]);
 
 export const POLICY_FORMAT = 'waybill-seal/policy';
 
@@ -70,7 +80,7 @@ export function parsePolicy(json: unknown, where = 'policy'): AccessPolicy {
   };
   if (!isPlainObject(json)) fail(where, 'must be an object');
   const p = json as Record<string, unknown>;
-  onlyKeys(p, ['format', 'version', 'purposes', 'quotas', 'description'], where, fail);
+  onlyKeys(p, ['format', 'version', 'purposes', 'quotas', 'searchQuotas', 'description'], where, fail);
   if (p['format'] !== undefined && p['format'] !== POLICY_FORMAT) fail(`${where}.format`, `must be "${POLICY_FORMAT}"`);
   if (p['version'] !== undefined && p['version'] !== 1) fail(`${where}.version`, 'must be 1');
   if (p['description'] !== undefined && typeof p['description'] !== 'string') fail(`${where}.description`, 'must be a string');
@@ -82,9 +92,11 @@ export function parsePolicy(json: unknown, where = 'policy'): AccessPolicy {
     purposes[name] = parsePurpose(raw, at, fail);
   }
   const quotas = p['quotas'] === undefined ? undefined : parseQuotas(p['quotas'], `${where}.quotas`, fail);
+  const searchQuotas = p['searchQuotas'] === undefined ? undefined : parseQuotas(p['searchQuotas'], `${where}.searchQuotas`, fail);
   return {
     purposes,
     ...(quotas ? { quotas } : {}),
+    ...(searchQuotas ? { searchQuotas } : {}),
     ...(typeof p['description'] === 'string' ? { description: p['description'] } : {}),
   };
 }
@@ -93,7 +105,7 @@ type Fail = (path: string, msg: string) => never;
 
 function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
   if (!isPlainObject(raw)) return fail(at, 'must be an object');
-  onlyKeys(raw, ['fields', 'requires', 'scope', 'approval', 'quotas', 'description'], at, fail);
+  onlyKeys(raw, ['fields', 'requires', 'scope', 'approval', 'quotas', 'indexes', 'description'], at, fail);
   const fields = raw['fields'];
   if (fields !== '*' && !(Array.isArray(fields) && fields.length > 0)) fail(`${at}.fields`, 'must be "*" or a non-empty array of field paths');
   if (Array.isArray(fields)) fields.forEach((f, i) => typeof f === 'string' && f !== '' ? undefined : fail(`${at}.fields[${i}]`, 'must be a field path'));
@@ -115,6 +127,10 @@ function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
     });
   }
   if (raw['approval'] !== undefined && typeof raw['approval'] !== 'boolean') fail(`${at}.approval`, 'must be true or false');
+  const indexes = raw['indexes'];
+  if (indexes !== undefined && indexes !== '*' && !(Array.isArray(indexes) && indexes.every((i) => typeof i === 'string' && i !== ''))) {
+    fail(`${at}.indexes`, 'must be "*" or an array of index names');
+  }
   if (raw['description'] !== undefined && typeof raw['description'] !== 'string') fail(`${at}.description`, 'must be a string');
   const quotas = raw['quotas'] === undefined ? undefined : parseQuotas(raw['quotas'], `${at}.quotas`, fail);
   return {
@@ -123,6 +139,7 @@ function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
     ...(scope ? { scope: (scope as ScopeMatch[]).map((m) => ({ record: m.record, context: m.context })) } : {}),
     ...(raw['approval'] === true ? { approval: true } : {}),
     ...(quotas ? { quotas } : {}),
+    ...(indexes !== undefined ? { indexes: indexes === '*' ? '*' : [...(indexes as string[])] } : {}),
     ...(typeof raw['description'] === 'string' ? { description: raw['description'] } : {}),
   };
 }
@@ -160,6 +177,10 @@ export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
     }
     for (const m of rule.scope ?? []) {
       if (!isPlainStringPath(schema, m.record)) problems.push(`purposes.${name}.scope: "${m.record}" is not a plain string field of ${schema.name}`);
+    }
+    if (Array.isArray(rule.indexes)) {
+      const indexes = schema.indexes ?? {};
+      for (const i of rule.indexes) if (!Object.hasOwn(indexes, i)) problems.push(`purposes.${name}.indexes: "${i}" is not an index of ${schema.name}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(`policy does not fit schema ${schema.name}: ${problems.join('; ')}`);

@@ -1,6 +1,8 @@
 /**
  * The built-in policy for the `waybill` schema (the CLI applies it when no `--policy` is given).
- * Each purpose opens the least it needs, for the records the principal is responsible for.
+ * Each purpose opens the least it needs, for the records the principal is responsible for. A purpose
+ * searches only the indexes it names (by default those whose fields it may open), within its scope,
+ * at most 60 queries per principal an hour.
  */
 import type { AccessPolicy } from './policy.js';
 
@@ -37,6 +39,18 @@ export const waybillPolicy: AccessPolicy = {
       ],
       scope: [{ record: 'routing.originOutlet', context: 'outlet' }],
     },
+    search: {
+      description: 'looking a waybill up by a full mobile or ID number for a ticket (confirming a candidate opens only the searched field)',
+      fields: ['receiver.mobile', 'sender.mobile', 'sender.idNumber'],
+      requires: ['ticket'],
+      indexes: ['receiver.mobile', 'sender.mobile', 'sender.idNumber'],
+    },
+    pickup: {
+      description: 'a pickup station finding a customer\'s parcels by the last four digits, only among parcels for its own outlet',
+      fields: ['receiver.mobile'],
+      scope: [{ record: 'routing.destOutlet', context: 'outlet' }],
+      indexes: ['receiver.mobile:last4', 'receiver.mobile:last4+district'],
+    },
     audit: {
       description: 'a compliance case: every field, with a ticket, at most 50 records a day',
       fields: '*',
@@ -50,4 +64,5 @@ export const waybillPolicy: AccessPolicy = {
     },
   },
   quotas: [{ window: '1h', max: 200 }],
+  searchQuotas: [{ window: '1h', max: 60 }],
 };

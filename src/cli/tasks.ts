@@ -2,7 +2,7 @@
  * What each bulk command does to one record, built from a structured-cloneable spec so a worker
  * thread builds the same task (its own sealer from the same key file) as the main thread.
  */
-import { createAccessGuard } from '../access/guard.js';
+import { createAccessGuard, recordInScope, type ScopeCondition } from '../access/guard.js';
 import type { AuditSink } from '../access/audit.js';
 import type { QuotaStore } from '../access/quota.js';
 import { parsePolicy } from '../access/policy.js';
@@ -18,7 +18,7 @@ import { createSealer, type Sealer, type SealerOptions } from '../seal/sealer.js
 import type { Schema } from '../schema/schema.js';
 import { TAG_FIELD, walkRecord } from '../schema/walk.js';
 import type { IndexHash } from '../search/definition.js';
-import { createFinder } from '../search/find.js';
+import { finderFor } from '../search/find.js';
 import { PASS, type Task, type TaskStats } from './chunks.js';
 
 export interface SealSpec {
@@ -55,6 +55,13 @@ export interface FindSpec {
   readonly country?: string;
   readonly candidates: boolean;
   readonly indexHash?: IndexHash;
+  readonly principal: string;
+  readonly purpose: string;
+  readonly context: Readonly<Record<string, string>>;
+  readonly policyJson?: unknown;
+  readonly policyPath?: string;
+  /** The query, authorised and audited once by the main thread: its tokens and scope. */
+  readonly grant: { readonly tokens: readonly string[]; readonly scope: readonly ScopeCondition[] };
 }
 
 export interface InspectSpec {
@@ -79,6 +86,10 @@ export interface TaskEnv {
   readonly quotaStore?: QuotaStore;
 }
 
+/** The policy a command applies: the policy file's, or the built-in waybill policy. */
+export const policyFrom = (policyJson: unknown, policyPath: string | undefined) =>
+  policyJson === undefined ? waybillPolicy : parsePolicy(policyJson, policyPath ?? 'policy');
+
 /** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */
 function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
   return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
@@ -101,7 +112,7 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
     case 'open': {
       const keys = env.keys ?? (await loadKeyFile(spec.keys));
       if (!env.audit || !env.quotaStore) throw new Error('open needs an audit sink and a quota store');
-      const policy = spec.policyJson === undefined ? waybillPolicy : parsePolicy(spec.policyJson, spec.policyPath ?? 'policy');
+      const policy = policyFrom(spec.policyJson, spec.policyPath);
       const approval = spec.context['approval'];
       const guard = createAccessGuard({
         policy,
@@ -142,20 +153,38 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
       };
     case 'find': {
       const keys = env.keys ?? (await loadKeyFile(spec.keys));
-      const sealer = presetSealer(keys, spec.indexHash, { guard: 'allow-all' });
+      if (!env.audit || !env.quotaStore) throw new Error('find needs an audit sink and a quota store');
+      // Confirming a candidate is an open under the request's purpose: audited, charged to the open quota.
+      const guard = createAccessGuard({ policy: policyFrom(spec.policyJson, spec.policyPath), audit: env.audit, quotaStore: env.quotaStore });
+      const sealer = presetSealer(keys, spec.indexHash, { guard });
+      const request = { principal: spec.principal, purpose: spec.purpose, context: spec.context, ...(spec.country ? { country: spec.country } : {}) };
+      const scope = spec.grant.scope;
+      const grant = { tokens: spec.grant.tokens, scope, inScope: (r: unknown) => recordInScope(scope, r) };
+      const stats: TaskStats = {};
       try {
-        const finder = await createFinder(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, spec.country ? { country: spec.country } : {});
+        const finder = finderFor(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, request, grant);
         return {
           decode: 'sealed',
           async handle(record) {
             walkRecord(schema.shape, record, 'sealed');
-            const hit = spec.candidates ? finder.isCandidate(record as never) : await finder.matches(record as never);
-            return hit ? PASS : undefined;
+            if (spec.candidates) return finder.isCandidate(record as never) ? PASS : undefined;
+            try {
+              return (await finder.matches(record as never)) ? PASS : undefined;
+            } catch (e) {
+              if (!(e instanceof AccessDeniedError)) throw e;
+              if (e.reason !== 'quota_exceeded') {
+                stats['unverifiable'] = ((stats['unverifiable'] as number | undefined) ?? 0) + 1;
+              } else if (stats['spent'] === undefined) {
+                stats['spent'] = e.reason;
+                stats['spentMessage'] = e.message;
+              }
+              return undefined;
+            }
           },
           async finish() {
             sealer.close();
-            const { candidates, matches, unverifiable } = finder.stats;
-            return { candidates, matches, unverifiable };
+            const { candidates, matches, unverifiable, outOfScope } = finder.stats;
+            return { ...stats, candidates, matches, unverifiable: unverifiable + ((stats['unverifiable'] as number | undefined) ?? 0), outOfScope };
           },
         };
       } catch (e) {

@@ -23,12 +23,12 @@ import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord
 import { protectedFields } from '../schema/paths.js';
 import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 import type { Withheld } from '../access/audit.js';
-import { AccessGuard, type OpenContext } from '../access/guard.js';
+import { AccessGuard, type OpenContext, type ScopeCondition } from '../access/guard.js';
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../search/definition.js';
 import { forgetMacKeys } from '../search/tokens.js';
-import { indexesOf, SearchEngine, type RecordTokenOptions, type RecordTokens, type TokenQueryOptions } from '../search/engine.js';
+import { indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
 
 export interface SealerOptions {
   keyring: Keyring;
@@ -91,6 +91,33 @@ export interface AccessRequest {
   readonly reveal?: 'redacted' | 'plain';
 }
 
+/**
+ * Who searches, and why: a search is an access like `open`. The purpose (default `search`) must
+ * be in the policy and allowed to search the index; its scope, evidence and search quota apply,
+ * and the query is audited (never its value).
+ */
+export interface SearchRequest {
+  readonly principal: string;
+  /** A policy purpose (default `search`). */
+  readonly purpose?: string;
+  /** Evidence (ticket, outlet, route …): scoped purposes only find records of their scope. */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Region for phone numbers written without a country code (default CN). */
+  readonly country?: string;
+}
+
+/** One authorised query: its tokens, its scope, and where its result counts go. */
+export interface SearchGrant {
+  /** Every token that may match the value (one per index version held, newest first). */
+  readonly tokens: readonly string[];
+  /** Plain fields a result must hold (one of them); empty: no scope. Add them to the database query. */
+  readonly scope: readonly ScopeCondition[];
+  /** Whether a sealed record lies in the query's scope. */
+  inScope(sealed: unknown): boolean;
+  /** Audits the query's result counts (one `search` event, outcome `done`). */
+  done(result: { readonly candidates: number; readonly matches: number }): Promise<void>;
+}
+
 export interface OpenResult<S extends Schema, R = OpenedRecord<S>> {
   /** The record; opened fields are `Redacted` (or plain with `reveal: 'plain'`), others hold their screen masks. */
   readonly record: R;
@@ -125,9 +152,13 @@ export interface Sealer {
   /**
    * Every token that may match `value` in a schema index: one per index-secret version the keyring
    * holds (newest first), so records sealed before an index key rotation keep matching. `value` is a
-   * string, or one string per field for a compound index. Throws ValidationError if it does not normalise.
+   * string, or one string per field for a compound index. A search is an access: the guard decides
+   * it (purpose, evidence, scope, search quota) and audits it before any token is returned.
+   * Throws ValidationError if the value does not normalise, AccessDeniedError if refused.
    */
-  tokensFor<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], options?: TokenQueryOptions): Promise<string[]>;
+  tokensFor<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<string[]>;
+  /** `tokensFor` with the query's scope (for the database query) and its result audit (`createFinder` uses it). */
+  search<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<SearchGrant>;
   /** The tokens `seal` stores for a plain record (or one opened with `reveal: 'plain'`), by primary field path (re-indexing). */
   recordTokens<S extends Schema>(schema: S, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
   /** Index-secret versions the keyring holds, ascending; new seals write the last. */
@@ -390,6 +421,29 @@ export function createSealer(options: SealerOptions): Sealer {
     return { record: copy as OpenedRecord<S>, opened, withheld: auth.withheld, ...migration };
   }
 
+  async function authorizedSearch(schema: Schema, index: string, value: string | readonly string[], request: SearchRequest): Promise<SearchGrant> {
+    checkSearchRequest(request);
+    if (!guard) {
+      throw new ConfigError('search needs an access policy: createSealer({ guard: createAccessGuard({ policy, audit }) }), or guard: "allow-all"');
+    }
+    const spec = indexSpec(schema, index);
+    const country = request.country === undefined ? {} : { country: request.country };
+    // The value is checked before the guard charges anything: a typo costs no quota.
+    queryParts(spec, value, request.country);
+    const auth = await guard.authorizeSearch({
+      schema,
+      index,
+      sources: spec.parts.filter((p) => p.protected).map((p) => p.path),
+      principal: request.principal,
+      purpose: request.purpose ?? 'search',
+      context: { ...request.context },
+    });
+    const tokens = await search.queryTokens(schema, index, value, country);
+    // No token leaves before its query is durably audited.
+    await auth.issued(tokens.length);
+    return { tokens, scope: auth.scope, inScope: (r) => auth.inScope(r), done: (result) => auth.done(result) };
+  }
+
   return {
     suite: suiteName,
     seal: (schema, record) => seal(schema, record),
@@ -413,7 +467,8 @@ export function createSealer(options: SealerOptions): Sealer {
     }) as Sealer['openMany'],
     forget: () => keys.forget(),
     indexHash: search.hash,
-    tokensFor: (schema, index, value, o) => search.queryTokens(schema, index, value, o),
+    tokensFor: async (schema, index, value, request) => [...(await authorizedSearch(schema, index, value, request)).tokens],
+    search: authorizedSearch,
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
     indexVersions: () => search.versions(),
     async verify(schema, sealed) {
@@ -477,15 +532,27 @@ function checkAccess(access: AccessRequest): void {
   }
   if (typeof access.purpose !== 'string' || access.purpose.length === 0) throw new ConfigError('open needs access.purpose');
   if (access.fields !== undefined && !Array.isArray(access.fields)) throw new ConfigError('access.fields must be an array');
-  const ctx = access.context;
+  checkContext(access.context);
+  if (access.reveal !== undefined && access.reveal !== 'redacted' && access.reveal !== 'plain') {
+    throw new ConfigError('access.reveal must be "redacted" or "plain"');
+  }
+}
+
+function checkSearchRequest(request: SearchRequest): void {
+  if (!request || typeof request.principal !== 'string' || request.principal.length === 0) {
+    throw new ConfigError('search needs a request with a principal: { principal, purpose?, context? }');
+  }
+  if (request.purpose !== undefined && (typeof request.purpose !== 'string' || request.purpose.length === 0)) throw new ConfigError('search request purpose must be a non-empty string');
+  checkContext(request.context);
+}
+
+/** Evidence: at most 32 short strings (ids, not personal data). */
+function checkContext(ctx: Readonly<Record<string, string>> | undefined): void {
   if (ctx !== undefined) {
     const entries = isPlainObject(ctx) ? Object.entries(ctx) : undefined;
     if (!entries || entries.length > 32 || !entries.every(([k, v]) => k.length <= 64 && typeof v === 'string' && v.length <= 256)) {
       throw new ConfigError('access.context must be an object of at most 32 strings (evidence ids, not personal data)');
     }
-  }
-  if (access.reveal !== undefined && access.reveal !== 'redacted' && access.reveal !== 'plain') {
-    throw new ConfigError('access.reveal must be "redacted" or "plain"');
   }
 }
 

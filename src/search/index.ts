@@ -23,7 +23,5 @@ export {
 export { type RecordTokens, type TokenQueryOptions, type RecordTokenOptions } from './engine.js';
 export { planIndex, expectedFalsePositives, type PlanOptions, type IndexPlan, type PlanWarning, type PlanWarningCode } from './planner.js';
 export { tokenVersion } from './tokens.js';
-export { storedToken, createFinder, findRecords, type Finder, type FinderStats, type FindOptions } from './find.js';
+export { storedToken, createFinder, findRecords, type Finder, type FinderStats } from './find.js';
 export { reindex, type ReindexOptions, type ReindexItem } from './reindex.js';
-export { createTokenizer, type Tokenizer, type TokenizerOptions } from './tokenizer.js';
-export type { TokenKeySource } from './engine.js';

@@ -1,6 +1,6 @@
 /**
- * `waybill-seal/mask` (issue 6): masks, tag checks and search tokens without the sealer or phone
- * metadata. Without metadata, anything that must read a phone throws ConfigError (never a guessed
+ * `waybill-seal/mask` (issue 6): masks and tag checks without the sealer or phone metadata (no
+ * search tokens since issue 13: devices ask the search service). Without metadata, anything that must read a phone throws ConfigError (never a guessed
  * or a full mask); everything else works; with the metadata from `waybill-seal/phone` it gives what
  * the sealer gives.
  */
@@ -10,14 +10,12 @@ import {
   checkProtectedValue,
   computeMasks,
   ConfigError,
-  createTokenizer,
   createVerifier,
   mask,
-  storedToken,
   usePhoneMetadata,
   waybill,
 } from 'waybill-seal/mask';
-import { parsePhone, phoneMetadata } from 'waybill-seal/phone';
+import { phoneMetadata } from 'waybill-seal/phone';
 import { sampleWaybill } from '../helpers.js';
 
 afterEach(() => usePhoneMetadata(phoneMetadata));
@@ -32,7 +30,7 @@ describe('waybill-seal/mask without phone metadata', () => {
     expect(() => checkProtectedValue('landline', '010-12345678', {})).toThrow(ConfigError);
   });
 
-  it('reads stored masks, checks tags and makes non-phone tokens; phone tokens need metadata', async () => {
+  it('reads stored masks and checks tags', async () => {
     const file = newKeyFile();
     const keyring = new LocalKeyring(file);
     const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all' });
@@ -40,28 +38,16 @@ describe('waybill-seal/mask without phone metadata', () => {
     usePhoneMetadata(undefined);
     expect(mask(waybill, sealed, 'label').receiver.mobile).toBe(sealed.receiver.mobile!.mask['label']);
     expect(await createVerifier(keyring).verify(waybill, sealed)).toEqual({ ok: true });
-    const tokenizer = createTokenizer({ keyring });
-    expect(await tokenizer.tokensFor(waybill, 'sender.idNumber', '11010519491231002X')).toEqual([storedToken(waybill, sealed, 'sender.idNumber')]);
-    expect(await tokenizer.tokensFor(waybill, 'receiver.mobile:last4', '4321')).toEqual([storedToken(waybill, sealed, 'receiver.mobile:last4')]);
-    await expect(tokenizer.tokensFor(waybill, 'receiver.mobile', '13987654321')).rejects.toThrow(ConfigError);
-    // A parser given to the tokenizer is enough.
-    const withParser = createTokenizer({ keyring, phone: parsePhone });
-    expect(await withParser.tokensFor(waybill, 'receiver.mobile', '13987654321')).toEqual([storedToken(waybill, sealed, 'receiver.mobile')]);
   });
 });
 
 describe('waybill-seal/mask with waybill-seal/phone', () => {
-  it('gives the sealer\'s masks and tokens', async () => {
+  it('gives the sealer\'s masks', async () => {
     usePhoneMetadata(undefined);
     usePhoneMetadata(phoneMetadata);
     const keyring = new LocalKeyring(newKeyFile());
     const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all' });
     const sealed = await sealer.seal(waybill, sampleWaybill());
     expect(computeMasks('mobile', '+86 139-8765-4321', {}, { country: 'CN' })).toEqual(sealed.receiver.mobile!.mask);
-    const tokenizer = createTokenizer({ keyring });
-    for (const value of ['13987654321', '+86 139-8765-4321', '0086 13987654321']) {
-      expect(await tokenizer.tokensFor(waybill, 'receiver.mobile', value)).toEqual(await sealer.tokensFor(waybill, 'receiver.mobile', value));
-    }
-    expect(await tokenizer.recordTokens(waybill, sampleWaybill())).toEqual(await sealer.recordTokens(waybill, sampleWaybill()));
   });
 });

@@ -271,9 +271,10 @@ describe('schema files from the CLI', () => {
     const masked = csvRows((await cli(['mask', '--schema', parcelSchema, '--format', 'csv', '--profile', 'label'], sealed.stdout)).stdout);
     expect(masked[0]).toMatchObject({ 收件人: '王*四', 手机: '138******78', fragile: 'true', weightKg: '1.25' });
     expect(masked[1]).toMatchObject({ fragile: 'false', 手机: '' });
-    const found = await cli(['find', '--keys', keys, '--schema', parcelSchema, '--format', 'csv', '--index', 'phone:last4+district', '5678', '西湖区'], sealed.stdout);
-    expect(csvRows(found.stdout).map((x) => x['id'])).toEqual(['P1']);
     await writeFile(path('policy.json'), JSON.stringify({ format: 'waybill-seal/policy', version: 1, purposes: { care: { fields: ['who', 'phone'], requires: ['ticket'] } } }));
+    const care = ['--policy', path('policy.json'), '--principal', 'cs', '--purpose', 'care', '--ticket', 'T-1'];
+    const found = await cli(['find', '--keys', keys, ...care, '--schema', parcelSchema, '--format', 'csv', '--index', 'phone:last4+district', '5678', '西湖区'], sealed.stdout);
+    expect(csvRows(found.stdout).map((x) => x['id'])).toEqual(['P1']);
     const opened = await cli(['open', '--keys', keys, '--schema', parcelSchema, '--format', 'csv', '--out-format', 'jsonl', '--policy', path('policy.json'), '--principal', 'cs', '--purpose', 'care', '--ticket', 'T-1'], sealed.stdout);
     expect(opened.code).toBe(0);
     expect(lines(opened.stdout)[0]).toMatchObject({ id: 'P1', who: '王小四', phone: '13812345678', fragile: true, weightKg: 1.25, tags: ['a'], lines: [{ sku: 'S1', serial: '****' }] });

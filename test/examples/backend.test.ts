@@ -96,6 +96,9 @@ function client(base: () => string) {
   };
 }
 
+/** Headers of a search: a customer-service agent on a ticket (may search receiver.mobile indexes). */
+const searcher = { headers: { 'x-principal': 'cs-4', 'x-purpose': 'customer-service', 'x-ticket': 'T-1' } };
+
 const opener = (principal: string, purpose: string, extra: Record<string, string> = {}) => ({
   method: 'POST',
   headers: { 'x-principal': principal, 'x-purpose': purpose, ...extra },
@@ -205,13 +208,13 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       await api('/waybills', { method: 'POST', body: w });
       const m = w.receiver.mobile!;
       for (const q of [m, `+86 ${m.slice(0, 3)}-${m.slice(3, 7)}-${m.slice(7)}`, `0086${m}`]) {
-        const r = await apiB(`/waybills?mobile=${encodeURIComponent(q)}`);
+        const r = await apiB(`/waybills?mobile=${encodeURIComponent(q)}`, searcher);
         expect(r.status, q).toBe(200);
         expect(r.json.results.map((x: { waybillNo: string }) => x.waybillNo), q).toEqual([w.waybillNo]);
         expect(r.json.results[0], q).toEqual(mask(waybill, (await row(w.waybillNo))!.sealed, 'screen'));
         expect(r.text).toContainNoPlaintext(w);
       }
-      expect((await api(`/waybills?mobile=${m.slice(0, -1)}9`)).json.count).toBe(m.endsWith('9') ? 1 : 0);
+      expect((await api(`/waybills?mobile=${m.slice(0, -1)}9`, searcher)).json.count).toBe(m.endsWith('9') ? 1 : 0);
     });
 
     it('GET /waybills?last4=&district= finds by the last four digits and the district', async () => {
@@ -221,12 +224,12 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       await api('/waybills', { method: 'POST', body: w });
       await api('/waybills', { method: 'POST', body: other });
       const last4 = w.receiver.mobile!.slice(-4);
-      const hz = await api(`/waybills?last4=${last4}&district=${encodeURIComponent('西湖区')}`);
+      const hz = await api(`/waybills?last4=${last4}&district=${encodeURIComponent('西湖区')}`, searcher);
       expect(hz.status).toBe(200);
       expect(hz.json.results.map((x: { waybillNo: string }) => x.waybillNo)).toEqual([w.waybillNo]);
-      const gz = await apiB(`/waybills?last4=${last4}&district=${encodeURIComponent('天河区')}`);
+      const gz = await apiB(`/waybills?last4=${last4}&district=${encodeURIComponent('天河区')}`, searcher);
       expect(gz.json.results.map((x: { waybillNo: string }) => x.waybillNo)).toEqual([other.waybillNo]);
-      expect((await api(`/waybills?last4=${last4}&district=${encodeURIComponent('朝阳区')}`)).json).toEqual({ count: 0, results: [] });
+      expect((await api(`/waybills?last4=${last4}&district=${encodeURIComponent('朝阳区')}`, searcher)).json).toEqual({ count: 0, results: [] });
     });
 
     it('drops token collisions whose mask shows other last digits (truncated tokens match a few other values)', async () => {
@@ -237,7 +240,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       // Make the decoy's token equal the query's, as a 19-bit collision would.
       const token = (await row(w.waybillNo))!['receiver_mobile_tok'];
       await h.db.query('UPDATE waybills SET receiver_mobile_tok = $1 WHERE waybill_no = $2', [token, decoy.waybillNo]);
-      const r = await api(`/waybills?mobile=${w.receiver.mobile}`);
+      const r = await api(`/waybills?mobile=${w.receiver.mobile}`, searcher);
       expect(r.json.results.map((x: { waybillNo: string }) => x.waybillNo)).toEqual([w.waybillNo]);
 
       expect(trailingDigitsAgree('139****4321', '13987654321')).toBe(true);
@@ -248,6 +251,26 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       expect(trailingDigitsAgree('+852 ****5678', '85212345678')).toBe(true);
       expect(trailingDigitsAgree('***********', '13987654321')).toBe(true);
       expect(trailingDigitsAgree(undefined, '4321')).toBe(false);
+    });
+
+    it('a search is an access: no principal 401, a purpose that may not search 403, the 61st query an hour 429, each audited without the value', async () => {
+      const w = next();
+      await api('/waybills', { method: 'POST', body: w });
+      const q = `/waybills?mobile=${w.receiver.mobile}`;
+      expect((await api(q)).status).toBe(401);
+      // realname-verify may open only sender.idNumber: no receiver-mobile search.
+      const denied = await api(q, { headers: { 'x-principal': 'cs-9', 'x-purpose': 'realname-verify', 'x-ticket': 'T-2' } });
+      expect(denied.status).toBe(403);
+      expect(denied.json).toEqual({ error: 'access_denied', reason: 'index_not_granted' });
+      const agent = { headers: { 'x-principal': 'cs-quota', 'x-purpose': 'customer-service', 'x-ticket': 'T-3' } };
+      for (let i = 0; i < 60; i++) expect((await (i % 2 ? api : apiB)(q, agent)).status, `query ${i + 1}`).toBe(200);
+      const spent = await api(q, agent);
+      expect(spent.status).toBe(429);
+      expect(spent.json).toEqual({ error: 'quota_exceeded', reason: 'quota_exceeded' });
+      const log = (await h.db.query<{ line: string }>('SELECT line FROM waybill_audit')).rows.map((r) => r.line).join('\n');
+      expect(log).toContain('"type":"search"');
+      expect(log).toContain('"quota":"search/1h"');
+      expect(log).not.toContain(w.receiver.mobile!);
     });
 
     it('refuses bad searches with 400 and the parameter, never its value', async () => {
@@ -265,7 +288,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
         ['/waybills?mobile=13911112222&limit=1000', { field: 'limit', reason: 'out_of_range' }],
       ];
       for (const [path, json] of cases) {
-        const r = await api(path);
+        const r = await api(path, searcher);
         expect(r.status, path).toBe(400);
         expect(r.json, path).toEqual({ error: 'invalid_query', ...json });
         expect(r.text, path).not.toContain('1391111222');
@@ -295,7 +318,7 @@ function backendSuite(label: string, open: () => Promise<Harness>, first: number
       expect(label.status).toBe(409);
       expect(label.json).toEqual({ error: 'integrity_failed', path: 'receiver.mobile', reason: 'altered' });
       expect((await api(`/waybills/${w.waybillNo}`)).status).toBe(409);
-      expect((await api(`/waybills?mobile=${encodeURIComponent(w.receiver.mobile!)}`)).json).toMatchObject({ count: 0, integrityFailed: 1 });
+      expect((await api(`/waybills?mobile=${encodeURIComponent(w.receiver.mobile!)}`, searcher)).json).toMatchObject({ count: 0, integrityFailed: 1 });
     });
 
     it('routes: 404 for unknown waybills and paths, 405 for wrong methods, 400 for bad numbers', async () => {
@@ -639,7 +662,7 @@ describe('npm run example:backend', () => {
       expect((await api('/healthz')).json).toEqual({ ok: true, database: 'pglite' });
       const w = sample(9001);
       expect((await api('/waybills', { method: 'POST', body: w })).status).toBe(201);
-      expect((await api(`/waybills?mobile=${w.receiver.mobile}`)).json.count).toBe(1);
+      expect((await api(`/waybills?mobile=${w.receiver.mobile}`, searcher)).json.count).toBe(1);
       expect((await api(`/waybills/${w.waybillNo}/open`, opener('courier-1', 'deliver', { 'x-route': 'HZ-012-R3' }))).json.record.receiver.mobile).toBe(
         w.receiver.mobile,
       );

@@ -11,10 +11,23 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runInContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSealer, generateLocalKeyMaterial, LocalKeyring, mask, MemoryKeyStore, presets, waybill, type SealedRecord, type WaybillSchema } from 'waybill-seal';
+import {
+  createAccessGuard,
+  createSealer,
+  generateLocalKeyMaterial,
+  LocalKeyring,
+  mask,
+  MemoryAuditSink,
+  MemoryKeyStore,
+  presets,
+  waybill,
+  waybillPolicy,
+  type SealedRecord,
+  type WaybillSchema,
+} from 'waybill-seal';
 import { syntheticWaybills } from 'waybill-seal/testing';
-import { bundleEdge, nodeReferences, runBundle } from '../../examples/edge/build.js';
-import { CUSTOMER_PARCEL, PARCELS, SEED as STATION_SEED } from '../../examples/pickup-station.js';
+import { bundleEdge, nodeReferences, runBundle, searchService } from '../../examples/edge/build.js';
+import { CUSTOMER_PARCEL, OTHER_STATION, outletOf, PARCELS, SEED as STATION_SEED, STATION } from '../../examples/pickup-station.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -45,7 +58,7 @@ afterAll(async () => {
 });
 
 describe('npx tsx examples/pickup-station.ts', () => {
-  it('finds the customer’s parcel by the last four digits with the index secret only, and cannot open it', async () => {
+  it('the station holds no key: it finds its customer’s parcels through the search service, never another outlet’s, at most 60 queries an hour', async () => {
     const r = await tsx(['examples/pickup-station.ts']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -53,17 +66,20 @@ describe('npx tsx examples/pickup-station.ts', () => {
     const customer = parcels[CUSTOMER_PARCEL]!;
     const last4 = customer.receiver.mobile!.replace(/\D/g, '').slice(-4);
     expect(r.stdout).toContain(`Head office sealed ${PARCELS} waybills`);
+    expect(r.stdout).toContain(`Station terminal ${STATION}: holds no key`);
     expect(r.stdout).toContain(`A customer says: "尾号 ${last4}"`);
-    const candidates = num(r.stdout, /token candidates: (\d+)/);
-    const confirmed = num(r.stdout, /confirmed by the label mask's last four digits: (\d+)/);
-    const owners = parcels.filter((w) => w.receiver.mobile!.replace(/\D/g, '').endsWith(last4));
+    const candidates = num(r.stdout, /token candidates at this outlet: (\d+)/);
+    const confirmed = num(r.stdout, /confirmed parcels: (\d+)/);
+    const owners = parcels.filter((w, i) => outletOf(i) === STATION && w.receiver.mobile!.replace(/\D/g, '').endsWith(last4));
     expect(confirmed).toBe(owners.length);
     expect(candidates).toBeGreaterThanOrEqual(confirmed);
     const listed = r.stdout.split('\n').filter((l) => l.trimStart().startsWith('shelf '));
     expect(listed).toHaveLength(confirmed);
     for (const w of owners) expect(listed.some((l) => l.includes(w.waybillNo) && l.includes(`*******${last4}`))).toBe(true);
-    expect(r.stdout).toContain('even with the wrapped data keys: refused, KeyError (no_kek)');
-    expect(num(r.stdout, /Lookups: (\d+) per second/)).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(new RegExp(`A parcel at ${OTHER_STATION} \\("尾号 \\d{4}"\\) searched from ${STATION}: not found`));
+    expect(r.stdout).toContain(`Asking the service for ${OTHER_STATION}'s parcels: refused (out_of_scope).`);
+    expect(r.stdout).toContain('Searching on and on: 60 queries answered this hour, then refused (quota_exceeded).');
+    expect(r.stdout).toMatch(/Audit log: \d+ search events, 1 quota alert; none holds the digits asked for\./);
     // Masks only: no full phone number and no full name of any parcel is printed.
     for (const w of parcels) {
       expect(r.stdout).not.toContain(w.receiver.mobile!.replace(/\D/g, '').slice(-11));
@@ -121,7 +137,7 @@ describe('examples/edge: a browser bundle that masks and searches without Node',
     expect(r.stdout).toContain('no node: imports, no require()');
     expect(r.stdout).toContain('Edge context: process, require, Buffer, module, global are undefined.');
     expect(r.stdout).toContain('Label masks of 6 sealed waybills at the edge: identical to the library under Node.');
-    expect(r.stdout).toMatch(/at the edge: tokens equal to the server's; found WS\d{12}/);
+    expect(r.stdout).toMatch(/from the edge through the search service: found WS\d{12}.*; \d+ search events audited/);
     const code = await readFile(join(out, 'waybill-edge.js'), 'utf8');
     expect(nodeReferences(code)).toEqual([]);
     expect(code).not.toMatch(/from\s*["']node:|import\(\s*["']node:/);
@@ -137,57 +153,43 @@ describe('examples/edge: a browser bundle that masks and searches without Node',
     }
   }, 180_000);
 
-  it('runs in a vm context without process, require or Buffer and gives the library’s masks and lookups', async () => {
+  it('runs in a vm context without process, require or Buffer: the library’s masks; search only through the service, audited', async () => {
     const material = generateLocalKeyMaterial();
-    // The china preset: SM4-GCM fields and HMAC-SM3 tokens, so the edge must use the same hash.
-    const server = createSealer({ ...presets.china, keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+    const audit = new MemoryAuditSink();
+    // The china preset: SM4-GCM fields and HMAC-SM3 tokens, computed only on the server.
+    const server = createSealer({ ...presets.china, keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: createAccessGuard({ policy: waybillPolicy, audit }) });
     const plain = syntheticWaybills({ count: 40, seed: 4242 });
     const sealed: SealedRecord<WaybillSchema>[] = await server.sealMany(waybill, plain);
 
-    const ctx = runBundle((await bundleEdge('iife')).code);
+    const code = (await bundleEdge('iife')).code;
+    // Issue 13: nothing on the device computes a token (no index-key label, no keyed hash of a query).
+    expect(code).not.toMatch(/waybill-seal\/index|waybill-seal\/ff1|queryTokens|tokensFor/);
+    const ctx = runBundle(code);
     expect(runInContext('[typeof process, typeof require, typeof Buffer, typeof module, typeof global, typeof setTimeout].join()', ctx)).toBe(
       'undefined,undefined,undefined,undefined,undefined,undefined',
     );
     ctx['recordsJson'] = JSON.stringify(sealed);
-    ctx['secretsJson'] = JSON.stringify(material.secrets!.index);
     for (const profile of ['screen', 'label']) {
       const views = JSON.parse(runInContext(`JSON.stringify(WaybillEdge.views(JSON.parse(recordsJson), ${JSON.stringify(profile)}))`, ctx) as string);
       expect(views).toEqual(sealed.map((r) => mask(waybill, r, profile)));
     }
-
-    const edgeFind = async (index: string, value: unknown, last: string) =>
+    ctx['service'] = searchService(server, sealed, { principal: 'cs-4', purpose: 'customer-service', context: { ticket: 'T-9' } });
+    const edgeFind = async (index: string, value: unknown) =>
       JSON.parse(
-        (await runInContext(
-          `(async () => {
-             const tokens = await WaybillEdge.queryTokens(JSON.parse(secretsJson), ${JSON.stringify(index)}, ${JSON.stringify(value)}, { hash: 'hmac-sm3' });
-             const table = new WaybillEdge.TokenTable(JSON.parse(recordsJson), ${JSON.stringify(index)});
-             return JSON.stringify({ tokens, found: table.find(tokens, ${JSON.stringify(last)}).map((r) => r.waybillNo) });
-           })()`,
-          ctx,
-        )) as string,
-      ) as { tokens: string[]; found: string[] };
-
+        (await runInContext(`WaybillEdge.search(service, ${JSON.stringify({ index, value })}).then((r) => JSON.stringify(r.map((v) => v.waybillNo)))`, ctx)) as string,
+      ) as string[];
     for (const i of [0, 17, 39]) {
       const w = plain[i]!;
       const digits = w.receiver.mobile!.replace(/\D/g, '');
-      const byMobile = await edgeFind('receiver.mobile', w.receiver.mobile, digits);
-      expect(byMobile.tokens).toEqual(await server.tokensFor(waybill, 'receiver.mobile', w.receiver.mobile!));
-      expect(byMobile.found).toEqual(plain.filter((p) => p.receiver.mobile!.replace(/\D/g, '') === digits).map((p) => p.waybillNo));
-      const both = await edgeFind('receiver.mobile:last4+district', [digits.slice(-4), w.receiver.address.district], digits.slice(-4));
-      expect(both.tokens).toEqual(await server.tokensFor(waybill, 'receiver.mobile:last4+district', [digits.slice(-4), w.receiver.address.district]));
-      expect(both.found).toContain(w.waybillNo);
-      const senderDigits = w.sender.mobile!.replace(/\D/g, '');
-      const sender = await edgeFind('sender.mobile:last4', senderDigits.slice(-4), senderDigits.slice(-4));
-      expect(sender.found).toContain(w.waybillNo);
-      for (const no of sender.found) {
-        expect(plain.find((p) => p.waybillNo === no)!.sender.mobile!.replace(/\D/g, '').endsWith(senderDigits.slice(-4))).toBe(true);
-      }
+      expect(await edgeFind('receiver.mobile', w.receiver.mobile)).toEqual(plain.filter((p) => p.receiver.mobile!.replace(/\D/g, '') === digits).map((p) => p.waybillNo));
+      expect(await edgeFind('receiver.mobile:last4+district', [digits.slice(-4), w.receiver.address.district])).toContain(w.waybillNo);
     }
-    // Without last digits a table returns every token match (truncated tokens: maybe more).
-    const all = JSON.parse(
-      runInContext(`JSON.stringify(new WaybillEdge.TokenTable(JSON.parse(recordsJson), 'receiver.mobile:last4').find([]))`, ctx) as string,
-    );
-    expect(all).toEqual([]);
-    server.close();
+    // customer-service may not open sender.mobile, so it may not search it: refused on the server, audited.
+    await expect(edgeFind('sender.mobile:last4', '1234')).rejects.toThrow(/index_not_granted/);
+    const searches = audit.events.filter((e) => e.type === 'search');
+    expect(searches.filter((e) => e.outcome === 'issued')).toHaveLength(6);
+    expect(searches.filter((e) => e.outcome === 'denied')).toHaveLength(1);
+    const log = JSON.stringify(audit.events);
+    for (const i of [0, 17, 39]) expect(log).not.toContain(plain[i]!.receiver.mobile!.replace(/\D/g, '').slice(-7));
   }, 180_000);
 });

@@ -5,7 +5,7 @@ import { ConfigError, LocalKeyring, MemoryKeyStore, ValidationError, createSeale
 import { encodeParts, fromBase64Url } from '../../src/crypto/bytes.js';
 import { ff1EncryptDigits, ff1Radix10 } from '../../src/search/ff1.js';
 import { ff1Tweak } from '../../src/search/engine.js';
-import { freshSealer, hex, loadVectors } from '../helpers.js';
+import { freshSealer, hex, loadVectors, SEARCH } from '../helpers.js';
 
 interface FpeTest {
   tcId: number;
@@ -100,7 +100,7 @@ describe('FF1 format-preserving tokens', () => {
     const a = await sealer.seal(parcel, rec);
     const b = await sealer.seal(parcel, { ...rec, id: 'P2', sender: '0086 13812345678' });
     expect(storedToken(parcel, a, 'sender:ff1')).toBe(storedToken(parcel, b, 'sender:ff1'));
-    expect(await sealer.tokensFor(parcel, 'sender:ff1', '138 1234 5678')).toEqual([storedToken(parcel, a, 'sender:ff1')]);
+    expect(await sealer.tokensFor(parcel, 'sender:ff1', '138 1234 5678', SEARCH)).toEqual([storedToken(parcel, a, 'sender:ff1')]);
     // The tweak binds the field path: the same number in another field gets another token.
     expect(storedToken(parcel, a, 'receiver:ff1')).not.toBe(storedToken(parcel, a, 'sender:ff1'));
   });
@@ -123,7 +123,7 @@ describe('FF1 format-preserving tokens', () => {
     const ok = await sealer.seal(parcel, { ...rec, code: '12-34-56' });
     expect(storedToken(parcel, ok, 'code:ff1')).toMatch(/^1\.\d{6}$/);
     await expect(sealer.seal(parcel, { ...rec, code: '12345' })).rejects.toMatchObject({ path: 'code', reason: 'ff1_domain_too_small' });
-    await expect(sealer.tokensFor(parcel, 'code:ff1', '12345')).rejects.toThrow(ValidationError);
+    await expect(sealer.tokensFor(parcel, 'code:ff1', '12345', SEARCH)).rejects.toThrow(ValidationError);
     const lenient = freshSealer({ lenient: true }).sealer;
     const skipped = await lenient.seal(parcel, { ...rec, code: '12345' });
     expect(skipped.code?.tok).toBeUndefined();
@@ -141,6 +141,6 @@ describe('FF1 format-preserving tokens', () => {
     const { sealer } = freshSealer();
     const hk = await sealer.seal(parcel, { ...rec, receiver: '+852 5123 4567' });
     expect(storedToken(parcel, hk, 'receiver:ff1')).toMatch(/^1\.\d{8}$/);
-    expect(await sealer.tokensFor(parcel, 'receiver:ff1', '51234567', { country: 'HK' })).toEqual([storedToken(parcel, hk, 'receiver:ff1')]);
+    expect(await sealer.tokensFor(parcel, 'receiver:ff1', '51234567', { ...SEARCH, country: 'HK' })).toEqual([storedToken(parcel, hk, 'receiver:ff1')]);
   });
 });

@@ -19,7 +19,7 @@ import {
   type Sealer,
   type SealedRecord,
 } from '../../src/index.js';
-import { sampleWaybill } from '../helpers.js';
+import { sampleWaybill, SEARCH } from '../helpers.js';
 
 type W = typeof waybill;
 const TARGET = '13812345678';
@@ -38,7 +38,7 @@ function sealerFor(material: LocalKeyMaterial, keyStore: MemoryKeyStore): Sealer
 
 /** Confirmed matches of the receiver mobile among the records, by waybill number. */
 async function search(sealer: Sealer, records: readonly SealedRecord<W>[], value = TARGET): Promise<string[]> {
-  const finder = await createFinder(sealer, waybill, 'receiver.mobile', value);
+  const finder = await createFinder(sealer, waybill, 'receiver.mobile', value, SEARCH);
   const out: string[] = [];
   for (const r of records) if (await finder.matches(r)) out.push(r.waybillNo);
   return out;
@@ -70,9 +70,9 @@ describe('index key rotation without losing search', () => {
     expect(fresh.every((r) => tokenVersion(storedToken(waybill, r, 'receiver.mobile')) === 2)).toBe(true);
     expect(fresh.every((r) => Object.values(r.receiver.mobile!.tok!).every((t) => t.startsWith('2.')))).toBe(true);
 
-    const tokens = await during.tokensFor(waybill, 'receiver.mobile', TARGET);
+    const tokens = await during.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH);
     expect(tokens.map(tokenVersion)).toEqual([2, 1]);
-    expect(tokens[1]).toBe((await before.tokensFor(waybill, 'receiver.mobile', TARGET))[0]);
+    expect(tokens[1]).toBe((await before.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH))[0]);
     const all = [...old, ...fresh];
     const expectedAll = all.filter((r) => r.receiver.mobile!.mask['screen'] === '138****5678').map((r) => r.waybillNo);
     expect(expectedAll).toHaveLength(20);
@@ -115,10 +115,10 @@ describe('index key rotation without losing search', () => {
     const v2only = dropSecretVersion(v2, 'index', 1);
     const after = sealerFor(v2only, keyStore);
     expect(await after.indexVersions()).toEqual([2]);
-    expect((await after.tokensFor(waybill, 'receiver.mobile', TARGET)).map(tokenVersion)).toEqual([2]);
+    expect((await after.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH)).map(tokenVersion)).toEqual([2]);
     expect(await search(after, reindexed)).toEqual(expectedAll);
     for (const last4 of ['5678']) {
-      const finder = await createFinder(after, waybill, 'receiver.mobile:last4+district', [last4, '西湖区']);
+      const finder = await createFinder(after, waybill, 'receiver.mobile:last4+district', [last4, '西湖区'], SEARCH);
       const hits = [];
       for (const r of reindexed) if (await finder.matches(r)) hits.push(r.waybillNo);
       expect(hits).toEqual(expectedAll);
@@ -158,7 +158,7 @@ describe('index key rotation without losing search', () => {
     expect(item!.changed).toBe(true);
     expect(Object.keys(item!.record.mobile.tok!)).toEqual(['mobile']);
     expect(item!.record.mobile.tok!['mobile']).toBe(sealed.mobile.tok!['mobile']);
-    expect(item!.record.note!.tok).toEqual({ note: (await sealer.tokensFor(b, 'note', 'fragile'))[0] });
+    expect(item!.record.note!.tok).toEqual({ note: (await sealer.tokensFor(b, 'note', 'fragile', SEARCH))[0] });
   });
 
   it('records sealed leniently with values that do not normalise stay without tokens', async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createFinder, defineSchema, planIndex, s, storedToken, type SealedRecord } from '../../src/index.js';
 import { seededRandom as prng } from '../../src/testing/synthetic.js';
-import { freshSealer } from '../helpers.js';
+import { freshSealer, SEARCH } from '../helpers.js';
 
 const N = 100_000;
 const POOL = 20_000;
@@ -68,7 +68,7 @@ describe('search over 100,000 sealed records', () => {
     let worst = 0;
     const t1 = performance.now();
     for (const q of queries) {
-      const tokens = await sealer.tokensFor(parcel, 'mobile', q);
+      const tokens = await sealer.tokensFor(parcel, 'mobile', q, SEARCH);
       const candidates = new Set(tokens.flatMap((t) => byToken.get(t) ?? []));
       const truth = where.get(q) ?? [];
       for (const i of truth) expect(candidates.has(i)).toBe(true);
@@ -101,7 +101,7 @@ describe('search over 100,000 sealed records', () => {
 
     // Confirming candidates by opening keeps exactly the true matches.
     for (const q of [queries[0]!, queries[1]!, outside[0]!]) {
-      const finder = await createFinder(sealer, parcel, 'mobile', q);
+      const finder = await createFinder(sealer, parcel, 'mobile', q, SEARCH);
       const tokens = new Set(finder.tokens);
       const candidates = [...tokens].flatMap((t) => byToken.get(t) ?? []);
       const hits: number[] = [];
@@ -116,7 +116,7 @@ describe('search over 100,000 sealed records', () => {
     const { sealer } = freshSealer();
     const n = 20_000;
     const t0 = performance.now();
-    for (let i = 0; i < n; i++) await sealer.tokensFor(parcel, 'mobile', `+86139${String(i).padStart(8, '0')}`);
+    for (let i = 0; i < n; i++) await sealer.tokensFor(parcel, 'mobile', `+86139${String(i).padStart(8, '0')}`, SEARCH);
     const perSecond = n / ((performance.now() - t0) / 1000);
     console.log(`tokensFor (normalise + HMAC-SHA-256): ${Math.round(perSecond)} tokens/s`);
     expect(perSecond).toBeGreaterThan(1000);

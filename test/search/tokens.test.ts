@@ -22,7 +22,7 @@ import {
 import { encodeParts, fromBase64Url, toBase64Url } from '../../src/crypto/bytes.js';
 import { hmacSm3, sm3 } from '../../src/crypto/sm/index.js';
 import { truncate } from '../../src/search/tokens.js';
-import { freshSealer, sampleWaybill } from '../helpers.js';
+import { freshSealer, sampleWaybill, SEARCH } from '../helpers.js';
 
 const person = defineSchema(
   'person',
@@ -58,13 +58,13 @@ describe('blind index tokens', () => {
   it('equivalent phone inputs give one token, and it is what seal stores', async () => {
     const { sealer } = freshSealer();
     const forms = ['+86 138-1234-5678', '13812345678', '0086 13812345678', '(+86) 138 1234 5678', '86-138-1234-5678', '１３８１２３４５６７８', '138.1234.5678'];
-    const tokens = await Promise.all(forms.map((f) => sealer.tokensFor(person, 'mobile', f)));
+    const tokens = await Promise.all(forms.map((f) => sealer.tokensFor(person, 'mobile', f, SEARCH)));
     expect(new Set(tokens.flat()).size).toBe(1);
     for (const form of forms) {
       const sealed = await sealer.seal(person, { ...base, mobile: form });
       expect(storedToken(person, sealed, 'mobile')).toBe(tokens[0]![0]);
     }
-    const waybillTokens = await Promise.all(forms.map((f) => sealer.tokensFor(waybill, 'receiver.mobile', f)));
+    const waybillTokens = await Promise.all(forms.map((f) => sealer.tokensFor(waybill, 'receiver.mobile', f, SEARCH)));
     expect(new Set(waybillTokens.flat()).size).toBe(1);
   });
 
@@ -73,22 +73,22 @@ describe('blind index tokens', () => {
     const sealed = await sealer.seal(person, base);
     const stored = storedToken(person, sealed, 'mobile:last4');
     for (const q of ['5678', '５６７８', ' 5678 ', '13812345678', '+86 138-1234-5678']) {
-      expect(await sealer.tokensFor(person, 'mobile:last4', q)).toEqual([stored]);
+      expect(await sealer.tokensFor(person, 'mobile:last4', q, SEARCH)).toEqual([stored]);
     }
-    expect(await sealer.tokensFor(person, 'mobile:last4', '5679')).not.toEqual([stored]);
+    expect(await sealer.tokensFor(person, 'mobile:last4', '5679', SEARCH)).not.toEqual([stored]);
   });
 
   it('compound last4 + district: one value per field, both must agree', async () => {
     const { sealer } = freshSealer();
     const sealed = await sealer.seal(person, base);
     const stored = storedToken(person, sealed, 'mobile:last4+district');
-    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5678', ' 西湖区 '])).toEqual([stored]);
-    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5678', '滨江区'])).not.toEqual([stored]);
-    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5679', '西湖区'])).not.toEqual([stored]);
-    await expect(sealer.tokensFor(person, 'mobile:last4+district', '5678')).rejects.toThrow(ConfigError);
+    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5678', ' 西湖区 '], SEARCH)).toEqual([stored]);
+    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5678', '滨江区'], SEARCH)).not.toEqual([stored]);
+    expect(await sealer.tokensFor(person, 'mobile:last4+district', ['5679', '西湖区'], SEARCH)).not.toEqual([stored]);
+    await expect(sealer.tokensFor(person, 'mobile:last4+district', '5678', SEARCH)).rejects.toThrow(ConfigError);
     // The waybill compound reads receiver.address.district.
     const w = await sealer.seal(waybill, sampleWaybill());
-    expect(await sealer.tokensFor(waybill, 'receiver.mobile:last4+district', ['4321', '西湖区'])).toEqual([
+    expect(await sealer.tokensFor(waybill, 'receiver.mobile:last4+district', ['4321', '西湖区'], SEARCH)).toEqual([
       storedToken(waybill, w, 'receiver.mobile:last4+district'),
     ]);
   });
@@ -97,15 +97,15 @@ describe('blind index tokens', () => {
     const { sealer } = freshSealer();
     const sealed = await sealer.seal(person, { ...base, name: '阿沛·阿旺晋美', email: 'Zhang.San@Example.COM', idNumber: '11010519491231002X' });
     const same = async (index: 'idNumber' | 'name' | 'email', q: string) =>
-      expect(await sealer.tokensFor(person, index, q)).toEqual([storedToken(person, sealed, index)]);
+      expect(await sealer.tokensFor(person, index, q, SEARCH)).toEqual([storedToken(person, sealed, index)]);
     await same('idNumber', '11010519491231002x');
     await same('idNumber', ' 110105 19491231 002X ');
     await same('name', '阿沛•阿旺晋美');
     await same('name', ' 阿沛 · 阿旺晋美 ');
     await same('email', 'Zhang.San@example.com');
-    expect(await sealer.tokensFor(person, 'email', 'zhang.san@example.com')).not.toEqual([storedToken(person, sealed, 'email')]);
+    expect(await sealer.tokensFor(person, 'email', 'zhang.san@example.com', SEARCH)).not.toEqual([storedToken(person, sealed, 'email')]);
     const w = await sealer.seal(waybill, sampleWaybill());
-    expect(await sealer.tokensFor(waybill, 'sender.idNumber', '11010519491231002x')).toEqual([storedToken(waybill, w, 'sender.idNumber')]);
+    expect(await sealer.tokensFor(waybill, 'sender.idNumber', '11010519491231002x', SEARCH)).toEqual([storedToken(waybill, w, 'sender.idNumber')]);
   });
 
   it('equal values in two indexes, or two schemas, give unrelated tokens', async () => {
@@ -114,11 +114,11 @@ describe('blind index tokens', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 99_999_999 }), async (n) => {
         const mobile = `139${String(n).padStart(8, '0')}`;
-        const [a] = await sealer.tokensFor(person, 'mobile', mobile);
-        const [b] = await sealer.tokensFor(person, 'mobile:copy', mobile);
-        const [c] = await sealer.tokensFor(other, 'mobile', mobile);
-        const [r] = await sealer.tokensFor(waybill, 'receiver.mobile', mobile);
-        const [d] = await sealer.tokensFor(waybill, 'sender.mobile', mobile);
+        const [a] = await sealer.tokensFor(person, 'mobile', mobile, SEARCH);
+        const [b] = await sealer.tokensFor(person, 'mobile:copy', mobile, SEARCH);
+        const [c] = await sealer.tokensFor(other, 'mobile', mobile, SEARCH);
+        const [r] = await sealer.tokensFor(waybill, 'receiver.mobile', mobile, SEARCH);
+        const [d] = await sealer.tokensFor(waybill, 'sender.mobile', mobile, SEARCH);
         expect(new Set([a, b, c]).size).toBe(3);
         if (r === d) sameInWaybill++;
       }),
@@ -130,11 +130,11 @@ describe('blind index tokens', () => {
 
   it('one keyring, two sealers: same tokens; another keyring: different tokens', async () => {
     const material = generateLocalKeyMaterial();
-    const a = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
-    const b = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+    const a = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
+    const b = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
     const c = freshSealer().sealer;
-    expect(await a.tokensFor(person, 'mobile', '13812345678')).toEqual(await b.tokensFor(person, 'mobile', '13812345678'));
-    expect(await a.tokensFor(person, 'mobile', '13812345678')).not.toEqual(await c.tokensFor(person, 'mobile', '13812345678'));
+    expect(await a.tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual(await b.tokensFor(person, 'mobile', '13812345678', SEARCH));
+    expect(await a.tokensFor(person, 'mobile', '13812345678', SEARCH)).not.toEqual(await c.tokensFor(person, 'mobile', '13812345678', SEARCH));
   });
 
   it('values that do not normalise get no token (lenient), and queries for them are refused', async () => {
@@ -143,11 +143,11 @@ describe('blind index tokens', () => {
     expect(sealed.mobile?.tok).toBeUndefined();
     expect(sealed.idNumber?.tok).toBeUndefined();
     expect(Object.keys(sealed.name.tok ?? {})).toEqual(['name']);
-    await expect(sealer.tokensFor(person, 'mobile', '99999')).rejects.toThrow(ValidationError);
-    await expect(sealer.tokensFor(person, 'mobile', 'not a phone')).rejects.toMatchObject({ reason: 'not_normalizable', path: 'mobile' });
-    await expect(sealer.tokensFor(person, 'mobile:last4', '567')).rejects.toThrow(ValidationError);
+    await expect(sealer.tokensFor(person, 'mobile', '99999', SEARCH)).rejects.toThrow(ValidationError);
+    await expect(sealer.tokensFor(person, 'mobile', 'not a phone', SEARCH)).rejects.toMatchObject({ reason: 'not_normalizable', path: 'mobile' });
+    await expect(sealer.tokensFor(person, 'mobile:last4', '567', SEARCH)).rejects.toThrow(ValidationError);
     // @ts-expect-error: not an index of the schema
-    await expect(sealer.tokensFor(person, 'nope', '1')).rejects.toThrow(ConfigError);
+    await expect(sealer.tokensFor(person, 'nope', '1', SEARCH)).rejects.toThrow(ConfigError);
   });
 
   it('a missing optional source or compound part gives no token; fields without indexes carry no tok', async () => {
@@ -175,7 +175,7 @@ describe('blind index tokens', () => {
 
   it('tokens follow the specification: HKDF-SHA-256 key per index, HMAC, truncation, version prefix', async () => {
     const material = generateLocalKeyMaterial();
-    const sealer = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+    const sealer = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
     const root = fromBase64Url(material.secrets!.index![0]!.key)!;
     const spec = waybill.indexes['receiver.mobile:last4+district'];
     expect(spec.id).toBe('blind:receiver.mobile=phone-last4+receiver.address.district=text/19');
@@ -183,23 +183,23 @@ describe('blind index tokens', () => {
     const key = hkdf(sha256, root, undefined, info, 32);
     const mac = hmac(sha256, key, encodeParts(['5678', '西湖区']));
     const expected = `1.${toBase64Url(Uint8Array.from([mac[0]!, mac[1]!, mac[2]! & 0xe0]))}`;
-    expect(await sealer.tokensFor(waybill, 'receiver.mobile:last4+district', ['5678', '西湖区'])).toEqual([expected]);
+    expect(await sealer.tokensFor(waybill, 'receiver.mobile:last4+district', ['5678', '西湖区'], SEARCH)).toEqual([expected]);
   });
 
   it('hmac-sm3: HKDF-SM3 and HMAC-SM3, unrelated to the SHA-256 tokens', async () => {
     const material = generateLocalKeyMaterial();
     const keyring = new LocalKeyring(material);
-    const sm = createSealer({ keyring, keyStore: new MemoryKeyStore(), indexHash: 'hmac-sm3' });
-    const sha = createSealer({ keyring, keyStore: new MemoryKeyStore() });
+    const sm = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all', indexHash: 'hmac-sm3' });
+    const sha = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all' });
     expect(sm.indexHash).toBe('hmac-sm3');
     expect(sha.indexHash).toBe('hmac-sha256');
     const root = fromBase64Url(material.secrets!.index![0]!.key)!;
     const info = encodeParts(['waybill-seal/index', 'hmac-sm3', 'person', 'mobile', person.indexes.mobile.id]);
     const key = hkdf(sm3, root, undefined, info, 32);
     const expected = `1.${toBase64Url(hmacSm3(key, encodeParts(['+8613812345678'])))}`;
-    const [smToken] = await sm.tokensFor(person, 'mobile', '138 1234 5678');
+    const [smToken] = await sm.tokensFor(person, 'mobile', '138 1234 5678', SEARCH);
     expect(smToken).toBe(expected);
-    expect(smToken).not.toBe((await sha.tokensFor(person, 'mobile', '138 1234 5678'))[0]);
+    expect(smToken).not.toBe((await sha.tokensFor(person, 'mobile', '138 1234 5678', SEARCH))[0]);
     const sealed = await sm.seal(person, base);
     expect(storedToken(person, sealed, 'mobile')).toBe(expected);
     expect(() => createSealer({ keyring, keyStore: new MemoryKeyStore(), indexHash: 'md5' as never })).toThrow(ConfigError);
@@ -223,7 +223,7 @@ describe('blind index tokens', () => {
     const counts = new Map<string, number>();
     const n = 6400;
     for (let i = 0; i < n; i++) {
-      const [t] = await sealer.tokensFor(few, 'm', `1390000${String(i).padStart(4, '0')}`);
+      const [t] = await sealer.tokensFor(few, 'm', `1390000${String(i).padStart(4, '0')}`, SEARCH);
       expect(t).toMatch(/^1\.[A-Za-z0-9_-]{2}$/);
       counts.set(t!, (counts.get(t!) ?? 0) + 1);
     }
@@ -236,7 +236,7 @@ describe('blind index tokens', () => {
 
   it('tokens carry the index-secret version', async () => {
     const { sealer } = freshSealer();
-    const [t] = await sealer.tokensFor(waybill, 'receiver.mobile', '13812345678');
+    const [t] = await sealer.tokensFor(waybill, 'receiver.mobile', '13812345678', SEARCH);
     expect(tokenVersion(t)).toBe(1);
     expect(t).toMatch(/^1\.[A-Za-z0-9_-]{4}$/); // 19 bits → 3 bytes → 4 characters
     expect(tokenVersion('x.abc')).toBeUndefined();
@@ -257,16 +257,16 @@ describe('blind index tokens', () => {
     await expect(createSealer({ keyring: bare, keyStore: new MemoryKeyStore() }).seal(person, base)).rejects.toMatchObject({ reason: 'no_secret' });
     // secret() without secretVersions(): version 1.
     const v1: Keyring = { ...bare, secret: (n, v) => local.secret(n, v) };
-    expect(await createSealer({ keyring: v1, keyStore: new MemoryKeyStore() }).tokensFor(person, 'mobile', '13812345678')).toEqual(
-      await createSealer({ keyring: local, keyStore: new MemoryKeyStore() }).tokensFor(person, 'mobile', '13812345678'),
+    expect(await createSealer({ keyring: v1, keyStore: new MemoryKeyStore(), guard: 'allow-all' }).tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual(
+      await createSealer({ keyring: local, keyStore: new MemoryKeyStore(), guard: 'allow-all' }).tokensFor(person, 'mobile', '13812345678', SEARCH),
     );
   });
 
   it('a closed sealer refuses token work', async () => {
     const { sealer } = freshSealer();
-    await sealer.tokensFor(person, 'mobile', '13812345678');
+    await sealer.tokensFor(person, 'mobile', '13812345678', SEARCH);
     sealer.close();
-    await expect(sealer.tokensFor(person, 'mobile', '13812345678')).rejects.toThrow(KeyError);
+    await expect(sealer.tokensFor(person, 'mobile', '13812345678', SEARCH)).rejects.toThrow(KeyError);
   });
 });
 
@@ -319,6 +319,6 @@ describe('index definitions', () => {
     expect(() => defineSchema('t', 1, shape, { recordId: 'id', indexes: { m: { field: 'mobil', bits: 8 } } })).toThrow(ConfigError);
     const { sealer } = freshSealer();
     // @ts-expect-error: waybill has no such index
-    void sealer.tokensFor(waybill, 'receiver.name', 'x').catch(() => undefined);
+    void sealer.tokensFor(waybill, 'receiver.name', 'x', SEARCH).catch(() => undefined);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LocalKeyring, MemoryKeyStore, createSealer, generateLocalKeyMaterial } from '../../src/index.js';
 import { toBase64Url } from '../../src/crypto/bytes.js';
-import { hex } from '../helpers.js';
+import { hex, SEARCH } from '../helpers.js';
 import { buildSearchVector, searchVectorInputs, searchVectorSchema, type SearchVectorInput } from './search-vector-builder.js';
 
 const spec = readFileSync(new URL('../../docs/FORMAT.md', import.meta.url), 'utf8');
@@ -15,7 +15,7 @@ function sealerFor(v: SearchVectorInput) {
     ...material,
     secrets: { index: [{ version: v.indexSecret.version, key: toBase64Url(hex(v.indexSecret.key)) }], integrity: material.secrets!.integrity! },
   });
-  return createSealer({ keyring, keyStore: new MemoryKeyStore(), indexHash: v.hash });
+  return createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all', indexHash: v.hash });
 }
 
 describe('docs/FORMAT.md §10 search-token vectors', () => {
@@ -39,7 +39,7 @@ describe('docs/FORMAT.md §10 search-token vectors', () => {
       ['name', '张三'],
       ['mobile:ff1', '13812345678'],
     ] as const) {
-      expect(await sealer.tokensFor(searchVectorSchema, index, value)).toEqual([v.indexes[index]!['token']]);
+      expect(await sealer.tokensFor(searchVectorSchema, index, value, SEARCH)).toEqual([v.indexes[index]!['token']]);
     }
   });
 });

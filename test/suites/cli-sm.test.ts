@@ -50,10 +50,10 @@ describe('waybill-seal CLI with sm4-gcm', () => {
   it('find on the SM key file uses HMAC-SM3, as seal did (the preset comes from the key file)', async () => {
     const sealed = await cli(['seal', '--keys', keys], jsonl(plain));
     expect(sealed.code).toBe(0);
-    const found = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '13987654321'], sealed.stdout);
+    const found = await cli(['find', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998', '--index', 'receiver.mobile', '13987654321'], sealed.stdout);
     expect(found.code).toBe(0);
     expect(lines(found.stdout).map((r) => r.waybillNo)).toEqual(['SF1234567890123', 'SF2']);
-    const other = await cli(['find', '--keys', keys, '--index', 'receiver.mobile', '--index-hash', 'hmac-sha256', '--candidates', '13987654321'], sealed.stdout);
+    const other = await cli(['find', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998', '--index', 'receiver.mobile', '--index-hash', 'hmac-sha256', '--candidates', '13987654321'], sealed.stdout);
     expect(other.code).toBe(0);
     expect(lines(other.stdout)).toEqual([]);
   });

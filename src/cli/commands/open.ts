@@ -1,14 +1,9 @@
-import { checkPolicy, parsePolicy } from '../../access/policy.js';
-import { waybillPolicy } from '../../access/waybill-policy.js';
-import { JsonlAuditSink } from '../../node/audit-file-sink.js';
-import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
-import type { Schema } from '../../schema/schema.js';
-import { BULK, bulkOptions, JOBS, parse, readJsonFile, required, UsageError } from '../args.js';
+import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
 import { EXIT } from '../exit.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
-import { bulkHelp, exitCode, siblingOf, warnKeyFile } from './shared.js';
+import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [options]
 
@@ -55,19 +50,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     ...BULK,
     ...JOBS,
+    ...ACCESS,
     keys: { type: 'string' },
-    principal: { type: 'string' },
-    purpose: { type: 'string' },
     fields: { type: 'string' },
-    ticket: { type: 'string' },
-    route: { type: 'string' },
-    outlet: { type: 'string' },
-    approval: { type: 'string' },
     budget: { type: 'string' },
-    context: { type: 'string' },
-    policy: { type: 'string' },
-    audit: { type: 'string' },
-    'quota-state': { type: 'string' },
   });
   const bulk = bulkOptions(values);
   const schema = await loadSchema(values['schema'] as string);
@@ -85,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);
-  const audit = await JsonlAuditSink.open((values['audit'] as string | undefined) ?? siblingOf(keysPath, '.audit.jsonl'), keys.keyring);
+  const { audit, quotaStore } = await accessSinks(values, keysPath, keys);
   try {
     const summary = await runPipeline({
       command: 'open',
@@ -101,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(fields ? { fields } : {}),
         ...(policyJson !== undefined ? { policyJson, policyPath: policyPath! } : {}),
       },
-      env: { keys, audit, quotaStore: new JsonFileQuotaStore((values['quota-state'] as string | undefined) ?? siblingOf(keysPath, '.quota.json')) },
+      env: { keys, audit, quotaStore },
     });
     const denied = Object.entries(summary.stats)
       .filter(([k]) => k.startsWith('denied:'))
@@ -122,40 +108,4 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await audit.close();
   }
-}
-
-function contextOf(values: Record<string, unknown>): Record<string, string> {
-  let context: Record<string, string> = {};
-  if (typeof values['context'] === 'string') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(values['context']);
-    } catch {
-      throw new UsageError('--context must be a JSON object of strings');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
-      throw new UsageError('--context must be a JSON object of strings');
-    }
-    context = { ...(parsed as Record<string, string>) };
-  }
-  for (const key of ['ticket', 'route', 'outlet', 'approval']) {
-    const v = values[key];
-    if (typeof v !== 'string') continue;
-    if (v === '') throw new UsageError(`--${key} must not be empty`);
-    if (context[key] !== undefined && context[key] !== v) throw new UsageError(`--${key} and --context disagree on "${key}"`);
-    context[key] = v;
-  }
-  return context;
-}
-
-/** The policy file's JSON (checked against the schema), or undefined for the built-in waybill policy. */
-async function policyOf(path: string | undefined, schema: Schema): Promise<unknown> {
-  if (path === undefined) {
-    if (schema.name !== 'waybill') throw new UsageError(`schema "${schema.name}" has no built-in policy: pass --policy FILE`);
-    checkPolicy(waybillPolicy, schema);
-    return undefined;
-  }
-  const json = await readJsonFile(path, 'policy file');
-  checkPolicy(parsePolicy(json, path), schema);
-  return json;
 }

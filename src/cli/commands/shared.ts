@@ -1,5 +1,11 @@
+import { checkPolicy, parsePolicy } from '../../access/policy.js';
+import { waybillPolicy } from '../../access/waybill-policy.js';
+import { JsonlAuditSink } from '../../node/audit-file-sink.js';
+import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import type { LoadedKeys } from '../../node/key-file-io.js';
 import { describeBackend } from '../../crypto/backend-load.js';
+import type { Schema } from '../../schema/schema.js';
+import { readJsonFile, UsageError } from '../args.js';
 import { EXIT } from '../exit.js';
 
 /** 0: all lines done; 2: some lines rejected (usage and configuration errors exit 1 earlier). */
@@ -34,3 +40,61 @@ export const EXIT_SHORT = 'Exit codes: 0 done, 1 usage or configuration error, 2
 
 /** Which crypto runs here, per suite (`WAYBILL_SEAL_BACKEND=js|openssl` in the environment changes it). */
 export const backendLine = async (): Promise<string> => `crypto: ${await describeBackend()} (WAYBILL_SEAL_BACKEND=js|openssl changes it)`;
+
+/** Flags of every command that is an access (`open`, `find`, `token`): who, why, evidence, policy, audit, quota. */
+export const ACCESS = {
+  principal: { type: 'string' },
+  purpose: { type: 'string' },
+  ticket: { type: 'string' },
+  route: { type: 'string' },
+  outlet: { type: 'string' },
+  approval: { type: 'string' },
+  context: { type: 'string' },
+  policy: { type: 'string' },
+  audit: { type: 'string' },
+  'quota-state': { type: 'string' },
+} as const;
+
+/** The audit log (`--audit`, default `<keys>.audit.jsonl`) and quota file (`--quota-state`, default `<keys>.quota.json`). */
+export async function accessSinks(values: Record<string, unknown>, keysPath: string, keys: LoadedKeys) {
+  const audit = await JsonlAuditSink.open((values['audit'] as string | undefined) ?? siblingOf(keysPath, '.audit.jsonl'), keys.keyring);
+  const quotaStore = new JsonFileQuotaStore((values['quota-state'] as string | undefined) ?? siblingOf(keysPath, '.quota.json'));
+  return { audit, quotaStore };
+}
+
+/** The request's evidence: `--context JSON` plus `--ticket`, `--route`, `--outlet`, `--approval`. */
+export function contextOf(values: Record<string, unknown>): Record<string, string> {
+  let context: Record<string, string> = {};
+  if (typeof values['context'] === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(values['context']);
+    } catch {
+      throw new UsageError('--context must be a JSON object of strings');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+      throw new UsageError('--context must be a JSON object of strings');
+    }
+    context = { ...(parsed as Record<string, string>) };
+  }
+  for (const key of ['ticket', 'route', 'outlet', 'approval']) {
+    const v = values[key];
+    if (typeof v !== 'string') continue;
+    if (v === '') throw new UsageError(`--${key} must not be empty`);
+    if (context[key] !== undefined && context[key] !== v) throw new UsageError(`--${key} and --context disagree on "${key}"`);
+    context[key] = v;
+  }
+  return context;
+}
+
+/** The policy file's JSON (checked against the schema), or undefined for the built-in waybill policy. */
+export async function policyOf(path: string | undefined, schema: Schema): Promise<unknown> {
+  if (path === undefined) {
+    if (schema.name !== 'waybill') throw new UsageError(`schema "${schema.name}" has no built-in policy: pass --policy FILE`);
+    checkPolicy(waybillPolicy, schema);
+    return undefined;
+  }
+  const json = await readJsonFile(path, 'policy file');
+  checkPolicy(parsePolicy(json, path), schema);
+  return json;
+}

@@ -1,12 +1,10 @@
 import { loadKeyFile } from '../../node/key-file-io.js';
-import { presetFor } from '../../presets/index.js';
-import { createSealer } from '../../seal/sealer.js';
 import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
-import { indexHashOption, indexName } from './find.js';
-import { warnKeyFile } from './shared.js';
+import { authorizedQuery, indexHashOption, indexName, searchAccess } from './find.js';
+import { ACCESS, accessSinks, warnKeyFile } from './shared.js';
 
-export const help = `waybill-seal token --keys keys.json --index NAME [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
+export const help = `waybill-seal token --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
 
 Prints the search token(s) of VALUE for an index, one per line: one per index-secret version the
 key file holds, newest first (during an index key rotation a record may carry either). Use them to
@@ -14,26 +12,44 @@ query a database column that stores the sealed field's tok member. A compound in
 VALUE per field (receiver.mobile:last4+district 5678 西湖区). For an FF1 index the part after the
 dot is the format-preserving token. Values that begin with "-" go after "--".
 
-Examples:
-  waybill-seal token --keys keys.json --index receiver.mobile "+86 138-1234-5678"
-  waybill-seal token --keys keys.json --index receiver.mobile:last4 5678
+A token is a search: the access policy decides it (purpose, default search; evidence; the indexes
+the purpose may search), it is charged to the principal's search quota (built-in policy: 60 an
+hour) and audited before it is printed (index, scope, number of tokens; never the value).
 
-Exit codes: 0 done, 1 usage or configuration error (also a value that does not normalise).`;
+Access (as for open): --principal ID (required), --purpose P (default search), --ticket, --route,
+--outlet, --approval, --context JSON, --policy FILE, --audit FILE, --quota-state FILE.
+
+Examples:
+  waybill-seal token --keys keys.json --principal cs-4 --ticket T-1 --index receiver.mobile "+86 138-1234-5678"
+  waybill-seal token --keys keys.json --principal cs-4 --purpose customer-service --ticket T-1 --index receiver.mobile:last4 5678
+
+Exit codes: 0 done, 1 usage or configuration error (also a value that does not normalise, or a
+query the policy refuses), 3 the search quota is spent.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { keys: { type: 'string' }, index: { type: 'string' }, country: { type: 'string' }, 'index-hash': { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    ...ACCESS,
+    keys: { type: 'string' },
+    index: { type: 'string' },
+    country: { type: 'string' },
+    'index-hash': { type: 'string' },
+  });
   const { schema } = await loadSchema(values['schema'] as string);
   const index = indexName(schema, required(values, 'index'));
   if (positionals.length === 0) throw new UsageError('give the value (one per field of the index)');
-  const keys = await loadKeyFile(required(values, 'keys'));
+  const keysPath = required(values, 'keys');
+  const access = await searchAccess(values, schema);
+  const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);
-  const sealer = createSealer({ ...presetFor(keys.file.suite), ...indexHashOption(values['index-hash']), keyring: keys.keyring, keyStore: keys.keyStore });
+  const { audit, quotaStore } = await accessSinks(values, keysPath, keys);
   try {
     const country = typeof values['country'] === 'string' ? { country: values['country'] } : {};
-    const tokens = await sealer.tokensFor(schema, index, positionals.length === 1 ? positionals[0]! : positionals, country);
-    process.stdout.write(`${tokens.join('\n')}\n`);
+    const value = positionals.length === 1 ? positionals[0]! : positionals;
+    const grant = await authorizedQuery(keys, indexHashOption(values['index-hash']).indexHash, { ...access, audit, quotaStore }, schema, index, value, { ...access.request, ...country });
+    if (typeof grant === 'number') return grant;
+    process.stdout.write(`${grant.tokens.join('\n')}\n`);
     return 0;
   } finally {
-    sealer.close();
+    await audit.close();
   }
 }
