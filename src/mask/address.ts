@@ -8,8 +8,15 @@ interface UnitRoomRule {
   mask: (match: string) => string;
 }
 
+/*
+ * Linear time: every pattern's repetitions are bounded ({1,8}, \s{0,4}) and a number starts only
+ * where no digit (numeral) stands before it, so each position of a value is looked at a bounded
+ * number of times whatever its length (a `\d+` or `\s*` tried from every position of a long run is
+ * quadratic). A number or gap longer than the bound is simply not recognised: the value then gets the
+ * placeholder, or keeps that (implausible) part.
+ */
 /** A unit or room number: digits with an optional letter (A501, 501B), or Chinese numerals (二单元). */
-const NUMBER = String.raw`(?:[A-Za-z]?\d+[A-Za-z]?|[零〇一二三四五六七八九十百]+)`;
+const NUMBER = String.raw`(?:(?<!\d)[A-Za-z]?\d{1,8}[A-Za-z]?|(?<![零〇一二三四五六七八九十百])[零〇一二三四五六七八九十百]{1,8})`;
 
 const starEach = (match: string): string => stars(Array.from(match).length);
 
@@ -28,15 +35,15 @@ const UNIT_ROOM_RULES: readonly UnitRoomRule[] = [
   // building-unit-room or building-room; not a street-number range such as 1-3号.
   {
     needs: /-/,
-    pattern: /(?<![\d-])\d+-[A-Za-z]?\d+[A-Za-z]?(?:-[A-Za-z]?\d+[A-Za-z]?)?(?![\d-]|号(?!房)|[栋幢楼层座弄巷])/g,
+    pattern: /(?<![\d-])\d{1,8}-[A-Za-z]?\d{1,8}[A-Za-z]?(?:-[A-Za-z]?\d{1,8}[A-Za-z]?)?(?![\d-]|号(?!房)|[栋幢楼层座弄巷])/g,
     mask: starAfterBuilding,
   },
   // 2单元, 二单元
-  { needs: /单元/, pattern: new RegExp(String.raw`${NUMBER}(?=\s*单元)`, 'g'), mask: starEach },
+  { needs: /单元/, pattern: new RegExp(String.raw`${NUMBER}(?=\s{0,4}单元)`, 'g'), mask: starEach },
   // 501室, 3户, 1801号房
-  { needs: /室|户|号房/, pattern: new RegExp(String.raw`${NUMBER}(?=\s*(?:室|户|号房))`, 'g'), mask: starEach },
+  { needs: /室|户|号房/, pattern: new RegExp(String.raw`${NUMBER}(?=\s{0,4}(?:室|户|号房))`, 'g'), mask: starEach },
   // a room written straight after a floor, building or unit: 18楼1801, 3栋501, 2单元301, B座1203
-  { needs: /(?:[楼层栋幢座]|单元)\s*[A-Za-z]?\d{3}/, pattern: /(?<=(?:楼|层|栋|幢|座|单元)\s*)[A-Za-z]?\d{3,4}[A-Za-z]?(?![\d号栋幢楼层座单])/g, mask: starEach },
+  { needs: /(?:[楼层栋幢座]|单元)\s{0,4}[A-Za-z]?\d{3}/, pattern: /(?<=(?:楼|层|栋|幢|座|单元)\s{0,4})[A-Za-z]?\d{3,4}[A-Za-z]?(?![\d号栋幢楼层座单])/g, mask: starEach },
 ];
 
 export function maskAddressDetail(value: string, profile: MaskProfile): string {

@@ -1,5 +1,5 @@
 import type { PhoneParser } from '../normalize/phone-core.js';
-import type { ProtectedKind, VirtualNumber } from '../schema/kinds.js';
+import { MAX_VALUE_LENGTH, type ProtectedKind, type VirtualNumber } from '../schema/kinds.js';
 import { checkAddressDetail, maskAddressDetail } from './address.js';
 import { checkEmail, maskEmail } from './email.js';
 import { checkIdNumber, maskIdNumber } from './id-number.js';
@@ -59,6 +59,8 @@ export function maskValue(
   ctx: MaskContext,
   parser?: PhoneParser,
 ): string {
+  // Over the kind's length cap no mask or custom function sees the value: the placeholder, no work.
+  if (tooLong(kind, value)) return PLACEHOLDER;
   // Without phone metadata a phone cannot be masked: a configuration error, not a full mask.
   if (parser === undefined && (kind === 'mobile' || kind === 'landline') && isBuiltin(profile)) parser = phoneParser();
   try {
@@ -81,6 +83,8 @@ export function maskValue(
  */
 export function checkProtectedValue(kind: ProtectedKind, value: string | VirtualNumber, ctx: MaskContext, parser?: PhoneParser): string | undefined {
   const context = ctx ?? {};
+  // First: nothing below (NFKC, parsers, patterns) runs on a value past the cap.
+  if (tooLong(kind, value)) return 'too_long';
   if (kind === 'virtualNumber') {
     if (!isVirtualNumber(value)) return 'invalid_type';
     if (value.main.trim() === '' || value.ext.trim() === '') return 'empty';
@@ -144,6 +148,13 @@ function maskBuiltin(
 
 function isBuiltin(profile: string): profile is MaskProfile {
   return (BUILTIN_PROFILES as readonly string[]).includes(profile);
+}
+
+/** Past MAX_VALUE_LENGTH (a virtual number: either part); other types are left to the callers' checks. */
+function tooLong(kind: ProtectedKind, value: unknown): boolean {
+  const max = MAX_VALUE_LENGTH[kind];
+  if (typeof value === 'string') return value.length > max;
+  return isVirtualNumber(value) && (value.main.length > max || value.ext.length > max);
 }
 
 function isVirtualNumber(value: unknown): value is VirtualNumber {

@@ -16,6 +16,8 @@ export function normalizeEmail(input: string): string {
 
 /** A light check: exactly one @, a non-empty local part, a dotted domain, no whitespace. */
 export function parseEmail(input: string): ParsedEmail | undefined {
+  // RFC 5321's limits (64 + 1 + 253) with room for white space and NFKC: longer is not an address.
+  if (typeof input !== 'string' || input.length > 1024) return undefined;
   const email = normalizeEmail(input);
   const parts = email.split('@');
   if (parts.length !== 2) return undefined;

@@ -17,7 +17,8 @@ const PERMIT_PREFIX = /^8[123]0000/;
  * residence-permit number. Returns undefined when the format, birth date or checksum is wrong.
  */
 export function parseIdNumber(input: string): ParsedIdNumber | undefined {
-  if (typeof input !== 'string') return undefined;
+  // 18 characters plus spacing; a longer value is no ID number (and gets no further work).
+  if (typeof input !== 'string' || input.length > 64) return undefined;
   const id = input.normalize('NFKC').replace(/\s+/g, '').toUpperCase();
 
   if (/^[1-9]\d{16}[\dX]$/.test(id)) {

@@ -4,8 +4,12 @@
  * teleia, bullet/dot operators, word-separator middle dot. U+00B7 (GB 2312 0xA1A4) is the standard.
  */
 const MIDDLE_DOT_LOOKALIKES = /[\u00B7\u0387\u2022\u2027\u2219\u22C5\u2E31\u30FB\uFF0E\uFF65]/g;
-/** An ASCII full stop between two Han characters is a middle dot typed on a Latin keyboard. */
-const HAN_FULL_STOP = /(?<=\p{Script=Han})\s*\.\s*(?=\p{Script=Han})/gu;
+/**
+ * An ASCII full stop between two Han characters is a middle dot typed on a Latin keyboard. Applied
+ * after white space is collapsed, so ` ?` stands for any gap: a `\s*` tried from every position of
+ * a long run of spaces would be quadratic.
+ */
+const HAN_FULL_STOP = /(?<=\p{Script=Han}) ?\. ?(?=\p{Script=Han})/gu;
 const LATIN_NAME = /^[\p{Script=Latin}\p{M}' \u2019.-]+$/u;
 const LATIN_LETTER = /\p{Script=Latin}/u;
 
@@ -17,10 +21,10 @@ export function normalizeName(input: string): string {
     .replace(MIDDLE_DOT_LOOKALIKES, '\u00B7')
     .normalize('NFKC')
     .replace(MIDDLE_DOT_LOOKALIKES, '\u00B7')
-    .replace(HAN_FULL_STOP, '\u00B7')
     .trim()
     .replace(/\s+/g, ' ')
-    .replace(/\s*\u00B7\s*/g, '\u00B7');
+    .replace(HAN_FULL_STOP, '\u00B7')
+    .replace(/ ?\u00B7 ?/g, '\u00B7');
 }
 
 const segmenter = typeof Intl.Segmenter === 'function' ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : undefined;

@@ -80,7 +80,8 @@ export function createPhoneParser(meta: PhoneMetadata): PhoneParser {
 }
 
 function parsePhoneWith(meta: PhoneMetadata, input: string, ctx: PhoneContext): ParsedPhone | undefined {
-  if (typeof input !== 'string') return undefined;
+  // A raw value four times the cap cannot normalise into a phone number: refused before NFKC.
+  if (typeof input !== 'string' || input.length > 4 * MAX_INPUT_LENGTH) return undefined;
   const text = input.normalize('NFKC').trim();
   if (text.length === 0 || text.length > MAX_INPUT_LENGTH) return undefined;
 
@@ -102,10 +103,13 @@ function parsePhoneWith(meta: PhoneMetadata, input: string, ctx: PhoneContext): 
  */
 export function parseVirtualNumber(value: unknown): VirtualNumberParts | undefined {
   if (typeof value === 'string') {
+    if (value.length > MAX_INPUT_LENGTH) return undefined;
     const text = value.normalize('NFKC').trim();
-    const split = /^(.+?)\s*(?:转|分机号?|ext\.?|x|#|,|-)\s*(\d{1,6})$/i.exec(text);
-    if (!split?.[1] || split[2] === undefined) return undefined;
-    return parseVirtualNumber({ main: split[1], ext: split[2] });
+    // No `\s*` after the lazy main part (quadratic on long runs of spaces): the gap stays in it and is trimmed.
+    const split = /^(.+?)(?:转|分机号?|ext\.?|x|#|,|-)\s*(\d{1,6})$/i.exec(text);
+    const main = split?.[1]?.trimEnd();
+    if (!main || split?.[2] === undefined) return undefined;
+    return parseVirtualNumber({ main, ext: split[2] });
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const { main: rawMain, ext: rawExt } = value as { main?: unknown; ext?: unknown };
@@ -116,14 +120,14 @@ export function parseVirtualNumber(value: unknown): VirtualNumberParts | undefin
 
 /** The 11-digit main number of a privacy number, or undefined. */
 export function virtualMain(main: unknown): string | undefined {
-  if (typeof main !== 'string') return undefined;
+  if (typeof main !== 'string' || main.length > MAX_INPUT_LENGTH) return undefined;
   const compact = main.normalize('NFKC').replace(SEPARATORS, '');
   return /^(?:\+86|0086)?(\d{11})$/.exec(compact)?.[1];
 }
 
 /** The 1–6 digit extension of a privacy number, or undefined. */
 export function virtualExt(ext: unknown): string | undefined {
-  if (typeof ext !== 'string') return undefined;
+  if (typeof ext !== 'string' || ext.length > MAX_INPUT_LENGTH) return undefined;
   const compact = ext.normalize('NFKC').trim();
   return /^\d{1,6}$/.test(compact) ? compact : undefined;
 }

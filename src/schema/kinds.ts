@@ -18,6 +18,22 @@ export interface VirtualNumber {
   expiresAt?: string;
 }
 
+/**
+ * The longest value (UTF-16 code units) of each kind, for a virtual number of each of its parts.
+ * Checked before any masking or normalising (`ValidationError(path, 'too_long')` on seal; the full
+ * mask from `maskValue`), so every mask and parser runs on bounded input.
+ */
+export const MAX_VALUE_LENGTH: Readonly<Record<ProtectedKind, number>> = Object.freeze({
+  name: 256,
+  mobile: 64,
+  landline: 64,
+  virtualNumber: 64,
+  idNumber: 64,
+  addressDetail: 1024,
+  email: 320,
+  text: 8192,
+});
+
 export type ProtectedValueOf<K extends ProtectedKind> = K extends 'virtualNumber' ? VirtualNumber : string;
 
 /** Key classes are cryptographic boundaries: each has its own KEK and data keys. */
