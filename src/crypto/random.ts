@@ -2,10 +2,9 @@
  * The one source of randomness for keys and nonces: the platform CSPRNG (`crypto.getRandomValues`)
  * via noble.
  *
- * Nonces are public and needed by the million, so they come from a pool: one CSPRNG call fills
- * `NONCE_POOL_BYTES`, each nonce is a copy of the next unused bytes, consumed bytes are zeroed and
- * never handed out again, and an exhausted pool is replaced by a fresh CSPRNG draw. Keys never come
- * from the pool (future key bytes would otherwise sit in memory).
+ * Every nonce is its own CSPRNG draw at the moment it is used: nothing is drawn ahead and kept, so a
+ * restored VM snapshot or a forked process cannot hand out the same pre-drawn nonces twice (the
+ * platform CSPRNG reseeds itself on those events; a pool in our memory would not).
  */
 import { randomBytes as nobleRandomBytes } from '@noble/ciphers/utils.js';
 
@@ -13,24 +12,11 @@ export type RandomSource = (length: number) => Uint8Array;
 
 export const randomBytes: RandomSource = (length) => nobleRandomBytes(length);
 
-/** Bytes drawn from the CSPRNG per pool refill (170 XChaCha or 341 GCM nonces). */
-export const NONCE_POOL_BYTES = 4096;
+/** The longest nonce asked for (XChaCha20-Poly1305's 24 bytes, with room to spare). */
+export const MAX_NONCE_BYTES = 64;
 
-let pool = new Uint8Array(0);
-let position = 0;
-
-/** A fresh random nonce of `length` bytes (at most NONCE_POOL_BYTES), from the pooled CSPRNG output. */
+/** A fresh random nonce of `length` bytes, drawn from the CSPRNG now. */
 export function randomNonce(length: number): Uint8Array {
-  if (!Number.isSafeInteger(length) || length < 1 || length > NONCE_POOL_BYTES) throw new RangeError('nonce length out of range');
-  if (position + length > pool.length) {
-    pool.fill(0);
-    pool = nobleRandomBytes(NONCE_POOL_BYTES);
-    position = 0;
-  }
-  const end = position + length;
-  const nonce = pool.slice(position, end);
-  // Consumed bytes are zeroed: a nonce is used once, and a pool never rewinds.
-  pool.fill(0, position, end);
-  position = end;
-  return nonce;
+  if (!Number.isSafeInteger(length) || length < 1 || length > MAX_NONCE_BYTES) throw new RangeError('nonce length out of range');
+  return nobleRandomBytes(length);
 }

@@ -2,6 +2,11 @@
  * Data keys: one random key per (key class, scope, generation), created on first use, wrapped by
  * the keyring and shared through the key store. Sealing moves to a new generation when a key
  * reaches its suite's message cap (random-nonce GCM); opening finds any generation by id.
+ *
+ * A sealing key is re-read from the store once per cache TTL, so a key shredded or retired by another
+ * process is refused (and the sealer moves to a new generation) within that time. `forget()` and
+ * `close()` zero every key the manager holds; `epoch` tells a caller that held keys across an await
+ * whether they may have been zeroed meanwhile.
  */
 import { getSuite } from '../crypto/aead.js';
 import { wipe } from '../crypto/bytes.js';
@@ -33,6 +38,8 @@ export function contextOf(r: Pick<DataKeyRecord, 'id' | 'keyClass' | 'scope' | '
 interface Current {
   key: DataKey;
   used: number;
+  /** When the key's store row was last read (a shred or retire elsewhere is seen at the next read). */
+  checked: number;
 }
 
 export class DataKeyManager {
@@ -42,6 +49,7 @@ export class DataKeyManager {
   readonly #opening = new Map<string, Promise<DataKey>>();
   readonly #cap: number | undefined;
   #closed = false;
+  #epoch = 0;
 
   constructor(
     readonly keyring: Keyring,
@@ -61,7 +69,7 @@ export class DataKeyManager {
     const slot = `${keyClass}/${scope}/${suite}`;
     const cap = this.#capOf(suite);
     const cur = this.#current.get(slot);
-    if (cur && (cap === undefined || cur.used + count <= cap)) {
+    if (cur && this.#fresh(cur) && (cap === undefined || cur.used + count <= cap)) {
       cur.used += count;
       return cur.key;
     }
@@ -70,16 +78,53 @@ export class DataKeyManager {
       await pending;
       return this.forSeal(keyClass, scope, suite, count);
     }
-    const next = this.#nextKey(keyClass, scope, suite, cur?.key);
+    const next = this.#replace(slot, keyClass, scope, suite, cur, cap, count);
     this.#pending.set(slot, next);
     try {
-      const key = await next;
-      const own = { ...key, key: key.key.slice() };
-      this.#current.set(slot, { key: own, used: count });
+      const own = await next;
+      this.#assertOpen();
       return own;
     } finally {
       this.#pending.delete(slot);
     }
+  }
+
+  /** The slot's key after `cur`: `cur` again if its row still allows sealing and it has room, else the next one. */
+  async #replace(slot: string, keyClass: string, scope: string, suite: string, cur: Current | undefined, cap: number | undefined, count: number): Promise<DataKey> {
+    if (cur && (cap === undefined || cur.used + count <= cap)) {
+      // Stale: a key shredded or retired by another process must not seal another record.
+      const row = await this.store.get(cur.key.id);
+      if (row !== undefined && row.shreddedAt === undefined && row.retiredAt === undefined && this.#current.get(slot) === cur) {
+        cur.checked = this.#cache.now();
+        cur.used += count;
+        return cur.key;
+      }
+      if (this.#current.get(slot) === cur) this.#drop(slot, cur);
+    }
+    const key = await this.#nextKey(keyClass, scope, suite, cur?.key);
+    const own = { ...key, key: key.key.slice() };
+    this.#current.set(slot, { key: own, used: count, checked: this.#cache.now() });
+    return own;
+  }
+
+  #fresh(cur: Current): boolean {
+    return this.#cache.now() < cur.checked + this.#cache.ttlMs;
+  }
+
+  /** Forgets a slot's sealing key (zeroed) and its cached copy (dropped: an open may be using it). */
+  #drop(slot: string, cur: Current): void {
+    this.#current.delete(slot);
+    this.#epoch++;
+    this.#cache.delete(cur.key.id);
+    wipe(cur.key.key);
+  }
+
+  /**
+   * Changes whenever held keys may have been zeroed (`forget()`, a refused sealing key): a caller that
+   * took keys before an await compares it after, and takes them again if it moved.
+   */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /**
@@ -89,7 +134,7 @@ export class DataKeyManager {
   trySeal(keyClass: string, scope: string, suite: string, count = 1): DataKey | undefined {
     if (this.#closed) return undefined;
     const cur = this.#current.get(`${keyClass}/${scope}/${suite}`);
-    if (!cur) return undefined;
+    if (!cur || !this.#fresh(cur)) return undefined;
     const cap = this.#capOf(suite);
     if (cap !== undefined && cur.used + count > cap) return undefined;
     cur.used += count;
@@ -100,14 +145,19 @@ export class DataKeyManager {
   tryOpen(id: string, suite: string): DataKey | undefined {
     if (this.#closed) return undefined;
     const cached = this.#cache.get(id);
-    return cached ? { id, suite, key: cached } : undefined;
+    // A key serves only the suite it was made for (the ciphertext names its suite; a key is never
+    // used under two algorithms), whether or not the cache is warm.
+    return cached !== undefined && cached.suite === suite ? { id, suite, key: cached.key } : undefined;
   }
 
   /** The data key a ciphertext names. */
   async forOpen(id: string, suite: string): Promise<DataKey> {
     this.#assertOpen();
     const cached = this.#cache.get(id);
-    if (cached) return { id, suite, key: cached };
+    if (cached) {
+      if (cached.suite !== suite) throw new AuthenticationError();
+      return { id, suite, key: cached.key };
+    }
     // Concurrent opens of one key (the fields of a record) share one store read and one unwrap.
     let loading = this.#opening.get(id);
     if (!loading) {
@@ -168,20 +218,22 @@ export class DataKeyManager {
       if (stored.suite === suite) return this.#unwrap(stored);
       return this.#create(keyClass, scope, suite, generation + 1);
     }
-    this.#cache.set(id, key);
+    this.#cache.set(id, suite, key);
     return { id, suite, key };
   }
 
   async #unwrap(record: DataKeyRecord): Promise<DataKey> {
     const key = await this.keyring.unwrap({ kekId: record.kekId, wrapped: record.wrapped }, contextOf(record));
-    this.#cache.set(record.id, key);
+    this.#cache.set(record.id, record.suite, key);
     return { id: record.id, suite: record.suite, key };
   }
 
-  /** Drop cached keys, e.g. after shredding, so the store is asked again. */
+  /** Zero and drop every held key, e.g. after shredding, so the store is asked again. */
   forget(): void {
-    this.#cache.clear();
+    this.#epoch++;
+    for (const c of this.#current.values()) wipe(c.key.key);
     this.#current.clear();
+    this.#cache.wipe();
   }
 
   get closed(): boolean {
@@ -191,9 +243,7 @@ export class DataKeyManager {
   /** Zero every cached key; the manager refuses work afterwards. */
   close(): void {
     this.#closed = true;
-    for (const c of this.#current.values()) c.key.key.fill(0);
-    this.#current.clear();
-    this.#cache.wipe();
+    this.forget();
   }
 
   #assertOpen(): void {

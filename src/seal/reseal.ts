@@ -136,10 +136,15 @@ export function createResealer(options: ResealerOptions): Resealer {
       s.count++;
       slots.set(slot, s);
     }
-    for (const s of slots.values()) {
-      s.key = await keys.forSeal(s.keyClass, s.scope, s.suite, s.count);
-      if (await isRetired(s.key.id)) throw new KeyError('reseal_retired', `data key ${s.key.id} is retired; restart the resealer`);
-      await verifyStored(s.key);
+    // Taken again if a held key was zeroed meanwhile (as in seal).
+    for (let attempt = 0, epoch = -1; epoch !== keys.epoch; attempt++) {
+      if (attempt === 3) throw new KeyError('keys_forgotten', 'data keys kept being zeroed while this record was resealed; try again');
+      epoch = keys.epoch;
+      for (const s of slots.values()) {
+        s.key = await keys.forSeal(s.keyClass, s.scope, s.suite, s.count);
+        if (await isRetired(s.key.id)) throw new KeyError('reseal_retired', `data key ${s.key.id} is retired; restart the resealer`);
+        await verifyStored(s.key);
+      }
     }
     if (keys.closed) throw new KeyError('closed', 'this resealer has been closed');
 

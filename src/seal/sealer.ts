@@ -248,8 +248,14 @@ export function createSealer(options: SealerOptions): Sealer {
       } else counts[c]!++;
     }
     const dataKeys: DataKey[] = [];
-    for (let c = 0; c < classes.length; c++) {
-      dataKeys.push(keys.trySeal(classes[c]!, scope, suite.name, counts[c]) ?? (await keys.forSeal(classes[c]!, scope, suite.name, counts[c])));
+    // Keys are taken again if any held key was zeroed meanwhile (forget(), a key refused after a shred).
+    for (let attempt = 0, epoch = -1; epoch !== keys.epoch; attempt++) {
+      if (attempt === 3) throw new KeyError('keys_forgotten', 'data keys kept being zeroed while this record was sealed; try again');
+      epoch = keys.epoch;
+      dataKeys.length = 0;
+      for (let c = 0; c < classes.length; c++) {
+        dataKeys.push(keys.trySeal(classes[c]!, scope, suite.name, counts[c]) ?? (await keys.forSeal(classes[c]!, scope, suite.name, counts[c])));
+      }
     }
 
     // No await below: a concurrent close() cannot zero a key between this check and its use.
@@ -321,6 +327,7 @@ export function createSealer(options: SealerOptions): Sealer {
     const legacyGranted = legacy.length === 0 ? [] : auth.granted.filter(isPlainLeaf);
     const granted = legacy.length === 0 ? (auth.granted as Leaf<SealedField>[]) : auth.granted.filter(isSealedLeaf);
     const encs: ParsedEnc[] = [];
+    const epoch = keys.epoch;
     // Per granted field: its data key, or why it cannot be opened (then it is withheld).
     const fieldKeys: (DataKey | Unopenable)[] = [];
     try {
@@ -374,6 +381,11 @@ export function createSealer(options: SealerOptions): Sealer {
     }
     await auth.charge(ready.length + legacyGranted.length > 0 ? 1 : 0);
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
+    // The keys taken above were zeroed meanwhile (forget() after a shred): nothing is decrypted with them.
+    if (keys.epoch !== epoch) {
+      await auth.fail('key:keys_forgotten');
+      throw new KeyError('keys_forgotten', 'data keys were forgotten while this record was opened; try again');
+    }
     // Decrypt everything before writing anything: a failure yields no partial plaintext.
     const values: (string | VirtualNumber)[] = [];
     try {
@@ -465,7 +477,10 @@ export function createSealer(options: SealerOptions): Sealer {
       for (const r of sealed) out.push(await open(schema, r, access));
       return out;
     }) as Sealer['openMany'],
-    forget: () => keys.forget(),
+    forget() {
+      keys.forget();
+      forgetPreparedKeys();
+    },
     indexHash: search.hash,
     tokensFor: async (schema, index, value, request) => [...(await authorizedSearch(schema, index, value, request)).tokens],
     search: authorizedSearch,

@@ -3,20 +3,20 @@
  * short-message XChaCha20-Poly1305 and keyed GCM) and the native ones (OpenSSL through node:crypto)
  * against noble's reference implementations and OpenSSL directly, for every length from 0 to past
  * several blocks and the thresholds where an implementation changes, with generated keys, nonces
- * and AAD; forgeries and truncations are rejected everywhere. The AAD assembly, the nonce pool and
+ * and AAD; forgeries and truncations are rejected everywhere. The AAD assembly, the nonce draw and
  * the native self-test are checked here too.
  */
 import { createCipheriv } from 'node:crypto';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { forgetPreparedKeys, getSuite, nativeSuitesOf, SUITES, type AeadSuite, type SuiteName } from '../../src/crypto/aead.js';
 import { nativeCrypto, opensslOnly, type NativeCrypto } from '../../src/crypto/backend.js';
 import { describeBackend, loadNativeCrypto, selfTest, useNativeCrypto } from '../../src/crypto/backend-load.js';
 import { backend as nodeBackend } from '../../src/crypto/backend-node.js';
 import { encodeParts } from '../../src/crypto/bytes.js';
-import { NONCE_POOL_BYTES, randomNonce } from '../../src/crypto/random.js';
+import { MAX_NONCE_BYTES, randomNonce } from '../../src/crypto/random.js';
 import { sm4gcm } from '../../src/crypto/sm/sm4gcm.js';
 import { AuthenticationError } from '../../src/errors.js';
 import { aadHead, assembleAad, fieldAad } from '../../src/format/aad.js';
@@ -204,19 +204,25 @@ describe('field AAD assembly', () => {
   });
 });
 
-describe('nonce pool', () => {
-  it('hands out fresh bytes of the asked length across refills, never the same nonce twice', () => {
-    const seen = new Set<string>();
-    const count = Math.ceil((3 * NONCE_POOL_BYTES) / 24) + 5;
-    for (let i = 0; i < count; i++) {
-      const n = randomNonce(i % 2 ? 24 : 12);
-      expect(n.length).toBe(i % 2 ? 24 : 12);
-      expect(n.buffer.byteLength).toBe(n.length); // a copy, never a view into the pool
-      const h = hex(n);
-      expect(seen.has(h)).toBe(false);
-      seen.add(h);
+describe('nonces: drawn fresh per message, never ahead', () => {
+  it('every nonce is its own CSPRNG draw at the moment of use (a restored VM snapshot cannot replay a pool)', () => {
+    const draw = vi.spyOn(globalThis.crypto, 'getRandomValues');
+    try {
+      const seen = new Set<string>();
+      for (let i = 0; i < 400; i++) {
+        const before = draw.mock.calls.length;
+        const n = randomNonce(i % 2 ? 24 : 12);
+        // One draw of exactly this nonce's bytes: nothing left over in memory for a later nonce.
+        expect(draw.mock.calls.length).toBe(before + 1);
+        expect((draw.mock.calls.at(-1)![0] as Uint8Array).length).toBe(n.length);
+        const h = hex(n);
+        expect(seen.has(h)).toBe(false);
+        seen.add(h);
+      }
+    } finally {
+      draw.mockRestore();
     }
     expect(() => randomNonce(0)).toThrow(RangeError);
-    expect(() => randomNonce(NONCE_POOL_BYTES + 1)).toThrow(RangeError);
+    expect(() => randomNonce(MAX_NONCE_BYTES + 1)).toThrow(RangeError);
   });
 });
