@@ -47,6 +47,26 @@ export class KeyError extends WaybillSealError {
   }
 }
 
+/**
+ * A wrapped data key names a KEK this keyring is not configured to accept (reason `kek_not_allowed`):
+ * another KMS key, Transit key, token label or key-file version than the configured ones. Nothing was
+ * sent to the key authority. Worth an alert: a key-store row this deployment did not write (a
+ * database writer injecting a data key wrapped under a KEK they control) or a configuration that
+ * forgot a KEK still in use.
+ */
+export class KekNotAllowedError extends KeyError {
+  readonly kekId: string;
+  readonly dataKeyId: string;
+  constructor(kekId: string, dataKeyId: string, keyClass: string) {
+    super(
+      'kek_not_allowed',
+      `data key ${dataKeyId} is wrapped under KEK ${kekId}, which this keyring is not configured to accept for key class "${keyClass}": refused (a key-store row this deployment did not write, or a KEK missing from the configuration)`,
+    );
+    this.kekId = kekId;
+    this.dataKeyId = dataKeyId;
+  }
+}
+
 /** An option or argument is wrong (programming or configuration error). */
 export class ConfigError extends WaybillSealError {
   constructor(message: string, code = 'CONFIG') {

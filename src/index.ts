@@ -96,6 +96,7 @@ export {
   AuthenticationError,
   FormatError,
   KeyError,
+  KekNotAllowedError,
   ConfigError,
   FileError,
   AccessDeniedError,

@@ -10,12 +10,17 @@
  * rotation keeps the ARN (nothing to rewrap); pointing an alias at a new key and calling
  * `refresh()` makes that key current, and `rewrapDataKeys` moves data keys over with ReEncrypt.
  *
+ * Pinned: `unwrap` and `rewrap` send only ARNs configured for the data key's class (the current key,
+ * keys it resolved to before in this process, and `previousKeys`); a key-store row naming any other
+ * KMS key (one a database writer controls, which our credentials might be allowed to use) is refused
+ * with `KekNotAllowedError` before any request.
+ *
  * Uses `@aws-sdk/client-kms` (optional peer dependency): `waybill-seal/aws-kms`. Retries on
  * throttling and 5xx are the SDK's (`maxAttempts` on the client).
  */
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, ReEncryptCommand } from '@aws-sdk/client-kms';
 import { fromBase64Url, toBase64Url } from '../crypto/bytes.js';
-import { AuthenticationError, ConfigError, KeyError } from '../errors.js';
+import { AuthenticationError, ConfigError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from '../keys/keyring.js';
 import { delegateSecrets, type SecretSource } from './context.js';
 
@@ -35,6 +40,12 @@ export interface AwsKmsKeyringOptions {
   grantTokens?: readonly string[];
   /** Where `secret()` comes from; KMS holds none of the library's secrets. */
   secrets?: SecretSource;
+  /**
+   * KMS keys (id, ARN or alias) per key class that data keys may still be wrapped under, besides the
+   * current one: after pointing an alias at a new key, list the old key here until `rewrapDataKeys`
+   * has moved every data key. Unwrap refuses every key not configured.
+   */
+  previousKeys?: Readonly<Record<string, readonly string[]>>;
 }
 
 const CONTEXT_PREFIX = 'waybill-seal:';
@@ -53,6 +64,8 @@ export function encryptionContext(ctx: WrapContext): Record<string, string> {
 export class AwsKmsKeyring implements Keyring {
   readonly #o: AwsKmsKeyringOptions;
   readonly #arns = new Map<string, string>();
+  /** ARNs per key class whose data keys may be unwrapped (current, earlier current, previousKeys). */
+  readonly #pinned = new Map<string, Set<string>>();
   /** KMS requests made (not counting SDK retries): for tests and metrics. */
   calls = 0;
 
@@ -84,16 +97,29 @@ export class AwsKmsKeyring implements Keyring {
     return k;
   }
 
-  /** Re-resolves the keys (after an alias was pointed at a new key). */
+  /** Re-resolves the keys (after an alias was pointed at a new key); the keys resolved before stay accepted for unwrap. */
   async refresh(): Promise<void> {
     for (const [keyClass, keyId] of Object.entries(this.#o.keys)) {
-      const out = (await this.#send(new DescribeKeyCommand({ KeyId: keyId, ...this.#grants() }), 'call')) as {
-        KeyMetadata?: { Arn?: string; Enabled?: boolean };
-      };
-      const arn = out.KeyMetadata?.Arn;
-      if (!arn) throw new KeyError('kms_response', `KMS DescribeKey gave no ARN for key class "${keyClass}"`);
+      const arn = await this.#describe(keyClass, keyId);
       this.#arns.set(keyClass, arn);
+      this.#pin(keyClass, arn);
+      for (const old of this.#o.previousKeys?.[keyClass] ?? []) this.#pin(keyClass, await this.#describe(keyClass, old));
     }
+  }
+
+  async #describe(keyClass: string, keyId: string): Promise<string> {
+    const out = (await this.#send(new DescribeKeyCommand({ KeyId: keyId, ...this.#grants() }), 'call')) as {
+      KeyMetadata?: { Arn?: string; Enabled?: boolean };
+    };
+    const arn = out.KeyMetadata?.Arn;
+    if (!arn) throw new KeyError('kms_response', `KMS DescribeKey gave no ARN for key class "${keyClass}"`);
+    return arn;
+  }
+
+  #pin(keyClass: string, arn: string): void {
+    let set = this.#pinned.get(keyClass);
+    if (!set) this.#pinned.set(keyClass, (set = new Set()));
+    set.add(arn);
   }
 
   currentKekId(keyClass: string): string | undefined {
@@ -112,7 +138,7 @@ export class AwsKmsKeyring implements Keyring {
   }
 
   async unwrap(w: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array> {
-    const { arn, blob } = this.#parse(w);
+    const { arn, blob } = this.#parse(w, ctx);
     const out = (await this.#send(
       new DecryptCommand({ KeyId: arn, CiphertextBlob: blob, EncryptionContext: encryptionContext(ctx), ...this.#grants() }),
       'unwrap',
@@ -123,7 +149,7 @@ export class AwsKmsKeyring implements Keyring {
 
   /** `ReEncrypt` under the key class's current key, same encryption context. */
   async rewrap(w: WrappedDataKey, ctx: WrapContext): Promise<WrappedDataKey> {
-    const { arn, blob } = this.#parse(w);
+    const { arn, blob } = this.#parse(w, ctx);
     const target = this.#arn(ctx.keyClass);
     const ec = encryptionContext(ctx);
     const out = (await this.#send(
@@ -143,6 +169,7 @@ export class AwsKmsKeyring implements Keyring {
 
   close(): void {
     this.#arns.clear();
+    this.#pinned.clear();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -153,11 +180,15 @@ export class AwsKmsKeyring implements Keyring {
     return arn;
   }
 
-  #parse(w: WrappedDataKey): { arn: string; blob: Uint8Array } {
-    if (!w.kekId.startsWith('aws-kms:arn:')) throw new KeyError('no_kek', `KEK ${w.kekId} is not an AWS KMS key`);
+  /** The ARN of a wrapped key, refused unless it is pinned for the data key's class. */
+  #parse(w: WrappedDataKey, ctx: WrapContext): { arn: string; blob: Uint8Array } {
+    const pinned = this.#pinned.get(ctx.keyClass);
+    if (!pinned) throw new KeyError('no_kek', `no KMS key for key class "${ctx.keyClass}"`);
+    const arn = w.kekId.startsWith('aws-kms:arn:') ? w.kekId.slice('aws-kms:'.length) : undefined;
+    if (arn === undefined || !pinned.has(arn)) throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
     const blob = fromBase64Url(w.wrapped);
     if (!blob || blob.length === 0) throw new AuthenticationError();
-    return { arn: w.kekId.slice('aws-kms:'.length), blob };
+    return { arn, blob };
   }
 
   #grants(): { GrantTokens?: string[] } {

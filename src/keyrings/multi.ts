@@ -3,7 +3,7 @@
  * authorities (a key file to an HSM, Vault to KMS …) without downtime: make the new authority the
  * primary, keep the old one as a secondary, run `rewrapDataKeys`, then drop the old one.
  */
-import { AuthenticationError, ConfigError, KeyError } from '../errors.js';
+import { AuthenticationError, ConfigError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from '../keys/keyring.js';
 
 const notHeld = (e: unknown): boolean => e instanceof KeyError && e.reason === 'no_kek';
@@ -31,25 +31,26 @@ export class MultiKeyring implements Keyring {
   }
 
   /**
-   * Tries each keyring in order. A keyring that does not hold the KEK (`KeyError('no_kek')`) or
-   * rejects the KEK id as not its own passes to the next; the first success wins. Fails with
-   * `AuthenticationError` if some keyring rejected the wrapped key, else with `KeyError('no_kek')`.
+   * Tries each keyring in order. A keyring that does not hold the KEK (`KeyError('no_kek')`) or is
+   * not configured to accept it (`KekNotAllowedError`: every member pins its own KEKs) passes to the
+   * next; the first success wins. Fails with `AuthenticationError` if some keyring rejected the
+   * wrapped key, else `KekNotAllowedError` if some member holds the class but none accepts the KEK,
+   * else `KeyError('no_kek')`.
    */
   async unwrap(wrapped: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array> {
     let auth: unknown;
+    let pinned: unknown;
     for (const k of this.keyrings) {
       try {
         return await k.unwrap(wrapped, ctx);
       } catch (e) {
-        if (notHeld(e)) continue;
-        if (e instanceof AuthenticationError) {
-          auth = e;
-          continue;
-        }
-        throw e;
+        if (e instanceof KekNotAllowedError) pinned = e;
+        else if (e instanceof AuthenticationError) auth = e;
+        else if (!notHeld(e)) throw e;
       }
     }
     if (auth) throw new AuthenticationError();
+    if (pinned) throw new KekNotAllowedError(wrapped.kekId, ctx.dataKeyId, ctx.keyClass);
     throw new KeyError('no_kek', `no keyring holds KEK ${wrapped.kekId}`);
   }
 
@@ -59,7 +60,7 @@ export class MultiKeyring implements Keyring {
       try {
         return await this.primary.rewrap(wrapped, ctx);
       } catch (e) {
-        if (!notHeld(e) && !(e instanceof AuthenticationError)) throw e;
+        if (!notHeld(e) && !(e instanceof AuthenticationError) && !(e instanceof KekNotAllowedError)) throw e;
       }
     }
     const key = await this.unwrap(wrapped, ctx);

@@ -15,7 +15,7 @@
 import type * as P from 'pkcs11js';
 import { concatBytes, fromBase64Url, toBase64Url } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
-import { AuthenticationError, ConfigError, KeyError } from '../errors.js';
+import { AuthenticationError, ConfigError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from '../keys/keyring.js';
 import { assertKekUnused } from '../keys/rotation.js';
@@ -152,11 +152,18 @@ export class Pkcs11Keyring implements Keyring {
     return { kekId, wrapped: toBase64Url(concatBytes(iv, new Uint8Array(out))) };
   }
 
+  /**
+   * Pinned: only a KEK labelled `<prefix>:<the data key's class>:v<n>` in the token (another
+   * application's key in the same token, or a label of another class, is refused with
+   * `KekNotAllowedError` before the token is asked).
+   */
   async unwrap(w: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array> {
     const label = this.#ownLabel(w.kekId);
-    if (label === undefined) throw new KeyError('no_kek', `KEK ${w.kekId} is not a ${this.#prefix} PKCS#11 KEK`);
-    const parsed = this.#parseLabel(label);
-    if (!parsed || parsed.keyClass !== ctx.keyClass) throw new AuthenticationError();
+    const parsed = label === undefined ? undefined : this.#parseLabel(label);
+    if (label === undefined || !parsed || parsed.keyClass !== ctx.keyClass) {
+      if (this.#currentVersion(ctx.keyClass) === undefined) throw new KeyError('no_kek', `the token holds no KEK for key class "${ctx.keyClass}"`);
+      throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
+    }
     const raw = fromBase64Url(w.wrapped);
     if (!raw || raw.length < IV + TAG + 1) throw new AuthenticationError();
     let handle = this.#handle(label);
@@ -164,11 +171,11 @@ export class Pkcs11Keyring implements Keyring {
       // Another instance may have rotated: look again once.
       this.#withSession(() => this.#scan());
       handle = this.#handle(label);
-      if (!handle) throw new KeyError('no_kek', `the token holds no KEK ${w.kekId}`);
+      if (!handle) throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
     }
     const out = this.#withSession((s) => {
       const h = this.#handle(label);
-      if (!h) throw new KeyError('no_kek', `the token holds no KEK ${w.kekId}`);
+      if (!h) throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
       this.calls++;
       try {
         this.#p.C_DecryptInit(s, this.#gcm(raw.subarray(0, IV), wrapAad(w.kekId, ctx)), h);

@@ -13,7 +13,7 @@
  * response at all); never on other 4xx. On unwrap, a 400 (bad ciphertext, wrong context) is an
  * `AuthenticationError`; 403 and 404 are `KeyError`s (permission, missing key).
  */
-import { AuthenticationError, ConfigError, KeyError } from '../errors.js';
+import { AuthenticationError, ConfigError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from '../keys/keyring.js';
 import { fromBase64, toBase64 } from './base64.js';
 import { delegateSecrets, KEY_CLASS, wrapAad, type SecretSource } from './context.js';
@@ -182,12 +182,15 @@ export class VaultTransitKeyring implements Keyring {
     return `vault:${this.#o.mount}/${this.#name(keyClass)}:v${version}`;
   }
 
-  /** Checks that a stored wrapped key is ours, of this key class, and consistent with its kekId. */
+  /**
+   * Pinned: a stored wrapped key must name this mount and the key class's configured Transit key
+   * (`KekNotAllowedError` otherwise, before any request), and its ciphertext must match its kekId.
+   */
   #versionOf(w: WrappedDataKey, ctx: WrapContext): number {
+    if (!this.#latest.has(ctx.keyClass)) throw new KeyError('no_kek', `no Vault key for key class "${ctx.keyClass}"`);
     const prefix = `vault:${this.#o.mount}/`;
-    if (!w.kekId.startsWith(prefix)) throw new KeyError('no_kek', `KEK ${w.kekId} is not a key of Vault mount ${this.#o.mount}`);
-    const m = /^(.+):v([1-9][0-9]{0,8})$/.exec(w.kekId.slice(prefix.length));
-    if (!m || m[1] !== this.#name(ctx.keyClass)) throw new AuthenticationError();
+    const m = w.kekId.startsWith(prefix) ? /^(.+):v([1-9][0-9]{0,8})$/.exec(w.kekId.slice(prefix.length)) : null;
+    if (!m || m[1] !== this.#name(ctx.keyClass)) throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
     const c = /^vault:v([1-9][0-9]{0,8}):[A-Za-z0-9+/=]+$/.exec(w.wrapped);
     if (!c || c[1] !== m[2]) throw new AuthenticationError();
     return Number(m[2]);

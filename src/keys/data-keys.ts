@@ -191,8 +191,15 @@ export class DataKeyManager {
       .filter((r) => r.suite === suite && r.id !== exhausted?.id && r.retiredAt === undefined && r.shreddedAt === undefined)
       .filter((r) => exhausted === undefined || r.generation > generationOf(exhausted.id))
       .sort((a, b) => b.generation - a.generation)[0];
-    // A fresh sealer continues the newest generation; after a cap it always takes a new one.
-    if (usable && exhausted === undefined) return this.#unwrap(usable);
+    // A fresh sealer continues the newest generation; after a cap it always takes a new one. A row
+    // this keyring cannot authenticate is refused, never adopted (KekNotAllowedError for a KEK the
+    // keyring is not configured for): sealing stops rather than use a key someone else may know.
+    if (usable && exhausted === undefined) {
+      return this.#unwrap(usable).catch((e: unknown) => {
+        if (!(e instanceof AuthenticationError)) throw e;
+        throw new KeyError('data_key_rejected', `data key ${usable.id} in the key store does not authenticate under this keyring: refused for sealing (a row this deployment did not write?)`);
+      });
+    }
     const generation = Math.max(0, ...existing.map((r) => r.generation)) + 1;
     return this.#create(keyClass, scope, suite, generation);
   }

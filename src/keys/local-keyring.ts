@@ -9,7 +9,7 @@ import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { sm4gcm } from '../crypto/sm/sm4gcm.js';
 import { concatBytes, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
-import { AuthenticationError, KeyError } from '../errors.js';
+import { AuthenticationError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from './keyring.js';
 import { KEY_CLASSES } from '../schema/kinds.js';
 
@@ -140,11 +140,17 @@ export class LocalKeyring implements Keyring {
     return { kekId: id, wrapped: toBase64Url(concatBytes(nonce, sealed)) };
   }
 
+  /**
+   * Pinned: only a KEK of the data key's class that this keyring holds; any other id is refused before
+   * anything is decrypted (`KekNotAllowedError`; `no_kek` when the keyring holds no KEK of the class).
+   */
   async unwrap(w: WrappedDataKey, ctx: WrapContext): Promise<Uint8Array> {
     const m = KEK_ID.exec(w.kekId);
-    if (!m || m[2] !== ctx.keyClass) throw new AuthenticationError();
-    const kek = this.#keks.get(w.kekId);
-    if (!kek) throw new KeyError('no_kek', `this keyring does not hold KEK ${w.kekId}`);
+    const kek = m && m[2] === ctx.keyClass ? this.#keks.get(w.kekId) : undefined;
+    if (!kek) {
+      if (!this.#holdsClass(ctx.keyClass)) throw new KeyError('no_kek', `this keyring holds no KEK for key class "${ctx.keyClass}"`);
+      throw new KekNotAllowedError(w.kekId, ctx.dataKeyId, ctx.keyClass);
+    }
     const spec = KEK_SPECS[kek.alg];
     const raw = fromBase64Url(w.wrapped);
     if (!raw || raw.length < spec.nonceLength + 16) throw new AuthenticationError();
@@ -153,6 +159,11 @@ export class LocalKeyring implements Keyring {
     } catch {
       throw new AuthenticationError();
     }
+  }
+
+  #holdsClass(keyClass: string): boolean {
+    for (const id of this.#keks.keys()) if (KEK_ID.exec(id)?.[2] === keyClass) return true;
+    return false;
   }
 
   async secret(name: SecretName, version?: number): Promise<Uint8Array> {

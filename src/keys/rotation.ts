@@ -119,8 +119,9 @@ async function rewrapOne(keyring: Keyring, r: DataKeyRecord, verify: boolean): P
     try {
       return await keyring.rewrap(old, ctx);
     } catch (e) {
-      // A multi-keyring may hold the old KEK in another authority: fall back to unwrap + wrap.
-      if (!(e instanceof KeyError && e.reason === 'no_kek')) throw e;
+      // A multi-keyring may hold the old KEK in another authority: fall back to unwrap + wrap (which
+      // refuses the KEK for good if no member is configured for it).
+      if (!(e instanceof KeyError && (e.reason === 'no_kek' || e.reason === 'kek_not_allowed'))) throw e;
     }
   }
   const key = await keyring.unwrap(old, ctx);

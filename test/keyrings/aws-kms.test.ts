@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   CachingKeyring,
+  KekNotAllowedError,
   createSealer,
   defineSchema,
   generateLocalKeyMaterial,
@@ -19,7 +20,7 @@ import {
 } from '../../src/index.js';
 import { AwsKmsKeyring, encryptionContext } from '../../src/aws-kms.js';
 import { startFakeKms, type FakeKms } from './fakes/kms.js';
-import { ctx, keyringContract, tinySchema } from './keyring-contract.js';
+import { ctx, injectedDataKeyContract, keyringContract, tinySchema } from './keyring-contract.js';
 
 let kms: FakeKms;
 const client = () =>
@@ -48,6 +49,42 @@ keyringContract('AwsKmsKeyring with GenerateDataKey (SDK → fake KMS)', async (
   keyring: (await keyring({ generateDataKeys: true })).keyring,
   classes: ['contact', 'address'],
 }));
+
+describe('AwsKmsKeyring pins its KMS keys', () => {
+  // The attacker's KMS key is one our credentials can use (in the fake every caller may use every key):
+  // before pinning, unwrap decrypted under whatever ARN the row named.
+  injectedDataKeyContract('AwsKmsKeyring (SDK → fake KMS)', async () => {
+    const { keyring: k } = await keyring();
+    const theirs = await AwsKmsKeyring.connect({ client: client(), keys: { contact: kms.createKey() }, secrets });
+    return { keyring: k, attackerWrap: (key, c) => theirs.wrap(key, c) };
+  });
+
+  it('refuses the unpinned ARN before any KMS request', async () => {
+    const { keyring: k } = await keyring();
+    const theirs = await AwsKmsKeyring.connect({ client: client(), keys: { contact: kms.createKey() }, secrets });
+    const w = await theirs.wrap(new Uint8Array(32).fill(3), ctx());
+    const before = kms.requests.length;
+    await expect(k.unwrap(w, ctx())).rejects.toBeInstanceOf(KekNotAllowedError);
+    await expect(k.rewrap(w, ctx())).rejects.toBeInstanceOf(KekNotAllowedError);
+    expect(kms.requests.length).toBe(before);
+  });
+
+  it('after a restart with the alias moved, the old key opens only when listed in previousKeys', async () => {
+    const first = kms.createKey('alias/ws-pinned');
+    const k = await AwsKmsKeyring.connect({ client: client(), keys: { contact: 'alias/ws-pinned' }, secrets });
+    const keyStore = new MemoryKeyStore();
+    const sealer = createSealer({ keyring: k, keyStore, guard: 'allow-all' });
+    const sealed = await sealer.seal(tinySchema, { id: 'P1', createdAt: '2025-01-09T00:00:00Z', name: '钱七' });
+    sealer.close();
+    kms.updateAlias('alias/ws-pinned', kms.createKey());
+    const access = { principal: 'k', purpose: 't', reveal: 'plain' } as const;
+
+    const restarted = await AwsKmsKeyring.connect({ client: client(), keys: { contact: 'alias/ws-pinned' }, secrets });
+    await expect(createSealer({ keyring: restarted, keyStore, guard: 'allow-all' }).open(tinySchema, sealed, access)).rejects.toBeInstanceOf(KekNotAllowedError);
+    const listed = await AwsKmsKeyring.connect({ client: client(), keys: { contact: 'alias/ws-pinned' }, previousKeys: { contact: [first] }, secrets });
+    expect((await createSealer({ keyring: listed, keyStore, guard: 'allow-all' }).open(tinySchema, sealed, access)).record.name).toBe('钱七');
+  });
+});
 
 describe('AwsKmsKeyring', () => {
   it('speaks JSON 1.1 and sends the encryption context with key class, scope, generation, suite and id', async () => {
@@ -108,7 +145,8 @@ describe('AwsKmsKeyring', () => {
     const { keyring: k, keys } = await keyring();
     const w = await k.wrap(new Uint8Array(32).fill(2), ctx());
     await expect(k.unwrap(w, ctx({ scope: '2024-12' }))).rejects.toBeInstanceOf(AuthenticationError);
-    await expect(k.unwrap({ ...w, kekId: `aws-kms:${keys.address}` }, ctx())).rejects.toBeInstanceOf(AuthenticationError);
+    // Another class's key: pinned per class, refused before KMS is asked.
+    await expect(k.unwrap({ ...w, kekId: `aws-kms:${keys.address}` }, ctx())).rejects.toBeInstanceOf(KekNotAllowedError);
     const { DisableKeyCommand } = await import('@aws-sdk/client-kms');
     await client().send(new DisableKeyCommand({ KeyId: keys.contact }));
     await expect(k.unwrap(w, ctx())).rejects.toMatchObject({ reason: 'kek_disabled' });

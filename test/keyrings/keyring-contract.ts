@@ -8,12 +8,14 @@ import {
   AuthenticationError,
   createSealer,
   defineSchema,
+  KekNotAllowedError,
   KeyError,
   MemoryKeyStore,
   s,
   WaybillSealError,
   type Keyring,
   type WrapContext,
+  type WrappedDataKey,
 } from '../../src/index.js';
 
 export const ctx = (over: Partial<WrapContext> = {}): WrapContext => ({
@@ -119,5 +121,38 @@ export function keyringContract(name: string, make: () => Promise<KeyringFixture
       b.close();
       for (const r of await keyStore.list()) expect(r.kekId).toBe(keyring.currentKekId(r.keyClass));
     });
+  });
+}
+
+/**
+ * The injected-data-key attack (issue 14), for any keyring: a database writer inserts the next
+ * generation of a scope's data key, wrapped under a KEK they control (`attackerWrap`), which our
+ * credentials may even be able to use. After a restart the sealer must refuse that row (a typed
+ * error naming it) rather than seal new records under a key the attacker knows, and `unwrap` must
+ * refuse the KEK id before asking the key authority.
+ */
+export function injectedDataKeyContract(name: string, make: () => Promise<{ keyring: Keyring; attackerWrap: (key: Uint8Array, ctx: WrapContext) => Promise<WrappedDataKey> }>): void {
+  it(`${name}: a data key row wrapped under a KEK the configuration does not name is refused; no record is sealed under it`, async () => {
+    const { keyring, attackerWrap } = await make();
+    const keyStore = new MemoryKeyStore();
+    const record = (i: number) => ({ id: `R${i}`, createdAt: '2025-01-15T00:00:00Z', name: '张三' });
+    const a = createSealer({ keyring, keyStore, guard: 'allow-all' });
+    await a.seal(tinySchema, record(0));
+    a.close();
+
+    const attackerKey = new Uint8Array(randomBytes(32));
+    const c = ctx({ dataKeyId: 'contact/2025-01/2', scope: '2025-01', generation: 2 });
+    const w = await attackerWrap(attackerKey, c);
+    expect(w.kekId).not.toBe(keyring.currentKekId('contact'));
+    await keyStore.putIfAbsent({ id: c.dataKeyId, keyClass: 'contact', scope: '2025-01', generation: 2, suite: c.suite, ...w, createdAt: new Date().toISOString() });
+
+    await expect(keyring.unwrap(w, c)).rejects.toBeInstanceOf(KekNotAllowedError);
+    const error = await keyring.unwrap(w, c).catch((e: unknown) => e as KekNotAllowedError);
+    expect(error).toMatchObject({ code: 'KEY', reason: 'kek_not_allowed', kekId: w.kekId, dataKeyId: c.dataKeyId });
+
+    // Restart: the newest generation is the injected one; it is refused, nothing is sealed.
+    const b = createSealer({ keyring, keyStore, guard: 'allow-all' });
+    await expect(b.seal(tinySchema, record(1))).rejects.toBeInstanceOf(KekNotAllowedError);
+    b.close();
   });
 }

@@ -16,7 +16,7 @@ import {
   type WrappedDataKey,
   type SecretName,
 } from '../../src/index.js';
-import { ctx, keyringContract, tinySchema } from './keyring-contract.js';
+import { ctx, injectedDataKeyContract, keyringContract, tinySchema } from './keyring-contract.js';
 
 const local = () => new LocalKeyring(generateLocalKeyMaterial());
 const CLASSES = ['contact', 'address', 'identity', 'note'];
@@ -46,6 +46,31 @@ export class CountingKeyring implements Keyring {
     return this.inner.secret!(name, version);
   }
 }
+
+/** A key file of the attacker's own: a KEK version this deployment never configured. */
+const attackerWrap = (key: Uint8Array, c: WrapContext) => {
+  const m = generateLocalKeyMaterial(CLASSES);
+  return new LocalKeyring({ ...m, keks: [{ ...m.keks[0]!, version: 7 }], currentKek: 7 }).wrap(key, c);
+};
+
+describe('KEK pinning: injected data keys', () => {
+  injectedDataKeyContract('LocalKeyring', async () => ({ keyring: local(), attackerWrap }));
+  injectedDataKeyContract('MultiKeyring (every member pins)', async () => ({ keyring: new MultiKeyring(local(), local()), attackerWrap }));
+  injectedDataKeyContract('CachingKeyring', async () => ({ keyring: new CachingKeyring(local()), attackerWrap }));
+
+  it('a row naming a configured KEK id but wrapped under another key does not authenticate: refused for sealing, typed', async () => {
+    const keyring = local();
+    const keyStore = new MemoryKeyStore();
+    const c = ctx({ dataKeyId: 'contact/2025-01/1', scope: '2025-01' });
+    // Same id (local:v1:contact), the attacker's key bytes.
+    const w = await new LocalKeyring(generateLocalKeyMaterial(CLASSES)).wrap(new Uint8Array(32).fill(7), c);
+    expect(w.kekId).toBe(keyring.currentKekId('contact'));
+    await keyStore.putIfAbsent({ id: c.dataKeyId, keyClass: 'contact', scope: '2025-01', generation: 1, suite: c.suite, ...w, createdAt: new Date().toISOString() });
+    const sealer = createSealer({ keyring, keyStore, guard: 'allow-all' });
+    await expect(sealer.seal(tinySchema, { id: 'R1', createdAt: '2025-01-15T00:00:00Z', name: '张三' })).rejects.toMatchObject({ reason: 'data_key_rejected' });
+    sealer.close();
+  });
+});
 
 describe('MultiKeyring', () => {
   it('wraps under the primary and unwraps keys of either authority', async () => {

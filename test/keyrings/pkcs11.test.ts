@@ -14,7 +14,7 @@ import {
 } from '../../src/index.js';
 import { Pkcs11Keyring } from '../../src/pkcs11.js';
 import { dataKeyIds, waybills } from '../rotation/fixtures.js';
-import { ctx, keyringContract } from './keyring-contract.js';
+import { ctx, injectedDataKeyContract, keyringContract } from './keyring-contract.js';
 import { needHsm, type HsmEnv } from './native.js';
 
 const hsm = needHsm();
@@ -61,6 +61,15 @@ describe.skipIf(hsm.skip !== undefined)('Pkcs11Keyring on SoftHSM2', () => {
     const keyring = await open(env, `contract${++n}`);
     await keyring.generateKeks(CLASSES);
     return { keyring, classes: CLASSES };
+  });
+
+  // Another application's KEK in the same token (same PIN, usable by our session): refused by label.
+  injectedDataKeyContract('Pkcs11Keyring (SoftHSM2)', async () => {
+    const keyring = await open(env, `pinned${++n}`);
+    await keyring.generateKeks(CLASSES);
+    const theirs = await open(env, `other-app${n}`);
+    await theirs.generateKeks(['contact']);
+    return { keyring, attackerWrap: (key, c) => theirs.wrap(key, c) };
   });
 
   it('keeps the KEK inside the token: sensitive, not extractable, found by label', async () => {

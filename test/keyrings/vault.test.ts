@@ -16,7 +16,7 @@ import {
 } from '../../src/index.js';
 import { VaultTransitKeyring, type VaultTransitKeyringOptions } from '../../src/vault.js';
 import { startFakeVault, type FakeVault } from './fakes/vault.js';
-import { ctx, keyringContract, tinySchema } from './keyring-contract.js';
+import { ctx, injectedDataKeyContract, keyringContract, tinySchema } from './keyring-contract.js';
 
 const CLASSES = ['contact', 'address'];
 let vault: FakeVault;
@@ -46,6 +46,16 @@ keyringContract('VaultTransitKeyring (fake Transit API)', async () => {
   const secrets = new LocalKeyring(generateLocalKeyMaterial());
   const keyring = await VaultTransitKeyring.createKeys(opts(vault, { keyName: (c) => `${prefix}-${c}`, secrets }));
   return { keyring, classes: CLASSES };
+});
+
+describe('VaultTransitKeyring pins its Transit keys', () => {
+  // Another Transit key in the same mount (the attacker's, usable with our token): refused by name.
+  injectedDataKeyContract('VaultTransitKeyring (fake Transit API)', async () => {
+    const prefix = `pin${++n}`;
+    const keyring = await VaultTransitKeyring.createKeys(opts(vault, { keyName: (c) => `${prefix}-${c}`, secrets: new LocalKeyring(generateLocalKeyMaterial()) }));
+    const theirs = await VaultTransitKeyring.createKeys(opts(vault, { keyName: (c) => `${prefix}-attacker-${c}` }));
+    return { keyring, attackerWrap: (key, c) => theirs.wrap(key, c) };
+  });
 });
 
 describe('VaultTransitKeyring', () => {
