@@ -2,7 +2,7 @@
  * Section `suites`: the three AEAD suites side by side.
  * - raw AEAD (the suite layer the sealer calls, keyed state cached per data key as in sealing) on
  *   64 B and 1 KiB with a 120-byte AAD, encrypt and decrypt, for the portable implementations and,
- *   where the runtime has them, the native ones (`(node:crypto)`);
+ *   where the runtime has them, the native ones (libsodium's XChaCha20-Poly1305, OpenSSL's);
  * - the waybill workload through the public sealer: seal and open of synthetic waybills (every
  *   protected field, masks, search tokens), data keys cached as in a running service. Each suite
  *   runs with its key file's preset (`presetFor`): sm4-gcm is the `china` preset.
@@ -11,7 +11,7 @@
  */
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { getSuite, nativeSuitesOf, type AeadSuite, type SuiteName } from '../src/crypto/aead.js';
-import { nativeCrypto } from '../src/crypto/backend.js';
+import { nativeCrypto, opensslOnly } from '../src/crypto/backend.js';
 import { randomBytes } from '../src/crypto/random.js';
 import { createSealer, LocalKeyring, MemoryKeyStore, newKeyFile, presetFor, SUITES, waybill } from '../src/index.js';
 import type { BenchCase, Section } from './harness.js';
@@ -27,11 +27,13 @@ function rawCases(): BenchCase[] {
   const cases: BenchCase[] = [];
   for (const [size, label] of SIZES) {
     for (const op of ['encrypt', 'decrypt'] as const) {
-      // The portable implementation of each suite, then the native one where the runtime has it.
+      // The portable implementation of each suite, then each native one where the runtime has it
+      // (libsodium and OpenSSL for XChaCha20-Poly1305; SM4-GCM stays portable).
       const native = nativeCrypto();
+      const nativeImpls = native ? [...new Set([native, opensslOnly(native)])].flatMap((n) => SUITES.map((name) => nativeSuitesOf(n)[name])) : [];
       const impls: [string, AeadSuite][] = [
         ...SUITES.map((name): [string, AeadSuite] => [name, getSuite(name, 'js')]),
-        ...(native ? SUITES.map((name): [string, AeadSuite] => [`${name} (${native.name})`, nativeSuitesOf(native)[name]]) : []),
+        ...new Map(nativeImpls.filter((suite) => suite.backend !== 'js').map((suite): [string, AeadSuite] => [`${suite.name} (${suite.backend})`, suite])),
       ];
       for (const [name, suite] of impls) {
         const key = randomBytes(suite.keyLength);
