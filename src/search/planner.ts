@@ -18,8 +18,17 @@
  * Small domains: when 2^bits approaches D the tokens stop merging values (last four digits have only
  * 10^4 values: 14 bits make the token a stand-in for the digits). The plan then carries a
  * `nearly_unique` warning; for such lookups prefer a compound index (last 4 + district) or plan for
- * the population a query really searches. Note also what is visible in clear: with a screen mask
- * `138****5678` stored next to it, a full-mobile token only has to separate 10^4 candidates.
+ * the population a query really searches.
+ *
+ * Masks: what is stored in clear next to a token counts. A screen mask `138****5678` hides 4 of a
+ * mobile's 11 digits, so whoever can compute tokens (the search service, a stolen token key) needs
+ * the token only to separate 10^4 candidates, not 10^10: a 19-bit token names one of them. Give
+ * `maskLeaves` (10^4 next to a screen mask; a label mask `*******5678` hides 7: 10^7, but both are
+ * stored, so plan with the screen mask) and the planner caps the length at log2(maskLeaves / 2), so
+ * each token value still stands for at least 2 of the values the mask leaves. Queries then return
+ * more token matches (N · 2^-bits): filter them by the stored mask (the query's own mask) before
+ * confirming, which leaves about N · (maskLeaves / D) · 2^-bits. A mask that shows the whole indexed
+ * value (the last four digits of a screen mask) leaves 1: the token reveals nothing the mask does not.
  */
 import { ConfigError } from '../errors.js';
 
@@ -34,9 +43,15 @@ export interface PlanOptions {
   readonly maxFalsePositives?: number;
   /** 'privacy' (default): the shortest tokens within the bounds; 'speed': the longest. */
   readonly prefer?: 'privacy' | 'speed';
+  /**
+   * Values of the domain a stored mask leaves for one record (default: the whole domain, i.e. no
+   * mask): 10^4 for a mainland mobile next to its screen mask, 1 when the mask shows the whole
+   * indexed value (last four digits). Tokens are capped so that each keeps ≥ 2 of these values.
+   */
+  readonly maskLeaves?: number;
 }
 
-export type PlanWarningCode = 'nearly_unique' | 'too_few_records' | 'bounds_unmet';
+export type PlanWarningCode = 'nearly_unique' | 'too_few_records' | 'bounds_unmet' | 'capped_by_mask' | 'mask_shows_value';
 
 /** Returned, never logged: the caller decides. Messages carry numbers only. */
 export interface PlanWarning {
@@ -51,11 +66,16 @@ export interface IndexPlan {
   readonly expectedFalsePositives: number;
   /** Expected true matches per query (N / D). */
   readonly expectedMatches: number;
-  /** Domain values per token value (D / 2^bits); below 2 the token nearly names the value. */
+  /**
+   * Values per token value that the stored mask leaves (maskLeaves / 2^bits; D / 2^bits without a
+   * mask): below 2, whoever can compute tokens and reads the mask nearly knows the value.
+   */
   readonly valuesPerToken: number;
+  /** False positives per query left after filtering token matches by the stored mask: N · ((maskLeaves − 1) / D) · 2^-bits. */
+  readonly falsePositivesAfterMask: number;
   /** Every length whose false positives lie within the bounds (undefined: none does). */
   readonly bitRange: { readonly min: number; readonly max: number } | undefined;
-  /** The longest length that still keeps ≥ 2 domain values per token: floor(log2(D / 2)). */
+  /** The longest length that still keeps ≥ 2 values per token: floor(log2(maskLeaves / 2)), D without a mask. */
   readonly maxPrivateBits: number;
   readonly warnings: readonly PlanWarning[];
 }
@@ -74,12 +94,16 @@ export function planIndex(options: PlanOptions): IndexPlan {
   const min = options.minFalsePositives ?? 2;
   const max = options.maxFalsePositives ?? Math.max(2 * min, Math.sqrt(n));
   if (!(min >= 0) || !(max >= min) || !Number.isFinite(max)) throw new ConfigError('planIndex: need 0 <= minFalsePositives <= maxFalsePositives');
+  const leaves = options.maskLeaves ?? d;
+  if (!Number.isFinite(leaves) || leaves < 1 || leaves > d) throw new ConfigError('planIndex: maskLeaves must be from 1 to the domain');
 
   const fp = (bits: number) => expectedFalsePositives(n, d, bits);
   const fitting: number[] = [];
   for (let bits = 1; bits <= MAX_BITS; bits++) if (fp(bits) >= min && fp(bits) <= max) fitting.push(bits);
   const bitRange = fitting.length > 0 ? { min: fitting[0]!, max: fitting.at(-1)! } : undefined;
-  const maxPrivateBits = Math.max(0, Math.floor(Math.log2(d / 2)));
+  // A mask that shows the whole value leaves nothing for a token to give away.
+  const shown = leaves < 2;
+  const maxPrivateBits = Math.max(0, Math.floor(Math.log2((shown ? d : leaves) / 2)));
   const warnings: PlanWarning[] = [];
 
   let bits: number;
@@ -98,8 +122,19 @@ export function planIndex(options: PlanOptions): IndexPlan {
     warnings.push({ code: 'bounds_unmet', message: `no length gives between ${min} and ${max} false positives; ${bits} bits give ${round(fp(bits))}` });
   }
 
-  const valuesPerToken = d / 2 ** bits;
-  if (valuesPerToken < 2) {
+  if (shown) {
+    warnings.push({ code: 'mask_shows_value', message: 'the stored mask shows the whole indexed value: the token reveals nothing the mask does not' });
+  } else if (options.maskLeaves !== undefined && bits > maxPrivateBits) {
+    warnings.push({
+      code: 'capped_by_mask',
+      message:
+        `a stored mask leaves ${leaves} values: ${bits}-bit tokens would nearly name one of them, so tokens are capped at ${maxPrivateBits} bits ` +
+        `(about ${round(fp(maxPrivateBits))} token matches per query; filter them by the stored mask before opening)`,
+    });
+    bits = maxPrivateBits;
+  }
+  const valuesPerToken = (shown ? d : leaves) / 2 ** bits;
+  if (valuesPerToken < 2 && !shown) {
     warnings.push({
       code: 'nearly_unique',
       message:
@@ -112,6 +147,7 @@ export function planIndex(options: PlanOptions): IndexPlan {
     expectedFalsePositives: fp(bits),
     expectedMatches: n / d,
     valuesPerToken,
+    falsePositivesAfterMask: n * ((leaves - 1) / d) * 2 ** -bits,
     bitRange,
     maxPrivateBits,
     warnings,

@@ -35,14 +35,35 @@ describe('planIndex', () => {
     expect(planIndex({ records: 1e7, domain: 1e4, maxFalsePositives: 5000 }).warnings).toEqual([]);
   });
 
-  it('the built-in waybill indexes are the planned lengths', () => {
+  it('a stored mask counts: next to a screen mask (10^4 candidates left) full-mobile tokens are capped at 12 bits', () => {
+    const plan = planIndex({ records: 1e7, domain: 1e10, maxFalsePositives: 32, maskLeaves: 1e4 });
+    expect(plan.bits).toBe(12);
+    expect(plan.maxPrivateBits).toBe(12);
+    expect(plan.valuesPerToken).toBeCloseTo(2.44, 2);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['capped_by_mask']);
+    expect(plan.warnings[0]!.message).toMatch(/leaves 10000 values.*capped at 12 bits/);
+    // ~2,441 token matches per query, a few thousandths after filtering by the stored mask.
+    expect(plan.expectedFalsePositives).toBeCloseTo(2441.4, 0);
+    expect(plan.falsePositivesAfterMask).toBeLessThan(0.01);
+    // A label mask alone (7 hidden digits) would allow 22 bits; the unmasked plan wanted 19.
+    expect(planIndex({ records: 1e7, domain: 1e10, maxFalsePositives: 32, maskLeaves: 1e7 }).bits).toBe(19);
+    // A mask that shows the whole value (the last four digits): the token adds nothing, no cap.
+    const last4 = planIndex({ records: 1e4, domain: 1e4, maxFalsePositives: 32, maskLeaves: 1 });
+    expect(last4.bits).toBe(9);
+    expect(last4.warnings.map((w) => w.code)).toEqual(['mask_shows_value']);
+    expect(() => planIndex({ records: 10, domain: 100, maskLeaves: 1000 })).toThrow(ConfigError);
+  });
+
+  it('the built-in waybill indexes are the planned lengths, masks counted', () => {
     const idx = waybill.indexes;
-    const full = planIndex({ records: 1e7, domain: 1e10, maxFalsePositives: 32 }).bits;
+    const full = planIndex({ records: 1e7, domain: 1e10, maxFalsePositives: 32, maskLeaves: 1e4 }).bits;
+    expect(full).toBe(12);
     expect(idx['receiver.mobile'].bits).toBe(full);
     expect(idx['sender.mobile'].bits).toBe(full);
-    expect(idx['sender.idNumber'].bits).toBe(planIndex({ records: 1e7, domain: 1e9, maxFalsePositives: 32 }).bits);
-    expect(idx['receiver.mobile:last4+district'].bits).toBe(planIndex({ records: 1e7, domain: 1e4 * 2850, maxFalsePositives: 32 }).bits);
-    const last4 = planIndex({ records: 1e4, domain: 1e4, maxFalsePositives: 32 });
+    // ID numbers: the screen mask shows the first and last character (~10^8 candidates stay).
+    expect(idx['sender.idNumber'].bits).toBe(planIndex({ records: 1e7, domain: 1e9, maxFalsePositives: 32, maskLeaves: 1e8 }).bits);
+    expect(idx['receiver.mobile:last4+district'].bits).toBe(planIndex({ records: 1e7, domain: 1e4 * 2850, maxFalsePositives: 32, maskLeaves: 1 }).bits);
+    const last4 = planIndex({ records: 1e4, domain: 1e4, maxFalsePositives: 32, maskLeaves: 1 });
     expect(idx['receiver.mobile:last4'].bits).toBe(last4.bits);
     expect(idx['sender.mobile:last4'].bits).toBe(last4.bits);
     for (const spec of Object.values(idx)) expect(spec.bits).toBeLessThanOrEqual(22);
