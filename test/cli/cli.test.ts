@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
 import { cli, jsonl, lines } from './run.js';
+import { waybill } from 'waybill-seal';
+import 'waybill-seal/testing/vitest';
 
 let dir: string;
 let keys: string;
@@ -31,8 +33,8 @@ describe('waybill-seal CLI', () => {
     const sealed = await cli(['seal', '--keys', keys, '--in', join(dir, 'in.jsonl'), '--out', join(dir, 'sealed.jsonl')]);
     expect(sealed).toMatchObject({ code: 0 });
     const sealedText = await readFile(join(dir, 'sealed.jsonl'), 'utf8');
-    expect(sealedText).not.toContain('13812345678');
-    expect(sealedText).not.toContain('欧阳娜娜');
+    expect(sealedText).toContainNoPlaintext(plain);
+    for (const record of lines(sealedText)) expect(record).toBeSealed(waybill);
 
     const masked = await cli(['mask', '--profile', 'label', '--in', join(dir, 'sealed.jsonl')]);
     expect(masked.code).toBe(0);
