@@ -10,6 +10,7 @@ import * as inspect from './commands/inspect.js';
 import * as keygen from './commands/keygen.js';
 import * as keys from './commands/keys.js';
 import * as mask from './commands/mask.js';
+import * as migrate from './commands/migrate.js';
 import * as open from './commands/open.js';
 import * as reseal from './commands/reseal.js';
 import * as schema from './commands/schema.js';
@@ -28,7 +29,7 @@ interface Command {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = { keygen, seal, mask, open, inspect, keys, reseal, find, token, audit, shred, convert, schema, verify };
+const COMMANDS: Record<string, Command> = { keygen, seal, mask, open, inspect, keys, reseal, find, token, audit, shred, convert, schema, verify, migrate };
 
 const USAGE = `waybill-seal <command> [options]
 
@@ -43,7 +44,9 @@ Commands:
   reseal    sealed JSONL -> re-sealed JSONL under new data keys (resumable)
   find      sealed records -> the records whose search index matches a value
   token     print the search token(s) of a value for an index
-  audit     verify or repair (torn last line) a tamper-evident audit log
+  audit     verify or repair (torn last line) a tamper-evident audit log, or verify the shared
+            audit table in PostgreSQL (--database)
+  migrate   seal or re-seal a PostgreSQL table in place, chunked over any number of worker processes
   shred     destroy data keys (retention, crypto-shredding)
   convert   JSON Lines <-> CSV for records of a schema (no keys)
   schema    check a schema file, or print a built-in schema as one

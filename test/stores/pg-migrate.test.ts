@@ -3,15 +3,18 @@
  * worker processes, one of them killed mid-chunk. The full-size run (200,000 rows, 1/2/4 workers)
  * is `npm run bench:migrate`; here 12,000 rows keep the suite's time reasonable on 2 shared cores.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSealer } from '../../src/index.js';
+import { createResealer, createSealer, retireDataKeys, waybill } from '../../src/index.js';
+import { generateWaybills } from '../../examples/data/synthetic.js';
+import { BIN } from '../cli/run.js';
 import { createKeyFile, loadKeyFile } from '../../src/node.js';
-import { migrationStatus, planMigration, PgKeyStore, runMigrationWorker, sealRows } from '../../src/pg.js';
+import { migrationStatus, planMigration, PgKeyStore, resealRows, runMigrationWorker, sealRows } from '../../src/pg.js';
 import { needPg } from '../keyrings/native.js';
 import { fleetSchema } from './fixtures/fleet-schema.js';
 
@@ -106,6 +109,51 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     await runMigrationWorker(pool!, { job: again, transform: sealRows(sealer, fleetSchema), maintenanceIntervalSeconds: 1 });
     sealer.close();
     expect(await migrationStatus(pool!, again)).toMatchObject({ finished: true, done: 0, skipped: N });
+    await pool!.query(`DROP TABLE ${table}`);
+  }, 600_000);
+
+  it('waybill-seal migrate plan/work/status seal a table of waybills; reseal after retiring the data keys redoes every row once, then none', async () => {
+    const tag = `${process.pid}_${Date.now() % 100000}_cli`;
+    const table = `mig_${tag}`;
+    const keyTable = `mig_keys_${tag}`;
+    const plain = generateWaybills(600, 99);
+    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
+    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-cli-')), 'keys.json');
+    await createKeyFile(keyFile);
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'migrate', ...args, '--database', server.url!]);
+    expect((await cli('plan', '--job', `cli-${tag}`, '--table', table, '--column', 'sealed', '--key-column', 'no', '--chunk-size', '200')).stdout).toBe(
+      `planned cli-${tag}: 600 rows of ${table} in 3 chunks\n`,
+    );
+    const work = await cli('work', '--job', `cli-${tag}`, '--keys', keyFile, '--op', 'seal', '--schema', 'waybill', '--key-table', keyTable, '--json-progress');
+    const progress = work.stderr.trim().split('\n').map((l) => JSON.parse(l) as { done: number; rows: number; rowsPerSecond: number; etaSeconds: number | null });
+    expect(progress.at(-1)).toMatchObject({ done: 600, rows: 600, etaSeconds: 0 });
+    const status = JSON.parse((await cli('status', '--job', `cli-${tag}`, '--json')).stdout);
+    expect(status).toMatchObject({ finished: true, done: 600, skipped: 0, chunks: 3 });
+    expect((await cli('status', '--job', `cli-${tag}`)).stdout).toMatch(/chunks 3\/3, rows 600\/600 \(100\.0%; 600 done, 0 skipped\).*finished\n  chunk 0: 200\/200/);
+
+    // Reseal: retire every data key, then the same table again: every row re-sealed exactly once.
+    const { keyring } = await loadKeyFile(keyFile);
+    const keyStore = await PgKeyStore.create(pool!, { table: keyTable });
+    const before = (await pool!.query(`SELECT sealed FROM ${table} ORDER BY no`)).rows as { sealed: Record<string, unknown> }[];
+    await retireDataKeys(keyStore);
+    for (const round of ['a', 'b']) {
+      const job = `reseal-${tag}-${round}`;
+      await planMigration(pool!, { job, table, column: 'sealed', keyColumn: 'no', chunkSize: 250 });
+      const resealer = createResealer({ keyring, keyStore });
+      await runMigrationWorker(pool!, { job, transform: resealRows(resealer, waybill), maintenanceIntervalSeconds: 1 });
+      resealer.close();
+      expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, ...(round === 'a' ? { done: 600, skipped: 0 } : { done: 0, skipped: 600 }) });
+    }
+    const after = (await pool!.query(`SELECT no, sealed FROM ${table} ORDER BY no`)).rows as { no: string; sealed: Record<string, unknown> }[];
+    expect(JSON.stringify(after[0]!.sealed)).not.toBe(JSON.stringify(before[0]!.sealed));
+    const reader = createSealer({ keyring, keyStore, guard: 'allow-all' });
+    const byNo = new Map(plain.map((w) => [w.waybillNo, w]));
+    for (const r of after) {
+      const { record } = await reader.open(waybill, r.sealed as never, { principal: 'test', purpose: 'verify', reveal: 'plain' });
+      expect(record).toStrictEqual(JSON.parse(JSON.stringify(byNo.get(r.no))));
+    }
+    reader.close();
     await pool!.query(`DROP TABLE ${table}`);
   }, 600_000);
 });

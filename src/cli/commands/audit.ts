@@ -1,11 +1,11 @@
 import { auditKey, GENESIS, type AuditVerification, type ChainHead } from '../../access/audit.js';
 import { deriveCheckpointKey, newestCheckpoint } from '../../access/checkpoint.js';
-import { ConfigError } from '../../errors.js';
 import { repairAuditFile, verifyAuditFile } from '../../node/audit-file-sink.js';
 import { readCheckpointFile } from '../../node/checkpoint-file.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { PgAuditSink } from '../../stores/pg-audit.js';
 import { parse, required, UsageError } from '../args.js';
+import { connectDatabase } from '../database.js';
 import { warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
@@ -79,14 +79,8 @@ export async function run(argv: string[]): Promise<number> {
     result = await verifyAuditFile(file!, keys.keyring, checkpoint ? { checkpoint } : {});
   } else {
     const key = await auditKey(keys.keyring);
-    const { default: pg } = await import('pg').catch(() => {
-      throw new ConfigError('--database needs the "pg" package (npm install pg)');
-    });
-    const client = new pg.Client({ connectionString: database });
+    const client = await connectDatabase(database, 1);
     try {
-      await client.connect().catch(() => {
-        throw new ConfigError('cannot connect to the --database');
-      });
       const sink = await PgAuditSink.open(client, key, typeof values['table'] === 'string' ? { table: values['table'] } : {});
       if (typeof values['checkpoints'] === 'string') {
         const picked = newestCheckpoint(deriveCheckpointKey(key), sink.table, await readCheckpointFile(values['checkpoints']));
