@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { generateWaybills } from '../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { createKeyFile } from '../src/node.js';
 
 const run = promisify(execFile);
@@ -31,7 +31,7 @@ const tag = `${process.pid}`;
 console.log(`migrate bench: ${N.toLocaleString('en')} synthetic waybills, workers ${COUNTS.join(' → ')}, ${cpus().length} cores`);
 await pool.query(`CREATE TABLE bench_src_${tag} (id bigint PRIMARY KEY, rec jsonb NOT NULL)`);
 for (let i = 0; i < N; i += 5000) {
-  const batch = generateWaybills(Math.min(5000, N - i), 7 + i);
+  const batch = syntheticWaybills({ count: Math.min(5000, N - i), seed: 7 + i });
   await pool.query(`INSERT INTO bench_src_${tag} (id, rec) SELECT * FROM unnest($1::bigint[], $2::jsonb[])`, [
     batch.map((_, j) => i + j + 1),
     batch.map((w, j) => JSON.stringify({ ...w, waybillNo: `${w.waybillNo.slice(0, -7)}${String(i + j).padStart(7, '0')}` })),

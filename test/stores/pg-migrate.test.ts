@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResealer, createSealer, retireDataKeys, waybill } from '../../src/index.js';
-import { generateWaybills } from '../../examples/data/synthetic.js';
+import { syntheticWaybills } from 'waybill-seal/testing';
 import { BIN } from '../cli/run.js';
 import { createKeyFile, loadKeyFile } from '../../src/node.js';
 import { migrationStatus, planMigration, PgKeyStore, resealRows, runMigrationWorker, sealRows } from '../../src/pg.js';
@@ -116,7 +116,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     const tag = `${process.pid}_${Date.now() % 100000}_cli`;
     const table = `mig_${tag}`;
     const keyTable = `mig_keys_${tag}`;
-    const plain = generateWaybills(600, 99);
+    const plain = syntheticWaybills({ count: 600, seed: 99 });
     await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
     await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
     const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-cli-')), 'keys.json');
