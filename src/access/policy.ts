@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
+import { signedPaths } from '../integrity/canonical.js';
 import { protectedPaths } from '../schema/paths.js';
 import { isPlainObject } from '../schema/walk.js';
 
@@ -162,7 +163,8 @@ function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], at: st
 
 /**
  * Checks a policy against a schema: every granted field is a protected field (or a `prefix.*`
- * that matches one) and every scope field a plain string field. Throws one ConfigError listing
+ * that matches one) and every scope field a plain string field that the record tag covers (the
+ * record id, `scopeFrom` or a path under the schema's `signed`). Throws one ConfigError listing
  * every problem.
  */
 export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
@@ -177,6 +179,8 @@ export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
     }
     for (const m of rule.scope ?? []) {
       if (!isPlainStringPath(schema, m.record)) problems.push(`purposes.${name}.scope: "${m.record}" is not a plain string field of ${schema.name}`);
+      // Whoever can write the table can change an unsigned field: only the record tag vouches for one.
+      else if (!isSigned(schema, m.record)) problems.push(`purposes.${name}.scope: "${m.record}" is not signed by ${schema.name} (add it to the schema's signed paths)`);
     }
     if (Array.isArray(rule.indexes)) {
       const indexes = schema.indexes ?? {};
@@ -184,6 +188,11 @@ export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
     }
   }
   if (problems.length > 0) throw new ConfigError(`policy does not fit schema ${schema.name}: ${problems.join('; ')}`);
+}
+
+function isSigned(schema: Schema, path: string): boolean {
+  const keys = path.split('.');
+  return signedPaths(schema).some((p) => p.length <= keys.length && p.every((k, i) => k === keys[i]));
 }
 
 function isPlainStringPath(schema: Schema, path: string): boolean {

@@ -10,6 +10,8 @@ export const EXIT = {
   QUOTA: 3,
   /** `audit verify`: the audit log failed verification. */
   AUDIT: 4,
+  /** `verify`, and `mask --verify-key`: some record's tag or signature did not verify (those records were not printed). */
+  INTEGRITY: 4,
 } as const;
 
 export const EXIT_CODES_TEXT = `Exit codes (every command):
@@ -19,5 +21,6 @@ export const EXIT_CODES_TEXT = `Exit codes (every command):
   2  some input lines were rejected (each reported on stderr and in --rejects FILE by line number
      and reason code, never content); every other line was written
   3  open: a quota or export budget was reached (the refused records were written masked)
-  4  audit verify: the audit log failed verification
+  4  integrity: audit verify found the audit log altered; verify (and mask --verify-key)
+     found a record whose tag or signature does not verify (mask does not print it)
   130 interrupted (Ctrl-C)`;

@@ -39,8 +39,9 @@ Commands:
   mask      sealed records -> masked records (no keys)
   open      sealed records -> plain records for a principal and purpose, under a policy, audited
   inspect   sealed records -> format, suite and key ids per field (no keys)
-  verify    sealed JSONL -> integrity tag check per record (integrity secret only; decrypts nothing)
-  keys      KEK versions: list, rotate, rewrap, retire
+  verify    sealed records -> tag or signature check per record (public keys or the integrity
+            secret; decrypts nothing)
+  keys      KEK versions: list, rotate, rewrap, retire; export-verify (public keys for printers)
   reseal    sealed JSONL -> re-sealed JSONL under new data keys (resumable)
   find      sealed records -> the records whose search index matches a value
   token     print the search token(s) of a value for an index

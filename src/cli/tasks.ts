@@ -8,9 +8,9 @@ import type { QuotaStore } from '../access/quota.js';
 import { parsePolicy } from '../access/policy.js';
 import { waybillPolicy } from '../access/waybill-policy.js';
 import type { SuiteName } from '../crypto/aead.js';
-import { AccessDeniedError } from '../errors.js';
-import { createVerifier } from '../integrity/verify.js';
-import { integrityKeysFromFile, loadKeyFile, type LoadedKeys } from '../node/key-file-io.js';
+import { AccessDeniedError, IntegrityError } from '../errors.js';
+import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
+import { integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
 import { inspect } from '../seal/inspect.js';
 import { mask } from '../seal/mask-view.js';
@@ -45,6 +45,8 @@ export interface OpenSpec {
 export interface MaskSpec {
   readonly command: 'mask';
   readonly profile: string;
+  /** Verify-only key file: records whose signed tag does not verify are rejected, not masked. */
+  readonly verifyKey?: string;
 }
 
 export interface FindSpec {
@@ -74,7 +76,10 @@ export interface ConvertSpec {
 
 export interface VerifySpec {
   readonly command: 'verify';
-  readonly keys: string;
+  /** A key file (full, or integrity-only), or … */
+  readonly keys?: string;
+  /** … a verify-only key file (public keys). */
+  readonly verifyKey?: string;
 }
 
 export type TaskSpec = SealSpec | OpenSpec | MaskSpec | FindSpec | InspectSpec | ConvertSpec | VerifySpec;
@@ -90,9 +95,16 @@ export interface TaskEnv {
 export const policyFrom = (policyJson: unknown, policyPath: string | undefined) =>
   policyJson === undefined ? waybillPolicy : parsePolicy(policyJson, policyPath ?? 'policy');
 
+/** The verifier of `verify`: public keys from --verify-key, or the tag keys of a --keys file (its own algorithm). */
+async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
+  if (spec.verifyKey !== undefined) return createVerifier(await loadVerifyKeys(spec.verifyKey));
+  const { keys, alg } = await integrityKeysFromFile(spec.keys!);
+  return createVerifier(keys, { alg });
+}
+
 /** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */
 function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
-  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
+  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
 
 export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = {}): Promise<Task> {
@@ -121,7 +133,7 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         // The grant is what the operator states; its budget is counted across runs in the quota state.
         grants: (id) => (id === approval ? { id, budget: spec.budget } : undefined),
       });
-      const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard });
+      const sealer = createSealer({ keyring: keys.keyring, keyStore: keys.keyStore, guard, integrity: integrityOf(keys.file) });
       const access = { principal: spec.principal, purpose: spec.purpose, context: spec.context, reveal: 'plain', ...(spec.fields ? { fields: spec.fields } : {}) } as const;
       const stats: TaskStats = {};
       return {
@@ -145,12 +157,32 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         },
       };
     }
-    case 'mask':
+    case 'mask': {
+      if (spec.verifyKey === undefined) {
+        return {
+          decode: 'sealed',
+          handle: async (record) => mask(schema, record as never, spec.profile),
+          finish: async () => ({}),
+        };
+      }
+      const verifier = createVerifier(await loadVerifyKeys(spec.verifyKey));
+      let failed = 0;
       return {
         decode: 'sealed',
-        handle: async (record) => mask(schema, record as never, spec.profile),
-        finish: async () => ({}),
+        async handle(record) {
+          try {
+            return await verifier.mask(schema, record as never, spec.profile);
+          } catch (e) {
+            if (e instanceof IntegrityError) failed++;
+            throw e;
+          }
+        },
+        async finish() {
+          verifier.close();
+          return { failed };
+        },
       };
+    }
     case 'find': {
       const keys = env.keys ?? (await loadKeyFile(spec.keys));
       if (!env.audit || !env.quotaStore) throw new Error('find needs an audit sink and a quota store');
@@ -217,7 +249,7 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         finish: async () => ({}),
       };
     case 'verify': {
-      const verifier = createVerifier(await integrityKeysFromFile(spec.keys));
+      const verifier = await verifierFor(spec);
       let failed = 0;
       return {
         // CSV cells of protected fields hold sealed JSON; the record is checked as it stands.

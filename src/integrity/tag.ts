@@ -1,20 +1,23 @@
 /**
- * Record integrity tags (docs/FORMAT.md §11): a MAC over the canonical units of a sealed record
- * (signed plain fields, every ciphertext, mask and token), keyed by the keyring's `integrity` secret,
- * separate from the KEKs, so a label printer or sorting centre can check what it prints and routes
- * on without being able to decrypt anything.
+ * Record integrity tags (docs/FORMAT.md §11): a MAC or a signature over the canonical units of a
+ * sealed record (signed plain fields, every ciphertext, mask and token), so a label printer or
+ * sorting centre can check what it prints and routes on without being able to decrypt anything.
  *
  *   key      = HKDF-H(integrity secret vN, info = LP("waybill-seal/integrity", hash), 32)
  *   locator  = FNV-1a-32(UTF-8(path) ‖ 0x00 ‖ content), big-endian
- *   mac      = HMAC-H(key, LP("waybill-seal/tag", "t1", schema, version, recordId, path₁, content₁, …, "locators", locator₁ ‖ …))
- *   $tag     = "t1.<hash>.<N>.<base64url(mac)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
+ *   message  = LP("waybill-seal/tag", "t1", schema, version, recordId, path₁, content₁, …, "locators", locator₁ ‖ …)
+ *   mac      = HMAC-H(key, message)                 (HMAC tags: checking needs the secret that makes them)
+ *   sig      = Ed25519 / SM2 signature of message   (signed tags: checking needs only the public key)
+ *   $tag     = "t1.<alg>.<N>.<base64url(mac or sig)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
  *
- * The record MAC (which also covers the locators) is the only check. Locators are diagnostics: an
- * unkeyed checksum of data stored in clear anyway, so that after a MAC failure the verifier can say
- * which path differs. Someone who forges them can only misdirect that report, never pass the check.
+ * The MAC or signature (which also covers the locators) is the only check. Locators are
+ * diagnostics: an unkeyed checksum of data stored in clear anyway, so that after a failure the
+ * verifier can say which path differs. Someone who forges them can only misdirect that report.
+ * Which keys a verifier accepts is its configuration (the current key and those listed in
+ * `accept`), never whatever its keyring happens to hold.
  */
 import { constantTimeEqual, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
-import { KeyError } from '../errors.js';
+import { ConfigError, KeyError } from '../errors.js';
 import type { SecretName } from '../keys/keyring.js';
 import type { Schema } from '../schema/schema.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
@@ -22,15 +25,56 @@ import { INDEX_HASHES, type IndexHash } from '../search/definition.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { deriveKey, hashOf, macOf, preferPortable } from '../search/tokens.js';
 import { UnitWriter, type Units } from './canonical.js';
+import { isSignatureAlg, publicKeyOf, SIGNATURE_BYTES, signerOf, verifierOf, type SignatureAlg, type SignFn, type VerifyFn } from '../crypto/signature.js';
 
 export const TAG_VERSION = 't1';
 const LOCATOR_BYTES = 4;
-const TAG = /^t1\.(hmac-sha256|hmac-sm3)\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]*)$/;
+const MAC_BYTES = 32;
+const TAG = /^t1\.(hmac-sha256|hmac-sm3|ed25519|sm2)\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{86})\.([A-Za-z0-9_-]*)$/;
 
-/** What a verifier needs: the `integrity` secret, by version. Any keyring with `secret()` fits. */
+/** What a tag is made with: a keyed hash (HMAC under the `integrity` secret) or a signature algorithm. */
+export type TagAlg = IndexHash | SignatureAlg;
+/** A key a verifier may accept besides the current one: a version of the configured algorithm, or `"alg:version"`. */
+export type TagKeyRef = number | `${TagAlg}:${number}`;
+
+/**
+ * What a tagger or verifier needs. Keyrings fit: `secret('integrity', v)` for HMAC tags, and
+ * `secret('ed25519' | 'sm2', v)` (the private signing key) for signed ones. A verify-only key file
+ * (`parseVerifyKeys`) gives `publicKey` instead: it can check signatures and make none.
+ */
 export interface IntegrityKeySource {
   secret?(name: SecretName, version?: number): Promise<Uint8Array>;
   secretVersions?(name: SecretName): Promise<readonly number[]>;
+  /** The public key of signature algorithm `alg`, version `version` (verify-only sources). */
+  publicKey?(alg: SignatureAlg, version: number): Promise<Uint8Array>;
+  /** Versions of `alg` public keys held, ascending. */
+  publicKeyVersions?(alg: SignatureAlg): Promise<readonly number[]>;
+}
+
+export interface IntegrityOptions {
+  /**
+   * `'hmac'` (default, fast): an HMAC under the keyring's `integrity` secret; whoever can check it
+   * can also make it. `'ed25519'` or `'sm2'`: a signature by the keyring's private signing key
+   * (secret of that name); verifiers need only the public key (`keys export-verify`).
+   */
+  readonly alg?: 'hmac' | SignatureAlg;
+  /** Key version written and accepted (default: the newest the keyring holds). */
+  readonly version?: number;
+  /**
+   * Other keys whose tags `open` and `verify` accept (rotation, migration from HMAC to signatures):
+   * versions of `alg`, or `"hmac-sha256:1"`-style references. Nothing else is accepted, whatever
+   * the keyring holds.
+   */
+  readonly accept?: readonly TagKeyRef[];
+}
+
+export interface TaggerOptions extends IntegrityOptions {
+  readonly backend?: BackendChoice;
+  /**
+   * Accept every key the source holds instead (verify-only key files, whose keys are the
+   * verifier's configuration).
+   */
+  readonly acceptHeld?: boolean;
 }
 
 export type VerifyResult =
@@ -39,92 +83,165 @@ export type VerifyResult =
       readonly ok: false;
       /** The first path that differs ('' for the record as a whole, `$tag` when the tag itself is bad). */
       readonly path: string;
-      readonly reason: 'missing_tag' | 'malformed_tag' | 'unknown_key_version' | 'altered' | 'added' | 'removed' | 'not_a_record';
+      readonly reason: 'missing_tag' | 'malformed_tag' | 'unknown_key_version' | 'key_not_accepted' | 'altered' | 'added' | 'removed' | 'not_a_record';
     };
 
 export interface RecordTagger {
   readonly hash: IndexHash;
+  /** What `tag` writes: the keyed hash, or the signature algorithm. */
+  readonly alg: TagAlg;
   /**
-   * The `$tag` value for a sealed record, under integrity secret `version` (default: the newest the
-   * keyring holds); `hash` overrides the tagger's.
+   * The `$tag` value for a sealed record, under key `version` (default: the configured one, else
+   * the newest the keyring holds); `hash` overrides the keyed hash of an HMAC tagger.
    */
   tag(schema: Schema, sealed: Record<string, unknown>, hash?: IndexHash, version?: number): Promise<string>;
-  /** The newest integrity secret version (what `tag` writes by default). */
+  /** The key version `tag` writes by default. */
   currentVersion(): Promise<number>;
   /** Checks a sealed record's `$tag`; never throws for bad records, only for a missing key. */
   verify(schema: Schema, sealed: unknown): Promise<VerifyResult>;
   close(): void;
 }
 
-export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac-sha256', options: { readonly backend?: BackendChoice } = {}): RecordTagger {
+const NO_SECRET = 'this keyring holds no integrity secret (needed for record tags)';
+
+export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac-sha256', options: TaggerOptions = {}): RecordTagger {
   hashOf(hash);
+  const sigAlg = options.alg === undefined || options.alg === 'hmac' ? undefined : options.alg;
+  if (options.alg !== undefined && options.alg !== 'hmac' && !isSignatureAlg(options.alg)) throw new ConfigError('integrity.alg must be "hmac", "ed25519" or "sm2"');
+  if (options.version !== undefined && !(Number.isSafeInteger(options.version) && options.version > 0)) throw new ConfigError('integrity.version must be a positive integer');
+  const writes: TagAlg = sigAlg ?? hash;
+  const accepted = new Set<string>();
+  for (const ref of options.accept ?? []) {
+    const [alg, v] = typeof ref === 'number' ? [writes, ref] : ref.split(':');
+    if (!(isSignatureAlg(alg) || (INDEX_HASHES as readonly string[]).includes(alg as string)) || !/^[1-9][0-9]{0,8}$/.test(String(v))) {
+      throw new ConfigError(`integrity.accept: "${String(ref)}" is not a key version or "alg:version"`);
+    }
+    accepted.add(keyId(alg as TagAlg, Number(v)));
+  }
   const keys = new Map<string, Promise<Uint8Array>>();
+  const signers = new Map<number, Promise<SignFn>>();
+  const verifiers = new Map<string, Promise<VerifyFn>>();
   // One message buffer per tagger, reused: each message is written and MACed without an await between.
   const writer = new UnitWriter();
 
-  const keyFor = (h: IndexHash, version: number): Promise<Uint8Array> => {
-    const id = `${h}:${version}`;
-    let key = keys.get(id);
-    if (!key) {
-      key = (async () => {
-        if (typeof source.secret !== 'function') throw new KeyError('no_secret', 'this keyring holds no integrity secret (needed for record tags)');
-        const root = await source.secret('integrity', version);
-        const derived = deriveKey(h, root, encodeParts(['waybill-seal/integrity', h]));
-        return options.backend === 'js' ? preferPortable(derived) : derived;
-      })();
-      key.catch(() => keys.delete(id));
-      keys.set(id, key);
+  const memo = <K, T>(cache: Map<K, Promise<T>>, id: K, make: () => Promise<T>): Promise<T> => {
+    let p = cache.get(id);
+    if (!p) {
+      p = make();
+      p.catch(() => cache.delete(id));
+      cache.set(id, p);
     }
-    return key;
+    return p;
+  };
+
+  const secretOf = async (name: SecretName, version: number): Promise<Uint8Array> => {
+    if (typeof source.secret !== 'function') throw new KeyError('no_secret', name === 'integrity' ? NO_SECRET : `this key source holds no ${name} signing key`);
+    return source.secret(name, version);
+  };
+
+  const macKey = (h: IndexHash, version: number): Promise<Uint8Array> =>
+    memo(keys, `${h}:${version}`, async () => {
+      const derived = deriveKey(h, await secretOf('integrity', version), encodeParts(['waybill-seal/integrity', h]));
+      return options.backend === 'js' ? preferPortable(derived) : derived;
+    });
+
+  const signer = (alg: SignatureAlg, version: number): Promise<SignFn> => memo(signers, version, async () => signerOf(alg, await secretOf(alg, version)));
+
+  const sigVerifier = (alg: SignatureAlg, version: number): Promise<VerifyFn> =>
+    memo(verifiers, keyId(alg, version), async () => {
+      const pub = typeof source.publicKey === 'function' ? await source.publicKey(alg, version) : await publicKeyOf(alg, await secretOf(alg, version));
+      return verifierOf(alg, pub);
+    });
+
+  /** Versions of the key family of `alg` that the source holds. */
+  const held = async (alg: TagAlg): Promise<readonly number[] | undefined> => {
+    if (!isSignatureAlg(alg)) return typeof source.secretVersions === 'function' ? source.secretVersions('integrity') : undefined;
+    if (typeof source.publicKeyVersions === 'function') return source.publicKeyVersions(alg);
+    return typeof source.secretVersions === 'function' ? source.secretVersions(alg) : undefined;
   };
 
   const currentVersion = async (): Promise<number> => {
-    if (typeof source.secretVersions !== 'function') return 1;
-    const versions = await source.secretVersions('integrity');
-    if (versions.length === 0) throw new KeyError('no_secret', 'this keyring holds no integrity secret (needed for record tags)');
+    if (options.version !== undefined) return options.version;
+    const versions = await held(writes);
+    if (versions === undefined) return 1;
+    if (versions.length === 0) throw new KeyError('no_secret', sigAlg ? `this keyring holds no ${sigAlg} signing key (needed for signed record tags)` : NO_SECRET);
     return Math.max(...versions);
+  };
+
+  /** Whether a tag made with (alg, version) is one this verifier vouches for. */
+  const accepts = async (alg: TagAlg, version: number): Promise<VerifyResult | undefined> => {
+    if (options.acceptHeld === true) {
+      const versions = await held(alg);
+      const ok = versions === undefined ? (isSignatureAlg(alg) ? typeof source.publicKey === 'function' || typeof source.secret === 'function' : typeof source.secret === 'function') : versions.includes(version);
+      return ok ? undefined : { ok: false, path: TAG_FIELD, reason: versions === undefined || versions.length === 0 ? 'key_not_accepted' : 'unknown_key_version' };
+    }
+    if (accepted.has(keyId(alg, version))) return undefined;
+    // HMAC tags under either keyed hash come from the same integrity secret.
+    const family = isSignatureAlg(alg) ? alg === sigAlg : sigAlg === undefined;
+    if (family && version === (await currentVersion())) return undefined;
+    return { ok: false, path: TAG_FIELD, reason: 'key_not_accepted' };
   };
 
   return {
     hash,
+    alg: writes,
     currentVersion,
     async tag(schema, sealed, h = hash, v) {
       const version = v ?? (await currentVersion());
-      const key = await keyFor(h, version);
+      if (sigAlg) {
+        const sign = await signer(sigAlg, version);
+        const units = message(writer, schema, sealed);
+        const locators = locatorsOf(writer, units);
+        return `${TAG_VERSION}.${sigAlg}.${version}.${toBase64Url(sign(withLocators(writer, locators)))}.${toBase64Url(locators)}`;
+      }
+      const key = await macKey(h, version);
       const units = message(writer, schema, sealed);
       const locators = locatorsOf(writer, units);
-      return `${TAG_VERSION}.${h}.${version}.${toBase64Url(macWith(writer, h, key, locators))}.${toBase64Url(locators)}`;
+      return `${TAG_VERSION}.${h}.${version}.${toBase64Url(macOf(h, key, withLocators(writer, locators)))}.${toBase64Url(locators)}`;
     },
     async verify(schema, sealed) {
       if (!isPlainObject(sealed) || typeof sealed[schema.recordId] !== 'string') return { ok: false, path: '', reason: 'not_a_record' };
       const tag = sealed[TAG_FIELD];
       if (tag === undefined) return { ok: false, path: TAG_FIELD, reason: 'missing_tag' };
       const m = typeof tag === 'string' ? TAG.exec(tag) : null;
-      const mac = m ? fromBase64Url(m[3]!) : undefined;
+      const alg = m?.[1] as TagAlg | undefined;
+      const stored = m ? fromBase64Url(m[3]!) : undefined;
       const locators = m ? fromBase64Url(m[4]!) : undefined;
-      if (!m || !mac || !locators || locators.length % LOCATOR_BYTES !== 0) return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
-      const h = m[1] as IndexHash;
-      const version = Number(m[2]);
-      // A version this keyring does not hold is a tag it cannot vouch for (a key missing entirely is a KeyError).
-      if (typeof source.secretVersions === 'function' && !(await source.secretVersions('integrity')).includes(version)) {
-        return { ok: false, path: TAG_FIELD, reason: 'unknown_key_version' };
+      if (!alg || !stored || !locators || locators.length % LOCATOR_BYTES !== 0 || stored.length !== (isSignatureAlg(alg) ? SIGNATURE_BYTES : MAC_BYTES)) {
+        return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
       }
-      const key = await keyFor(h, version);
+      const version = Number(m![2]);
+      // Only the configured keys count: a key the keyring merely holds (an old version, another
+      // party's) is not one this verifier vouches for. A key missing entirely is a KeyError.
+      const refused = await accepts(alg, version);
+      if (refused) return refused;
+      let check: (bytes: Uint8Array) => boolean;
+      if (isSignatureAlg(alg)) {
+        const verifySig = await sigVerifier(alg, version);
+        check = (bytes) => verifySig(bytes, stored);
+      } else {
+        const key = await macKey(alg, version);
+        check = (bytes) => constantTimeEqual(macOf(alg, key, bytes), stored);
+      }
       const units = message(writer, schema, sealed);
       const end = writer.length;
-      if (constantTimeEqual(macWith(writer, h, key, locators), mac)) return { ok: true };
-      // Data intact but the locator section altered: the MAC over the true locators still matches.
+      if (check(withLocators(writer, locators))) return { ok: true };
+      // Data intact but the locator section altered: the tag over the true locators still checks.
       const actual = locatorsOf(writer, units);
       writer.length = end;
-      if (constantTimeEqual(macWith(writer, h, key, actual), mac)) return { ok: false, path: TAG_FIELD, reason: 'altered' };
+      if (check(withLocators(writer, actual))) return { ok: false, path: TAG_FIELD, reason: 'altered' };
       return locate(units.paths, actual, locators);
     },
     close() {
       for (const k of keys.values()) void k.then(wipe, () => undefined);
       keys.clear();
+      signers.clear();
+      verifiers.clear();
     },
   };
 }
+
+const keyId = (alg: TagAlg, version: number): string => `${alg}:${version}`;
 
 const heads = new WeakMap<Schema, Uint8Array>();
 const LOCATORS_PART = encodeParts(['locators']);
@@ -145,12 +262,15 @@ function message(writer: UnitWriter, schema: Schema, sealed: Record<string, unkn
   return writer.units(schema, sealed);
 }
 
-/** Appends the locator section (LP("locators") LP(locators)) to the message and MACs it. */
-function macWith(writer: UnitWriter, hash: IndexHash, key: Uint8Array, locators: Uint8Array): Uint8Array {
+/**
+ * Appends the locator section (LP("locators") LP(locators)) and returns the whole tag message: the
+ * bytes an HMAC tag MACs and a signed tag signs.
+ */
+function withLocators(writer: UnitWriter, locators: Uint8Array): Uint8Array {
   writer.put(LOCATORS_PART);
   writer.u32(locators.length);
   writer.put(locators);
-  return macOf(hash, key, writer.bytes());
+  return writer.bytes();
 }
 
 /** Per unit, FNV-1a-32 of UTF-8(path) ‖ 0x00 ‖ content, read from the message bytes. */
@@ -194,10 +314,10 @@ function locate(paths: readonly string[], actual: Uint8Array, stored: Uint8Array
   return { ok: false, path: TAG_FIELD, reason: 'altered' };
 }
 
-/** The keyed hash a stored tag was made with (undefined when the value is not a tag). */
+/** The keyed hash a stored HMAC tag was made with (undefined when the value is not an HMAC tag). */
 export function tagHash(tag: unknown): IndexHash | undefined {
   const m = typeof tag === 'string' ? TAG.exec(tag) : null;
-  return m ? (m[1] as IndexHash) : undefined;
+  return m && !isSignatureAlg(m[1]) ? (m[1] as IndexHash) : undefined;
 }
 
 export { INDEX_HASHES as TAG_HASHES };

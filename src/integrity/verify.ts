@@ -1,11 +1,14 @@
 /**
- * Checking records without decrypting anything: what a label printer or sorting centre runs with
- * only the integrity secret (no KEK), before it prints masks or routes on plain fields.
+ * Checking records without decrypting anything: what a label printer or sorting centre runs before
+ * it prints masks or routes on plain fields. With signed tags it holds only public keys
+ * (`parseVerifyKeys`) and cannot make a tag; with HMAC tags it holds the integrity secret, which
+ * makes tags as well as checking them.
  */
 import { IntegrityError } from '../errors.js';
 import type { MaskedRecord, Schema, SealedRecord } from '../schema/schema.js';
 import { mask, type Profile } from '../seal/mask-view.js';
-import { createTagger, type IntegrityKeySource, type VerifyResult } from './tag.js';
+import { createTagger, type IntegrityKeySource, type IntegrityOptions, type VerifyResult } from './tag.js';
+import type { VerifyKeys } from './verify-keys.js';
 
 export interface RecordVerifier {
   /** ok, or the first path that differs and why. Never throws for a bad record. */
@@ -16,9 +19,15 @@ export interface RecordVerifier {
   close(): void;
 }
 
-/** A verifier over any source of the `integrity` secret (a keyring, or an integrity-only key file). */
-export function createVerifier(keys: IntegrityKeySource): RecordVerifier {
-  const tagger = createTagger(keys);
+/**
+ * A verifier over verify-only keys (`parseVerifyKeys`: it accepts the keys the file lists, of its
+ * algorithm only), or over a keyring or integrity-only key file. With `options.version` or
+ * `options.accept` it accepts those keys only (as `open` does); without, every key the source holds.
+ */
+export function createVerifier(keys: IntegrityKeySource | VerifyKeys, options: IntegrityOptions = {}): RecordVerifier {
+  const alg = 'alg' in keys ? keys.alg : options.alg;
+  const pinned = options.version !== undefined || options.accept !== undefined;
+  const tagger = createTagger(keys, 'hmac-sha256', { ...options, ...(alg ? { alg } : {}), acceptHeld: !pinned });
   return {
     verify: (schema, sealed) => tagger.verify(schema, sealed),
     async mask(schema, sealed, profile) {

@@ -8,6 +8,7 @@ import { isPlainObject } from '../schema/walk.js';
 import type { DataKeyRecord } from './key-store.js';
 import type { SecretName } from './keyring.js';
 import { toBase64Url } from '../crypto/bytes.js';
+import { isSignatureAlg, type SignatureAlg } from '../crypto/signature.js';
 import { randomBytes } from '../crypto/random.js';
 import { generateLocalKeyMaterial, isKekAlg, type KekAlg, type LocalKeyMaterial } from './local-keyring.js';
 
@@ -19,6 +20,11 @@ export interface KeyFile extends LocalKeyMaterial {
   /** Suite a sealer built from this file uses by default. */
   readonly suite: SuiteName;
   readonly dataKeys: readonly DataKeyRecord[];
+  /**
+   * Record tags of sealers built from this file: HMAC under `secrets.integrity` (absent, the
+   * default), or a signature by the private key in `secrets.ed25519` / `secrets.sm2`.
+   */
+  readonly integrity?: SignatureAlg;
 }
 
 export interface NewKeyFileOptions {
@@ -44,6 +50,11 @@ export function parseKeyFile(json: unknown): KeyFile {
   const dataKeys = json['dataKeys'] ?? [];
   if (!Array.isArray(dataKeys) || !dataKeys.every(isDataKeyRecord)) throw new KeyError('bad_key_file', 'malformed dataKeys');
   if (json['secrets'] !== undefined && !isSecrets(json['secrets'])) throw new KeyError('bad_key_file', 'malformed secrets');
+  const integrity = json['integrity'];
+  if (integrity !== undefined && !isSignatureAlg(integrity)) throw new KeyError('bad_key_file', 'integrity must be "ed25519" or "sm2"');
+  if (integrity !== undefined && !(isPlainObject(json['secrets']) && Array.isArray(json['secrets'][integrity]))) {
+    throw new KeyError('bad_key_file', `integrity is ${integrity} but the file holds no ${integrity} signing key`);
+  }
   return json as unknown as KeyFile;
 }
 

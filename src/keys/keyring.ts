@@ -17,8 +17,8 @@ export interface WrappedDataKey {
   readonly wrapped: string;
 }
 
-/** Named secrets for keyed features (blind indexes, audit chain, record integrity). */
-export type SecretName = 'index' | 'audit' | 'integrity';
+/** Named secrets for keyed features (blind indexes, audit chain, record integrity; `ed25519`/`sm2`: private keys of signed record tags). */
+export type SecretName = 'index' | 'audit' | 'integrity' | 'ed25519' | 'sm2';
 
 export interface Keyring {
   /** Wrap a data key under the current KEK of its key class. */

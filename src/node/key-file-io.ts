@@ -3,7 +3,9 @@ import { constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { FileError, KeyError } from '../errors.js';
 import { newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
-import type { IntegrityKeySource } from '../integrity/tag.js';
+import type { IntegrityKeySource, IntegrityOptions } from '../integrity/tag.js';
+import { isSignatureAlg, type SignatureAlg } from '../crypto/signature.js';
+import { parseVerifyKeys, type VerifyKeyFile, type VerifyKeys } from '../integrity/verify-keys.js';
 import type { SecretName } from '../keys/keyring.js';
 import { decodeKey, LocalKeyring } from '../keys/local-keyring.js';
 import { isPlainObject } from '../schema/walk.js';
@@ -28,10 +30,10 @@ export async function createKeyFile(path: string, suite?: SuiteName): Promise<Ke
 }
 
 /**
- * Writes `file` to `path` (mode 0600) all or nothing: a full disk leaves no truncated key file, and
+ * Writes `file` (a key file, or a verify-only one) to `path` (mode 0600) all or nothing: a full disk leaves no truncated key file, and
  * an existing file is never replaced.
  */
-export async function writeNewKeyFile(path: string, file: KeyFile): Promise<void> {
+export async function writeNewKeyFile(path: string, file: KeyFile | VerifyKeyFile): Promise<void> {
   try {
     await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, { exclusive: true });
   } catch (e) {
@@ -46,31 +48,53 @@ export const readKeyFileJson = (path: string): Promise<unknown> =>
     problem === 'unreadable' ? new KeyError('key_file_unreadable', `cannot read key file ${path}`) : new KeyError('bad_key_file', `key file ${path} is not valid JSON`),
   );
 
+const TAG_SECRETS = ['integrity', 'ed25519', 'sm2'] as const;
+
 /**
- * The integrity secrets of a key file, full or verify-only (`{"secrets":{"integrity":[…]}}`, what a
- * label printer or sorting centre gets): a key source for `createVerifier`. No KEK is read.
+ * The record-tag keys of a key file, full or integrity-only (`{"secrets":{"integrity":[…]}}`): a
+ * key source for `createVerifier`, and the tag algorithm the file names (`integrity`, default
+ * HMAC). No KEK is read.
  */
-export async function integrityKeysFromFile(path: string): Promise<Required<IntegrityKeySource>> {
+export async function integrityKeysFromFile(path: string): Promise<{ keys: IntegrityKeySource; alg: 'hmac' | SignatureAlg }> {
   const json = await readKeyFileJson(path);
-  const list = isPlainObject(json) && isPlainObject(json['secrets']) ? json['secrets']['integrity'] : undefined;
-  if (!Array.isArray(list) || list.length === 0) throw new KeyError('no_secret', `${path} holds no integrity secret`);
-  const keys = new Map<number, Uint8Array>();
-  for (const s of list) {
-    if (!isPlainObject(s) || !Number.isSafeInteger(s['version'])) throw new KeyError('bad_key_file', `${path}: malformed integrity secret`);
-    keys.set(s['version'] as number, decodeKey(s['key'], `integrity secret v${String(s['version'])}`));
+  const secrets = isPlainObject(json) && isPlainObject(json['secrets']) ? json['secrets'] : {};
+  const alg = isPlainObject(json) && isSignatureAlg(json['integrity']) ? json['integrity'] : 'hmac';
+  const keys = new Map<string, Uint8Array>();
+  const versions = new Map<SecretName, readonly number[]>();
+  for (const name of TAG_SECRETS) {
+    const list = secrets[name];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new KeyError('bad_key_file', `${path}: malformed ${name} secrets`);
+    for (const s of list) {
+      if (!isPlainObject(s) || !Number.isSafeInteger(s['version'])) throw new KeyError('bad_key_file', `${path}: malformed ${name} secret`);
+      keys.set(`${name}:${s['version'] as number}`, decodeKey(s['key'], `${name} secret v${String(s['version'])}`));
+    }
+    versions.set(name, Object.freeze(list.map((s) => (s as { version: number }).version).sort((a, b) => a - b)));
   }
-  const versions = Object.freeze([...keys.keys()].sort((a, b) => a - b));
+  const needed = alg === 'hmac' ? 'integrity' : alg;
+  if (!versions.get(needed)?.length) throw new KeyError('no_secret', `${path} holds no ${alg === 'hmac' ? 'integrity secret' : `${alg} signing key`}`);
   return {
-    async secret(_name: SecretName, version?: number) {
-      const key = keys.get(version ?? versions.at(-1)!);
-      if (!key) throw new KeyError('no_secret', `no integrity secret v${String(version)}`);
-      return key;
-    },
-    async secretVersions() {
-      return versions;
+    alg,
+    keys: {
+      async secret(name: SecretName, version?: number) {
+        const key = keys.get(`${name}:${version ?? versions.get(name)?.at(-1)}`);
+        if (!key) throw new KeyError('no_secret', `no ${name} secret v${String(version)}`);
+        return key;
+      },
+      async secretVersions(name: SecretName) {
+        return versions.get(name) ?? [];
+      },
     },
   };
 }
+
+/** A verify-only key file (`keys export-verify`): public keys for `createVerifier`; anything else is refused. */
+export async function loadVerifyKeys(path: string): Promise<VerifyKeys> {
+  return parseVerifyKeys(await readKeyFileJson(path), path);
+}
+
+/** The record tags of sealers built from a key file: HMAC, or signatures by its `integrity` algorithm. */
+export const integrityOf = (file: KeyFile): IntegrityOptions => (file.integrity ? { alg: file.integrity } : {});
 
 /** Loads a key file: its keyring, and a key store on the same file. */
 export async function loadKeyFile(path: string): Promise<LoadedKeys> {

@@ -20,6 +20,7 @@ import type { Keyring } from '../keys/keyring.js';
 import { retireDataKeys } from '../keys/rotation.js';
 import type { Schema } from '../schema/schema.js';
 import { createResealer } from '../seal/reseal.js';
+import type { IntegrityOptions } from '../integrity/tag.js';
 import { readJson } from './read-json.js';
 
 export const RESEAL_CHECKPOINT_FORMAT = 'waybill-seal/reseal-checkpoint';
@@ -44,6 +45,8 @@ export interface ResealFileOptions {
   /** Records per durable batch (default 1,000). */
   batch?: number;
   cache?: KeyCacheOptions;
+  /** Record tags checked and written (see SealerOptions.integrity). */
+  integrity?: IntegrityOptions;
   /** After each input line. Throwing stops the run at that point (as a crash would). */
   onProgress?: (p: ResealProgress) => void;
   /** A line that could not be re-sealed: reported by number and reason, never content. */
@@ -100,7 +103,7 @@ export async function resealFile(o: ResealFileOptions): Promise<ResealFileSummar
   const resumedAfter = cp.lines;
 
   const fh = await open(output, constants.O_RDWR | constants.O_CREAT, 0o600);
-  const resealer = createResealer({ keyring: o.keyring, keyStore: o.keyStore, ...(o.suite ? { suite: o.suite } : {}), ...(o.cache ? { cache: o.cache } : {}) });
+  const resealer = createResealer({ keyring: o.keyring, keyStore: o.keyStore, ...(o.suite ? { suite: o.suite } : {}), ...(o.cache ? { cache: o.cache } : {}), ...(o.integrity ? { integrity: o.integrity } : {}) });
   try {
     await fh.truncate(cp.outBytes);
     let state: Checkpoint = cp;

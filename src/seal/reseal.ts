@@ -22,7 +22,7 @@ import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { VirtualNumber } from '../schema/kinds.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
-import { createTagger, tagHash } from '../integrity/tag.js';
+import { createTagger, tagHash, type IntegrityOptions } from '../integrity/tag.js';
 import { TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 
 export interface ResealerOptions {
@@ -33,7 +33,7 @@ export interface ResealerOptions {
   /** Unwrapped data-key cache bounds. */
   cache?: KeyCacheOptions;
   /** Check each record's integrity tag and write a new one (default true; see SealerOptions.integrity). */
-  integrity?: boolean;
+  integrity?: boolean | IntegrityOptions;
 }
 
 export interface ResealResult<S extends Schema> {
@@ -66,7 +66,7 @@ export function createResealer(options: ResealerOptions): Resealer {
   const { keyring, keyStore } = options;
   if (options.suite !== undefined) getSuite(options.suite);
   const keys = new DataKeyManager(keyring, keyStore, options.cache ? { cache: options.cache } : {});
-  const tagger = options.integrity === false ? undefined : createTagger(keyring);
+  const tagger = options.integrity === false ? undefined : createTagger(keyring, undefined, options.integrity === true || options.integrity === undefined ? {} : options.integrity);
   const retiredById = new Map<string, Promise<boolean>>();
   const verified = new Map<string, Promise<void>>();
 

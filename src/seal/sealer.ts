@@ -8,7 +8,7 @@ import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { encodePart } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
 import { ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
-import { createTagger, type VerifyResult } from '../integrity/tag.js';
+import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
 import type { KeyCacheOptions } from '../keys/cache.js';
@@ -64,11 +64,15 @@ export interface SealerOptions {
    */
   passSealed?: boolean;
   /**
-   * Record integrity tags (default true): `seal` writes a `$tag` MAC over signed plain fields,
-   * ciphertexts, masks and tokens, keyed by the keyring's `integrity` secret; `open` refuses a record
-   * whose tag is missing or does not verify (IntegrityError). `false` neither writes nor checks them.
+   * Record integrity tags (default true: HMAC): `seal` writes a `$tag` over signed plain fields,
+   * ciphertexts, masks and tokens; `open` and `verify` refuse a record whose tag is missing, does not
+   * verify, or was made with a key not configured here (IntegrityError). `{ alg: 'ed25519' }` or
+   * `{ alg: 'sm2' }` signs instead (the keyring's private key of that name), so printers and
+   * stations check tags with a public key (`keys export-verify`) and cannot forge them; `version`
+   * pins the key written and `accept` lists other keys still accepted. `false` neither writes nor
+   * checks tags (and refuses a policy that scopes on record fields, which only a tag vouches for).
    */
-  integrity?: boolean;
+  integrity?: boolean | IntegrityOptions;
   /**
    * Crypto implementation: `'auto'` (default) uses native crypto where the runtime has it (Node:
    * libsodium's XChaCha20-Poly1305 where the optional `sodium-native` loads, OpenSSL for AES-256-GCM,
@@ -193,13 +197,18 @@ export function createSealer(options: SealerOptions): Sealer {
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
   const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend);
-  const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { backend });
+  const integrity = options.integrity === false || options.integrity === true || options.integrity === undefined ? {} : options.integrity;
+  const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { ...integrity, backend });
   const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T, version?: number): Promise<T> => {
     if (tagger) (copy as Record<string, unknown>)[TAG_FIELD] = await tagger.tag(schema, copy, undefined, version);
     return copy;
   };
   const guard = options.guard === 'allow-all' ? new AccessGuard({ policy: 'allow-all', audit: 'none' }) : options.guard;
   if (guard !== undefined && !(guard instanceof AccessGuard)) throw new ConfigError('guard must come from createAccessGuard() or be "allow-all"');
+  // A scope decides on plain record fields: without a tag, anyone who can write the table chooses them.
+  if (!tagger && guard?.policy !== 'allow-all' && Object.values(guard?.policy.purposes ?? {}).some((rule) => rule.scope !== undefined)) {
+    throw new ConfigError('integrity: false cannot be used with a policy that scopes on record fields (the tag is what vouches for them)');
+  }
 
   /** Secret versions a batch writes, resolved once by `sealMany` (undefined: ask the keyring). */
   interface Batch {
@@ -407,9 +416,10 @@ export function createSealer(options: SealerOptions): Sealer {
     }
     // The record tag is checked after decryption, so a moved or altered ciphertext is still the one
     // AuthenticationError, and before any plaintext leaves: a tampered mask, signed plain field or token
-    // is refused and audited. A record still holding legacy plaintext (acceptPlaintext migration) is
-    // not tagged yet: tags are checked once seal has sealed it whole.
-    if (tagger && legacy.length === 0) {
+    // is refused and audited. A record holding legacy plaintext (acceptPlaintext migration) is checked
+    // too: its tag covers everything but the plaintext fields, so a sealed field turned into plaintext
+    // is a removed unit. Only a record with no sealed field at all and no tag (never sealed) has none.
+    if (tagger && (legacy.length === 0 || leaves.length > 0 || (sealed as Record<string, unknown>)[TAG_FIELD] !== undefined)) {
       const verdict = await tagger.verify(schema, sealed);
       if (!verdict.ok) {
         await auth.fail(`integrity:${verdict.reason}`);
@@ -487,7 +497,7 @@ export function createSealer(options: SealerOptions): Sealer {
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
     indexVersions: () => search.versions(),
     async verify(schema, sealed) {
-      return (tagger ?? createTagger(options.keyring, search.hash)).verify(schema, sealed);
+      return (tagger ?? createTagger(options.keyring, search.hash, integrity)).verify(schema, sealed);
     },
     retag,
     close,

@@ -11,7 +11,9 @@ import {
   checkPolicy,
   createAccessGuard,
   createSealer,
+  defineSchema,
   parsePolicy,
+  s,
   waybill,
   waybillPolicy,
   type AccessEvent,
@@ -366,5 +368,35 @@ describe('bulk export grants', () => {
       const sealed = await sealing.seal(waybill, record(600));
       expect((await denial(sealer.open(waybill, sealed, { principal: 'ops', purpose: 'export', context: { approval: 'EXP-7' } }))).reason).toBe(reason);
     }
+  });
+});
+
+describe('policies scope only on fields the record tag signs', () => {
+  const parcel = (signed: string[]) =>
+    defineSchema('parcel', 1, { id: s.string(), createdAt: s.date(), outlet: s.string(), name: s.name(), mobile: s.mobile() }, { recordId: 'id', signed });
+  const byOutlet = { purposes: { pickup: { fields: ['mobile'], scope: [{ record: 'outlet', context: 'outlet' }] } } };
+  const plain = { id: 'P1', createdAt: '2025-03-01T08:00:00Z', outlet: 'OUT-A', name: '张三', mobile: '13812345678' };
+  const pickup = { principal: 'station-9', purpose: 'pickup', context: { outlet: 'OUT-EVIL' }, reveal: 'plain' } as const;
+
+  it('a scope on an unsigned field is refused when the policy meets the schema, naming the field', async () => {
+    expect(() => checkPolicy(byOutlet, parcel([]))).toThrow(/"outlet" is not signed by parcel/);
+    expect(() => checkPolicy(byOutlet, parcel(['outlet']))).not.toThrow();
+    // Through a sealer: the first open is refused before anything is read, whatever the record.
+    const { sealer } = freshSealer({ guard: createAccessGuard({ policy: byOutlet, audit: 'none' }) });
+    const sealed = await sealer.seal(parcel([]), plain);
+    await expect(sealer.open(parcel([]), { ...sealed, outlet: 'OUT-EVIL' }, pickup)).rejects.toThrow(/"outlet" is not signed/);
+  });
+
+  it('editing a signed outlet field to the attacker\'s own is refused', async () => {
+    const schema = parcel(['outlet']);
+    const { sealer } = freshSealer({ guard: createAccessGuard({ policy: byOutlet, audit: 'none' }) });
+    const sealed = await sealer.seal(schema, plain);
+    await expect(sealer.open(schema, sealed, pickup)).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(sealer.open(schema, { ...sealed, outlet: 'OUT-EVIL' }, pickup)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'outlet' });
+  });
+
+  it('integrity: false is refused with a policy that scopes on record fields', () => {
+    expect(() => freshSealer({ integrity: false, guard: createAccessGuard({ policy: waybillPolicy, audit: 'none' }) })).toThrow(/integrity: false/);
+    expect(() => freshSealer({ integrity: false, guard: createAccessGuard({ policy: { purposes: { cs: { fields: '*' } } }, audit: 'none' }) })).not.toThrow();
   });
 });

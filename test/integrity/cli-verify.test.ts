@@ -6,7 +6,7 @@ import { cli, lines as jsonLines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 
 describe('waybill-seal verify', () => {
-  it('checks every line with a verify-only key file; exit 0 when intact, 2 with the failing path otherwise', async () => {
+  it('checks every line with a verify-only key file; exit 0 when intact, 4 with the failing path otherwise', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ws-verify-'));
     const keys = join(dir, 'keys.json');
     expect((await cli(['keygen', '--out', keys])).code).toBe(0);
@@ -26,7 +26,7 @@ describe('waybill-seal verify', () => {
     second.receiver.address.district = '余杭区';
     await writeFile(join(dir, 'tampered.jsonl'), [lines[0], JSON.stringify(second), '{oops'].join('\n'));
     const bad = await cli(['verify', '--keys', printer, '--in', join(dir, 'tampered.jsonl')]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(4);
     expect(bad.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
       { line: 1, ok: true },
       { line: 2, ok: false, path: 'receiver.address.district', reason: 'altered' },
@@ -42,11 +42,69 @@ describe('waybill-seal verify', () => {
     expect((await cli(['convert', '--in', join(dir, 'tampered.jsonl'), '--out', sealedCsv, '--quiet'])).code).toBe(2);
     const rejects = join(dir, 'rejects.jsonl');
     const csv = await cli(['verify', '--keys', printer, '--in', sealedCsv, '--out-format', 'csv', '--jobs', '2', '--rejects', rejects, '--quiet']);
-    expect(csv.code).toBe(2);
+    expect(csv.code).toBe(4);
     expect(csv.stdout.trim().split('\n')).toEqual(['line,ok,path,reason', '2,true,,', '3,false,receiver.address.district,altered']);
     expect(await readFile(rejects, 'utf8')).toBe('');
     const jobs = await cli(['verify', '--keys', printer, '--in', join(dir, 'tampered.jsonl'), '--jobs', '2', '--rejects', rejects, '--quiet']);
     expect(jsonLines(jobs.stdout)).toEqual([{ line: 1, ok: true }, { line: 2, ok: false, path: 'receiver.address.district', reason: 'altered' }]);
     expect(jsonLines(await readFile(rejects, 'utf8'))).toEqual([{ line: 3, code: 'INVALID_JSON', message: 'INVALID_JSON' }]);
+  });
+});
+
+describe('signed records on the command line', () => {
+  it.each(['ed25519', 'sm2'])('%s: keygen, export-verify, and a printer whose mask --verify-key refuses an edited *******9999 (exit 4, not printed)', async (alg) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-sign-'));
+    const at = (f: string) => join(dir, f);
+    expect((await cli(['keygen', '--out', at('keys.json'), '--integrity', alg, '--quiet'])).code).toBe(0);
+    const exported = await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('verify.json')]);
+    expect(exported.code).toBe(0);
+    // The verify-only file: public keys, nothing of the key file's secrets.
+    const verify = JSON.parse(await readFile(at('verify.json'), 'utf8'));
+    const full = JSON.parse(await readFile(at('keys.json'), 'utf8'));
+    expect(Object.keys(verify).sort()).toEqual(['alg', 'format', 'keys', 'version']);
+    const text = JSON.stringify(verify);
+    for (const list of Object.values(full.secrets) as { key: string }[][]) for (const s of list) expect(text).not.toContain(s.key);
+    for (const kek of full.keks) for (const k of Object.values(kek.keys) as string[]) expect(text).not.toContain(k);
+
+    const records = [sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF2' }];
+    await writeFile(at('plain.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('sealed.jsonl'), '--quiet'])).code).toBe(0);
+    const sealed = (await readFile(at('sealed.jsonl'), 'utf8')).trim().split('\n');
+    expect(JSON.parse(sealed[0]!).$tag).toMatch(new RegExp(`^t1\\.${alg}\\.1\\.`));
+    const forged = JSON.parse(sealed[1]!);
+    forged.receiver.mobile.mask.label = '*******9999';
+    await writeFile(at('forged.jsonl'), [sealed[0], JSON.stringify(forged)].join('\n'));
+
+    // Without --verify-key the key-free mask prints the forgery (why printers should verify).
+    const blind = await cli(['mask', '--profile', 'label', '--in', at('forged.jsonl')]);
+    expect(blind.code).toBe(0);
+    expect(blind.stdout).toContain('*******9999');
+    for (const jobs of ['1', '2']) {
+      const printed = await cli(['mask', '--profile', 'label', '--verify-key', at('verify.json'), '--jobs', jobs, '--in', at('forged.jsonl')]);
+      expect(printed.code).toBe(4);
+      expect(jsonLines(printed.stdout).map((r) => r.waybillNo)).toEqual([records[0]!.waybillNo]);
+      expect(printed.stdout).not.toContain('9999');
+      expect(printed.stderr).toMatch(/line 2: rejected: INTEGRITY: .*receiver\.mobile: altered/);
+    }
+    const checked = await cli(['verify', '--verify-key', at('verify.json'), '--in', at('forged.jsonl')]);
+    expect(checked.code).toBe(4);
+    expect(jsonLines(checked.stdout)).toEqual([{ line: 1, ok: true }, { line: 2, ok: false, path: 'receiver.mobile', reason: 'altered' }]);
+    expect((await cli(['verify', '--verify-key', at('verify.json'), '--in', at('sealed.jsonl')])).code).toBe(0);
+    expect((await cli(['verify', '--keys', at('keys.json'), '--in', at('forged.jsonl')])).code).toBe(4);
+    // A full key file is not a verify-only one.
+    const wrong = await cli(['mask', '--verify-key', at('keys.json'), '--in', at('sealed.jsonl')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/not a verify-only key file/);
+    // open (which holds the private key) refuses the forgery too.
+    const opened = await cli(['open', '--keys', at('keys.json'), '--principal', 'a', '--purpose', 'audit', '--ticket', 'T-1', '--in', at('forged.jsonl')]);
+    expect(opened.stderr).toMatch(/line 2: rejected: INTEGRITY/);
+  });
+
+  it('export-verify is refused for HMAC record tags, which verify.json could not check without forging', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-sign-'));
+    expect((await cli(['keygen', '--out', join(dir, 'keys.json'), '--quiet'])).code).toBe(0);
+    const r = await cli(['keys', 'export-verify', '--keys', join(dir, 'keys.json'), '--out', join(dir, 'verify.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/HMAC record tags/);
   });
 });

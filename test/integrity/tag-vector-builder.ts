@@ -3,7 +3,9 @@
  * sealed record and a fixed integrity secret, under both keyed hashes.
  */
 import { toBase64Url } from '../../src/crypto/bytes.js';
+import type { SignatureAlg } from '../../src/crypto/signature.js';
 import { createTagger } from '../../src/integrity/tag.js';
+import { exportVerifyKeys } from '../../src/integrity/verify-keys.js';
 import { LocalKeyring } from '../../src/index.js';
 import type { IndexHash } from '../../src/search/definition.js';
 import { buildVector, vectorInputs, vectorSchema } from '../format/vector-builder.js';
@@ -28,4 +30,30 @@ export async function buildTagVector(input: TagVectorInput) {
   });
   const tag = await createTagger(keyring, input.hash).tag(vectorSchema, sealed);
   return { input, sealed: { ...sealed, $tag: tag } };
+}
+
+export interface SignatureVectorInput {
+  alg: SignatureAlg;
+  /** The private signing key (hex): an Ed25519 seed, or an SM2 scalar. */
+  privateKey: string;
+}
+
+export function signatureVectorInputs(): SignatureVectorInput[] {
+  return [
+    { alg: 'ed25519', privateKey: toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i)) },
+    { alg: 'sm2', privateKey: toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)) },
+  ];
+}
+
+/** The §9 record tagged with a signature. SM2 signatures are randomised: give the stored tag to check instead of rebuild. */
+export async function buildSignatureVector(input: SignatureVectorInput) {
+  const sealed = buildVector(vectorInputs()[0]!).sealed;
+  const keyring = new LocalKeyring({
+    keks: [{ version: 1, createdAt: '', keys: {} }],
+    currentKek: 1,
+    secrets: { [input.alg]: [{ version: 1, key: toBase64Url(hex(input.privateKey)) }] },
+  });
+  const verifyKeys = await exportVerifyKeys(keyring, input.alg);
+  const tag = await createTagger(keyring, 'hmac-sha256', { alg: input.alg }).tag(vectorSchema, sealed);
+  return { input, verifyKeys, sealed: { ...sealed, $tag: tag } };
 }

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AccessDeniedError,
   createAccessGuard,
   createSealer,
   generateLocalKeyMaterial,
@@ -13,6 +14,7 @@ import {
   MemoryKeyStore,
   ValidationError,
   waybill,
+  waybillPolicy,
 } from '../../src/index.js';
 import { waybills } from './fixtures.js';
 
@@ -25,7 +27,7 @@ function setup(extra: { acceptPlaintext?: boolean; passSealed?: boolean } = {}) 
 }
 
 describe('open with acceptPlaintext', () => {
-  it('opens a record that is still entirely plaintext, and one that is half sealed', async () => {
+  it('opens a record that is still entirely plaintext, and one that is half sealed (tagged as such)', async () => {
     const sealer = setup({ acceptPlaintext: true, passSealed: true });
     const [plain] = waybills(1);
     const r1 = await sealer.open(waybill, plain as never, access);
@@ -34,15 +36,44 @@ describe('open with acceptPlaintext', () => {
     expect(r1.opened).toContain('receiver.mobile');
 
     const sealed = (await sealer.seal(waybill, plain as never)) as unknown as Record<string, Record<string, unknown>>;
-    const half = { ...sealed, receiver: { ...sealed['receiver'], mobile: plain!.receiver.mobile } };
-    const r2 = await sealer.open(waybill, half as never, access);
+    const { $tag: _, ...untagged } = { ...sealed, receiver: { ...sealed['receiver'], mobile: plain!.receiver.mobile } };
+    // A migration that leaves a field in plaintext tags the record over everything else.
+    const half = await sealer.retag(waybill, untagged as never);
+    const r2 = await sealer.open(waybill, half, access);
     expect(r2.record).toEqual(plain);
     expect(r2.plaintext).toEqual(['receiver.mobile']);
 
     // Not asked for: a legacy field shows a mask computed now, like a sealed field's stored one.
-    const some = await sealer.open(waybill, half as never, { ...access, fields: ['sender.name'] });
+    const some = await sealer.open(waybill, half, { ...access, fields: ['sender.name'] });
     expect((some.record as { receiver: { mobile: string } }).receiver.mobile).toBe('139****0000');
     expect(some.opened).toEqual(['sender.name']);
+  });
+
+  it('still checks the tag over everything but the plaintext: a DB writer cannot plaintext remark and move the route', async () => {
+    const audit = new MemoryAuditSink();
+    const guard = createAccessGuard({ policy: waybillPolicy, audit });
+    const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard, acceptPlaintext: true });
+    const victim = { ...waybills(1)[0]!, remark: '放门口', routing: { routeId: 'R-1' } };
+    const sealed = (await sealer.seal(waybill, victim as never)) as unknown as Record<string, unknown>;
+    const deliver = { principal: 'courier-9', purpose: 'deliver', context: { route: 'R-EVIL' }, reveal: 'plain' } as const;
+    // Untouched, the record is out of the attacker's scope.
+    await expect(sealer.open(waybill, sealed as never, deliver)).rejects.toBeInstanceOf(AccessDeniedError);
+
+    // The attack: plaintext into remark (so the record "is in migration"), the route changed to their own.
+    const tampered = { ...sealed, remark: 'hello', routing: { routeId: 'R-EVIL' } };
+    await expect(sealer.open(waybill, tampered as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
+    // Plaintext into a field that was not there at all, and the route changed: the same.
+    const { remark: _r, ...noRemark } = sealed;
+    const noRemarkSealed = await sealer.retag(waybill, noRemark as never);
+    const added = { ...(noRemarkSealed as object), remark: 'hello', routing: { routeId: 'R-EVIL' } };
+    await expect(sealer.open(waybill, added as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'routing.routeId' });
+    // A sealed field turned into plaintext of the writer's choosing is a removed unit.
+    const swapped = { ...sealed, remark: 'call 138-0000-9999' };
+    await expect(sealer.open(waybill, swapped as never, { ...access, principal: 'cs', purpose: 'audit', context: { ticket: 'T-1' } })).rejects.toMatchObject({ code: 'INTEGRITY' });
+    // The tag cannot be stripped either: a record holding sealed fields needs one.
+    const { $tag: _t, ...stripped } = tampered;
+    await expect(sealer.open(waybill, stripped as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'missing_tag' });
+    expect(JSON.stringify(audit.events)).toContain('integrity:');
   });
 
   it('is off by default: an unsealed protected field is refused', async () => {

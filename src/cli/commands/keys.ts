@@ -1,7 +1,10 @@
+import { exportVerifyKeys } from '../../integrity/verify-keys.js';
+import { KeyError } from '../../errors.js';
+import { loadKeyFile, writeNewKeyFile } from '../../node/key-file-io.js';
 import { keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
 import { parse, required, UsageError } from '../args.js';
 
-export const help = `waybill-seal keys <list|rotate|rewrap|retire> --keys keys.json [--version N] [--json]
+export const help = `waybill-seal keys <list|rotate|rewrap|retire|export-verify> --keys keys.json [--version N] [--out FILE] [--json]
 
 KEK rotation for a local key file, without downtime (sealing may go on meanwhile):
   list     KEK versions (numbered from 1 in creation order), which is current, and how many data
@@ -11,16 +14,21 @@ KEK rotation for a local key file, without downtime (sealing may go on meanwhile
            Resumable and idempotent: stop it at any point and run it again
   retire   remove KEK version N (--version N); refused while it is current or still wraps a
            data key (run rewrap first, after every sealing process has reloaded the key file)
+  export-verify  write --out FILE (mode 0600, never overwritten): the public keys of the file's
+           record signatures (keygen --integrity ed25519|sm2), for printers, stations, and
+           "mask/verify --verify-key FILE". It holds no secret: it cannot sign, open or search.
+           Refused for HMAC record tags (checking those needs the secret that makes them)
 
 Example:
   waybill-seal keys rotate --keys keys.json && waybill-seal keys rewrap --keys keys.json
   waybill-seal keys list --keys keys.json
   waybill-seal keys retire --version 1 --keys keys.json
+  waybill-seal keys export-verify --keys keys.json --out verify.json
 
 Exit codes: 0 done, 1 usage or configuration error (also a refused retire).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { keys: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, { keys: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } });
   const [action, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const path = required(values, 'keys');
@@ -61,7 +69,22 @@ export async function run(argv: string[]): Promise<number> {
       out({ retired: Number(v) }, `KEK version ${v} removed from ${path}`);
       return 0;
     }
+    case 'export-verify': {
+      const target = required(values, 'out');
+      const keys = await loadKeyFile(path);
+      try {
+        const alg = keys.file.integrity;
+        if (alg === undefined) {
+          throw new KeyError('no_signing_key', `${path} uses HMAC record tags: whoever can check them can forge them, so there is no verify-only form (make signing keys with "waybill-seal keygen --integrity ed25519")`);
+        }
+        const file = await writeNewKeyFile(target, await exportVerifyKeys(keys.keyring, alg));
+        out({ alg, versions: file.keys.map((k) => k.version) }, `wrote ${target}: ${alg} public keys v${file.keys.map((k) => k.version).join(', v')} (no secret; give it to printers and stations)`);
+      } finally {
+        keys.keyring.close();
+      }
+      return 0;
+    }
     default:
-      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap or retire' : `unknown keys action "${action}"`);
+      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap, retire or export-verify' : `unknown keys action "${action}"`);
   }
 }

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { isSuiteName, SUITES } from '../../crypto/aead.js';
-import { loadKeyFile } from '../../node/key-file-io.js';
+import { integrityOf, loadKeyFile } from '../../node/key-file-io.js';
 import { resealFile, type ResealProgress } from '../../node/reseal-file.js';
 import { parse, required, UsageError } from '../args.js';
 import { rejectOf } from '../chunks.js';
@@ -68,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     const summary = await resealFile({
       keyring: keys.keyring,
       keyStore: keys.keyStore,
+      integrity: integrityOf(keys.file),
       schema,
       input,
       output,
