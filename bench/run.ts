@@ -13,9 +13,10 @@ import { environment, formatTable, runSection, type CaseResult, type HarnessOpti
 import { configurePeers, formatPeers, peerResults, peersSection, PEER_PACKAGES } from './peers.js';
 import { cliSection } from './cli.js';
 import { suitesSection } from './suites.js';
+import { tagsSection } from './tags.js';
 
 /** Every section, in print order. Add new comparisons here. */
-export const SECTIONS: readonly Section[] = [suitesSection, peersSection, cliSection];
+export const SECTIONS: readonly Section[] = [suitesSection, peersSection, cliSection, tagsSection];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

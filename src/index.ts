@@ -35,7 +35,9 @@ export {
 export { createSealer, type Sealer, type SealerOptions, type AccessRequest, type SearchRequest, type SearchGrant, type OpenResult } from './seal/sealer.js';
 export { mask, type Profile } from './seal/mask-view.js';
 export { createVerifier, type RecordVerifier } from './integrity/verify.js';
-export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';
+export type { VerifyResult, IntegrityKeySource, IntegrityOptions, TagAlg, TagKeyRef } from './integrity/tag.js';
+export { parseVerifyKeys, exportVerifyKeys, VERIFY_KEYS_FORMAT, type VerifyKeys, type VerifyKeyFile } from './integrity/verify-keys.js';
+export { SIGNATURE_ALGS, type SignatureAlg } from './crypto/signature.js';
 export { inspect, type FieldInfo } from './seal/inspect.js';
 export { monthScope, type ScopeFunction } from './seal/scope.js';
 

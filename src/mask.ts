@@ -4,7 +4,8 @@
  * service (`sealer.search`, decided by the access policy and audited) and receive masked records.
  *
  * - `mask(schema, sealed, profile)`: the stored label/screen masks of a sealed record (no key), and
- *   `createVerifier` to check a record's integrity tag before printing it (integrity secret only);
+ *   `createVerifier` to check a record's integrity tag before printing it: with the public keys of a
+ *   verify-only key file (`parseVerifyKeys`, signed tags), or the integrity secret (HMAC tags);
  * - `computeMasks` / `maskValue` / `checkProtectedValue`: masks and validation of plain values.
  *
  * Phone numbers need libphonenumber's metadata (≈ 150 kB minified): masking a phone here throws
@@ -26,6 +27,7 @@ export { waybill, type WaybillSchema } from './schema/waybill.js';
 export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';
 export { mask, type Profile } from './seal/mask-view.js';
 export { createVerifier, type RecordVerifier } from './integrity/verify.js';
+export { parseVerifyKeys, VERIFY_KEYS_FORMAT, type VerifyKeys, type VerifyKeyFile } from './integrity/verify-keys.js';
 export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';
 export { computeMasks, maskValue, checkProtectedValue, maskAll, type MaskOptions, type MaskContext, type MaskProfile } from './mask/index.js';
 export type { IndexName, IndexHash, FieldPath } from './search/definition.js';

@@ -1,6 +1,6 @@
 /** Node-only helpers: key files on disk and the JSON-file key store. */
 export { JsonFileKeyStore } from './node/json-file-key-store.js';
-export { createKeyFile, loadKeyFile, keyringFromEnv, type LoadedKeys } from './node/key-file-io.js';
+export { createKeyFile, loadKeyFile, loadVerifyKeys, keyringFromEnv, type LoadedKeys } from './node/key-file-io.js';
 export { JsonlAuditSink, verifyAuditFile, type JsonlAuditSinkOptions } from './node/audit-file-sink.js';
 export { JsonFileQuotaStore } from './node/json-file-quota-store.js';
 export { FileCheckpointSink, readCheckpointFile } from './node/checkpoint-file.js';

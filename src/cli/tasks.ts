@@ -9,6 +9,7 @@ import { parsePolicy } from '../access/policy.js';
 import { waybillPolicy } from '../access/waybill-policy.js';
 import type { SuiteName } from '../crypto/aead.js';
 import { AccessDeniedError, IntegrityError } from '../errors.js';
+import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
 import { integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
@@ -97,6 +98,7 @@ export const policyFrom = (policyJson: unknown, policyPath: string | undefined) 
 
 /** The verifier of `verify`: public keys from --verify-key, or the tag keys of a --keys file (its own algorithm). */
 async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
+  await loadNativeCrypto();
   if (spec.verifyKey !== undefined) return createVerifier(await loadVerifyKeys(spec.verifyKey));
   const { keys, alg } = await integrityKeysFromFile(spec.keys!);
   return createVerifier(keys, { alg });
@@ -165,6 +167,7 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
           finish: async () => ({}),
         };
       }
+      await loadNativeCrypto();
       const verifier = createVerifier(await loadVerifyKeys(spec.verifyKey));
       let failed = 0;
       return {

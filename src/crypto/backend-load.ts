@@ -6,6 +6,7 @@
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { opensslOnly, setNativeCrypto, type BackendChoice, type NativeCrypto } from './backend.js';
 import { getSuite, nativeSuitesOf, SUITES } from './aead.js';
 
@@ -85,6 +86,15 @@ function layerTest(b: NativeCrypto): boolean {
       }
       if (!eq(b.hmacSha256(key, plain), hmac(sha256, key, plain))) return false;
       if (!eq(b.hmacSha256Stream(key).update(aad).update(plain).digest(), hmac.create(sha256, key).update(aad).update(plain).digest())) return false;
+    }
+    if (b.ed25519Signer || b.ed25519Verifier) {
+      if (!b.ed25519Signer || !b.ed25519Verifier) return false;
+      const pub = ed25519.getPublicKey(key);
+      const sig = b.ed25519Signer(key, pub)(aad);
+      const forged = sig.slice();
+      forged[0]! ^= 1;
+      const verify = b.ed25519Verifier(pub);
+      if (!eq(sig, ed25519.sign(aad, key)) || !verify(aad, sig) || verify(aad, forged) || verify(nonce, sig)) return false;
     }
     return true;
   } catch {

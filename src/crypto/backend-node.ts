@@ -7,7 +7,7 @@
  * path; `WAYBILL_SEAL_BACKEND=openssl` leaves libsodium out.
  * @module
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { NativeAead, NativeCrypto } from './backend.js';
 
@@ -115,6 +115,8 @@ function loadSodium(): NativeAead | undefined {
   }
 }
 
+const jwkBytes = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
+
 const openssl: NativeCrypto = {
   name: 'node:crypto',
   chacha20poly1305Seal: (key, nonce, plaintext, aad) => seal('chacha20-poly1305', key, nonce, plaintext, aad),
@@ -132,6 +134,20 @@ const openssl: NativeCrypto = {
       digest: () => new Uint8Array(h.digest()),
     };
     return stream;
+  },
+  ed25519Signer(seed, publicKey) {
+    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: jwkBytes(seed), x: jwkBytes(publicKey) }, format: 'jwk' });
+    return (message) => new Uint8Array(sign(null, message, key));
+  },
+  ed25519Verifier(publicKey) {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwkBytes(publicKey) }, format: 'jwk' });
+    return (message, signature) => {
+      try {
+        return signature.length === 64 && verify(null, message, key, signature);
+      } catch {
+        return false;
+      }
+    };
   },
 };
 

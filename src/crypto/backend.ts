@@ -33,6 +33,10 @@ export interface NativeCrypto {
   hmacSha256Stream(key: Uint8Array): MacStream;
   /** libsodium's XChaCha20-Poly1305 (IETF), where loaded: preferred over HChaCha20 + `chacha20poly1305Seal`. */
   readonly xchacha20poly1305?: NativeAead;
+  /** RFC 8032 Ed25519 signing with a 32-byte seed and its 32-byte public key (signed record tags). */
+  ed25519Signer?(seed: Uint8Array, publicKey: Uint8Array): (message: Uint8Array) => Uint8Array;
+  /** Ed25519 verification with a 32-byte public key; false for any bad input. */
+  ed25519Verifier?(publicKey: Uint8Array): (message: Uint8Array, signature: Uint8Array) => boolean;
 }
 
 /** A native AEAD with its own name (e.g. `libsodium 1.0.20 (sodium-native)`). Same layout as the other calls. */

@@ -15,6 +15,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex as toHex, hexToBytes as fromHex } from '@noble/hashes/utils.js';
 import { randomBytes } from './random.js';
+import { nativeCrypto, type BackendChoice } from './backend.js';
 import { ConfigError, KeyError } from '../errors.js';
 
 export const SIGNATURE_ALGS = ['ed25519', 'sm2'] as const;
@@ -67,10 +68,16 @@ export type SignFn = (message: Uint8Array) => Uint8Array;
 /** Checks a signature; false for any malformed input, never throws. */
 export type VerifyFn = (message: Uint8Array, signature: Uint8Array) => boolean;
 
-export async function signerOf(alg: SignatureAlg, privateKey: Uint8Array): Promise<SignFn> {
+/**
+ * `backend: 'js'` keeps Ed25519 on noble; otherwise it runs on the native module where one is loaded
+ * (`loadNativeCrypto`: the sealer loads it, and so does the CLI): same bytes, Ed25519 is deterministic.
+ */
+export async function signerOf(alg: SignatureAlg, privateKey: Uint8Array, backend: BackendChoice = 'auto'): Promise<SignFn> {
   checkPrivate(alg, privateKey);
   if (alg === 'ed25519') {
     const key = privateKey.slice();
+    const native = backend === 'js' ? undefined : nativeCrypto();
+    if (native?.ed25519Signer) return native.ed25519Signer(key, ed25519.getPublicKey(key));
     return (message) => ed25519.sign(message, key);
   }
   const lib = await loadSm2();
@@ -79,12 +86,14 @@ export async function signerOf(alg: SignatureAlg, privateKey: Uint8Array): Promi
   return (message) => fromHex(lib.doSignature(message, d, { hash: true, der: false, publicKey }));
 }
 
-export async function verifierOf(alg: SignatureAlg, publicKey: Uint8Array): Promise<VerifyFn> {
+export async function verifierOf(alg: SignatureAlg, publicKey: Uint8Array, backend: BackendChoice = 'auto'): Promise<VerifyFn> {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_BYTES[alg] || (alg === 'sm2' && publicKey[0] !== 0x04)) {
     throw new KeyError('bad_key', `${alg} public key must be ${PUBLIC_KEY_BYTES[alg]} bytes`);
   }
   if (alg === 'ed25519') {
     const key = publicKey.slice();
+    const native = backend === 'js' ? undefined : nativeCrypto();
+    if (native?.ed25519Verifier) return native.ed25519Verifier(key);
     return (message, signature) => {
       try {
         return signature.length === SIGNATURE_BYTES && ed25519.verify(signature, message, key, { zip215: false });

@@ -145,12 +145,12 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       return options.backend === 'js' ? preferPortable(derived) : derived;
     });
 
-  const signer = (alg: SignatureAlg, version: number): Promise<SignFn> => memo(signers, version, async () => signerOf(alg, await secretOf(alg, version)));
+  const signer = (alg: SignatureAlg, version: number): Promise<SignFn> => memo(signers, version, async () => signerOf(alg, await secretOf(alg, version), options.backend));
 
   const sigVerifier = (alg: SignatureAlg, version: number): Promise<VerifyFn> =>
     memo(verifiers, keyId(alg, version), async () => {
       const pub = typeof source.publicKey === 'function' ? await source.publicKey(alg, version) : await publicKeyOf(alg, await secretOf(alg, version));
-      return verifierOf(alg, pub);
+      return verifierOf(alg, pub, options.backend);
     });
 
   /** Versions of the key family of `alg` that the source holds. */

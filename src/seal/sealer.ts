@@ -60,7 +60,8 @@ export interface SealerOptions {
   /**
    * Migration re-runs: `seal` passes protected fields that already hold a sealed field through
    * unchanged (their format is checked, not their keys) and seals the others, so a backfill can be
-   * run again safely. Only for trusted input: a caller could otherwise supply masks of its own.
+   * run again safely. The record's existing tag must verify (over everything but its plaintext
+   * fields) before the new tag covers it.
    */
   passSealed?: boolean;
   /**
@@ -232,6 +233,12 @@ export function createSealer(options: SealerOptions): Sealer {
     if (recordId.length === 0) throw new ValidationError(schema.recordId, 'empty');
     const scope = scopeOf(scopeFn, copy, schema);
     for (const leaf of passed) parseEnc(leaf.value.enc);
+    // A record that already holds sealed fields carries a tag over them: check it before the new
+    // tag vouches for the record (a re-run must not bless what a table writer changed meanwhile).
+    if (passed.length > 0 && tagger) {
+      const verdict = await tagger.verify(schema, record);
+      if (!verdict.ok) throw new IntegrityError(verdict.path, verdict.reason);
+    }
     if (leaves.length === 0 && passed.length > 0) {
       for (const leaf of passed) leaf.parent[leaf.key] = leaf.value;
       return (await withTag(schema, copy, batch.tagVersion)) as SealedRecord<S>;

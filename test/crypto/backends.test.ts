@@ -183,7 +183,9 @@ describe('native module selection', () => {
     };
     const lax: NativeCrypto = { ...native, chacha20poly1305Open: (k, n, s) => s.subarray(0, s.length - 16) };
     const badMac: NativeCrypto = { ...native, hmacSha256: () => new Uint8Array(32) };
-    for (const b of [wrong, lax, badMac]) {
+    const laxSig: NativeCrypto = { ...native, ed25519Verifier: () => () => true };
+    const wrongSig: NativeCrypto = { ...native, ed25519Signer: (seed, pub) => (m) => native.ed25519Signer!(seed, pub)(Uint8Array.of(...m, 0)) };
+    for (const b of [wrong, lax, badMac, laxSig, wrongSig]) {
       expect(selfTest(b)).toBe(false);
       expect(useNativeCrypto(b)).toBe(false);
     }

@@ -7,6 +7,8 @@ import { toBase64Url } from '../../src/crypto/bytes.js';
 import { createTagger } from '../../src/integrity/tag.js';
 import { exportVerifyKeys, parseVerifyKeys } from '../../src/integrity/verify-keys.js';
 import { IntegrityError, KeyError, LocalKeyring, MemoryKeyStore, createSealer, createVerifier, generateLocalKeyMaterial, mask, waybill, type SealedRecord } from '../../src/index.js';
+import { nativeCrypto } from '../../src/crypto/backend.js';
+import { loadNativeCrypto } from '../../src/crypto/backend-load.js';
 import { newSigningKey, type SignatureAlg } from '../../src/crypto/signature.js';
 import { sampleWaybill } from '../helpers.js';
 
@@ -135,5 +137,23 @@ describe('open accepts only the configured tag keys', () => {
     expect(make({ alg: 'rsa' })).toThrow(/integrity.alg/);
     expect(make({ version: 0 })).toThrow(/integrity.version/);
     expect(make({ accept: ['x:1'] })).toThrow(/integrity.accept/);
+  });
+});
+
+describe('ed25519 on OpenSSL and on noble', () => {
+  it('signs the same bytes and each verifies the other (Ed25519 is deterministic)', async () => {
+    expect(await loadNativeCrypto()).toBeDefined();
+    const keyring = await signingKeyring('ed25519');
+    const native = createTagger(keyring, 'hmac-sha256', { alg: 'ed25519' });
+    const portable = createTagger(keyring, 'hmac-sha256', { alg: 'ed25519', backend: 'js' });
+    const sealed = (await createSealer({ keyring, keyStore: new MemoryKeyStore(), integrity: false }).seal(waybill, sampleWaybill())) as unknown as Record<string, unknown>;
+    const tag = await native.tag(waybill, sealed);
+    expect(nativeCrypto()?.ed25519Signer).toBeDefined();
+    expect(await portable.tag(waybill, sealed)).toBe(tag);
+    const forged = editMobileLabel({ ...sealed, $tag: tag } as never, '*******9999');
+    for (const t of [native, portable]) {
+      expect(await t.verify(waybill, { ...sealed, $tag: tag })).toEqual({ ok: true });
+      expect(await t.verify(waybill, forged)).toMatchObject({ ok: false, path: 'receiver.mobile' });
+    }
   });
 });

@@ -36,7 +36,7 @@ describe('open with acceptPlaintext', () => {
     expect(r1.opened).toContain('receiver.mobile');
 
     const sealed = (await sealer.seal(waybill, plain as never)) as unknown as Record<string, Record<string, unknown>>;
-    const { $tag: _, ...untagged } = { ...sealed, receiver: { ...sealed['receiver'], mobile: plain!.receiver.mobile } };
+    const { $tag: _, ...untagged } = { ...sealed, receiver: { ...sealed['receiver'], mobile: plain!.receiver.mobile } } as Record<string, unknown>;
     // A migration that leaves a field in plaintext tags the record over everything else.
     const half = await sealer.retag(waybill, untagged as never);
     const r2 = await sealer.open(waybill, half, access);
@@ -60,7 +60,7 @@ describe('open with acceptPlaintext', () => {
     await expect(sealer.open(waybill, sealed as never, deliver)).rejects.toBeInstanceOf(AccessDeniedError);
 
     // The attack: plaintext into remark (so the record "is in migration"), the route changed to their own.
-    const tampered = { ...sealed, remark: 'hello', routing: { routeId: 'R-EVIL' } };
+    const tampered: Record<string, unknown> = { ...sealed, remark: 'hello', routing: { routeId: 'R-EVIL' } };
     await expect(sealer.open(waybill, tampered as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
     // Plaintext into a field that was not there at all, and the route changed: the same.
     const { remark: _r, ...noRemark } = sealed;
@@ -104,13 +104,24 @@ describe('seal with passSealed', () => {
     expect(await sealer.seal(waybill, sealed as never)).toEqual(sealed);
 
     const s = sealed as unknown as Record<string, Record<string, unknown>>;
-    const mixed = { ...s, sender: { ...s['sender'], name: plain!.sender.name, mobile: plain!.sender.mobile } };
+    // A half-migrated row, tagged over its sealed fields (what a partial migration writes).
+    const { $tag: _, ...untagged } = { ...s, sender: { ...s['sender'], name: plain!.sender.name, mobile: plain!.sender.mobile } } as Record<string, unknown>;
+    const mixed = await sealer.retag(waybill, untagged as never);
     const out = (await sealer.seal(waybill, mixed as never)) as unknown as Record<string, Record<string, { enc: string }>>;
     expect(out['receiver']).toEqual(s['receiver']);
     expect(out['sender']!['idNumber']).toEqual(s['sender']!['idNumber']);
     expect(out['sender']!['name']!.enc).toMatch(/^ws1\./);
     expect(out['sender']!['name']).not.toEqual(s['sender']!['name']); // newly sealed
     expect((await sealer.open(waybill, out as never, access)).record).toEqual(plain);
+  });
+
+  it('checks the tag of a row that holds sealed fields: a re-run does not bless a moved route or a field turned into plaintext', async () => {
+    const sealer = setup({ passSealed: true, acceptPlaintext: true });
+    const sealed = (await sealer.seal(waybill, { ...waybills(1)[0]!, routing: { routeId: 'R-1' } } as never)) as unknown as Record<string, Record<string, unknown>>;
+    const moved = { ...sealed, routing: { routeId: 'R-EVIL' } };
+    await expect(sealer.seal(waybill, moved as never)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'routing.routeId' });
+    const plaintexted = { ...sealed, receiver: { ...sealed['receiver'], mobile: '13900009999' } };
+    await expect(sealer.seal(waybill, plaintexted as never)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
   });
 
   it('makes a backfill re-runnable: a second pass changes nothing', async () => {

@@ -77,7 +77,8 @@ export async function run(argv: string[]): Promise<number> {
         if (alg === undefined) {
           throw new KeyError('no_signing_key', `${path} uses HMAC record tags: whoever can check them can forge them, so there is no verify-only form (make signing keys with "waybill-seal keygen --integrity ed25519")`);
         }
-        const file = await writeNewKeyFile(target, await exportVerifyKeys(keys.keyring, alg));
+        const file = await exportVerifyKeys(keys.keyring, alg);
+        await writeNewKeyFile(target, file);
         out({ alg, versions: file.keys.map((k) => k.version) }, `wrote ${target}: ${alg} public keys v${file.keys.map((k) => k.version).join(', v')} (no secret; give it to printers and stations)`);
       } finally {
         keys.keyring.close();
