@@ -153,9 +153,11 @@ async function main(): Promise<void> {
       storedToken(waybill, fresh, 'receiver.mobile') ?? null,
       storedToken(waybill, fresh, 'receiver.mobile:last4+district') ?? null,
     ]);
-    // … and an old code path still writes one field in clear into a migrated row.
-    await db.query(`UPDATE shipments SET doc = jsonb_set(doc, '{remark}', to_jsonb($1::text)) WHERE waybill_no = $2`, ['易碎，轻放', legacy[1]!.waybillNo]);
-    say(`  It stored 1 new shipment (sealed at write) and an old code path wrote a plain remark into 1 migrated row.`);
+    // … and an old code path still writes one field in clear into a row not migrated yet. (Into a
+    // migrated row it would be refused: a sealed field turned into plaintext fails the record tag,
+    // in `open` and in the backfill, exactly like a table writer's tampering.)
+    await db.query(`UPDATE shipments SET doc = jsonb_set(doc, '{remark}', to_jsonb($1::text)) WHERE waybill_no = $2`, ['易碎，轻放', legacy[ROWS - 2]!.waybillNo]);
+    say(`  It stored 1 new shipment (sealed at write) and an old code path wrote a plain remark into 1 row not migrated yet.`);
     say(`  audit events so far: ${audit.events.length}`);
 
     // --- Run 2 starts from the beginning: sealed fields pass through, plain ones are sealed.

@@ -35,7 +35,9 @@ interface Sm2Lib {
 
 let sm2Lib: Promise<Sm2Lib> | undefined;
 function loadSm2(): Promise<Sm2Lib> {
-  sm2Lib ??= import('sm-crypto-v2').then(
+  // A computed specifier: bundlers leave the optional package out (it is loaded only where SM2 is used).
+  const name = 'sm-crypto-v2';
+  sm2Lib ??= (import(/* @vite-ignore */ /* webpackIgnore: true */ name) as Promise<{ sm2: Sm2Lib } | { default: { sm2: Sm2Lib } }>).then(
     (m: { sm2: Sm2Lib } | { default: { sm2: Sm2Lib } }) => ('sm2' in m ? m.sm2 : m.default.sm2),
     () => {
       sm2Lib = undefined;
