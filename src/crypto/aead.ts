@@ -2,23 +2,24 @@
  * AEAD suites used for field encryption, each with its key and nonce sizes and its per-key message
  * cap, in two implementations that give the same bytes:
  *
- * - **portable** (every runtime): noble's XChaCha20-Poly1305; AES-256-GCM on noble's AES and GHASH
- *   and SM4-GCM (RFC 8998) on this package's SM4 and noble's GHASH, both keyed once per data key
- *   (`./gcm`);
+ * - **portable** (every runtime): noble's XChaCha20-Poly1305 and AES-256-GCM (`gcm`), and SM4-GCM
+ *   (RFC 8998, `./sm/sm4gcm`: this package's SM4 with noble's documented `ghash` export), each
+ *   through its public API only, keyed per message;
  * - **native** (Node, `./backend`): AES-256-GCM in OpenSSL; XChaCha20-Poly1305 in libsodium where
  *   sodium-native loads, else as noble's HChaCha20 subkey plus OpenSSL's ChaCha20-Poly1305
  *   (draft-irtf-cfrg-xchacha §2.3.1); SM4-GCM stays portable (the keyed code beats one OpenSSL call
  *   per message for field-sized values).
  *
- * Per-key state (key words, AES/SM4 key schedules, GHASH tables) is kept for at most 64 keys
- * (oldest dropped and zeroed first), keyed by the key array and checked against a copy of its bytes
- * on every use, so a key array reused for other bytes never meets stale state. `forgetPreparedKeys()`
- * zeroes it all (sealer `close()`).
+ * Per-key state (the XChaCha key words for HChaCha20) is kept for at most 64 keys (oldest dropped and
+ * zeroed first), keyed by the key array and checked against a copy of its bytes on every use, so a
+ * key array reused for other bytes never meets stale state. `forgetPreparedKeys()` zeroes it all
+ * (sealer `forget()` and `close()`).
  */
+import { gcm } from '@noble/ciphers/aes.js';
 import { hchacha, xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { AuthenticationError, ConfigError } from '../errors.js';
 import { nativeFor, type BackendChoice, type NativeCrypto } from './backend.js';
-import { keyedAesGcm, keyedSm4Gcm, type KeyedGcm } from './gcm.js';
+import { sm4gcm } from './sm/sm4gcm.js';
 
 export const SUITES = ['xchacha20-poly1305', 'aes-256-gcm', 'sm4-gcm'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -109,14 +110,9 @@ const chachaKeys = new PreparedKeys<Uint32Array>(
   (key) => wordView(key),
   (w) => w.fill(0),
 );
-const aesKeys = new PreparedKeys<KeyedGcm>(keyedAesGcm, (g) => g.destroy());
-const sm4Keys = new PreparedKeys<KeyedGcm>(keyedSm4Gcm, (g) => g.destroy());
-
-/** Zeroes every cached per-key state (key words, key schedules, GHASH tables). */
+/** Zeroes every cached per-key state. */
 export function forgetPreparedKeys(): void {
   chachaKeys.clear();
-  aesKeys.clear();
-  sm4Keys.clear();
 }
 
 // ---- suites ----
@@ -156,16 +152,16 @@ function suite(name: SuiteName, backend: string, keyLength: number, nonceLength:
   };
 }
 
-/** A portable GCM suite (96-bit nonces) on per-key state kept in `keys`. */
-function keyedGcmSuite(name: SuiteName, keyLength: number, keys: PreparedKeys<KeyedGcm>): AeadSuite {
+/** A portable GCM suite (96-bit nonces) over a noble-shaped `gcm(key, nonce, aad)`. */
+function gcmSuite(name: SuiteName, keyLength: number, cipher: typeof sm4gcm): AeadSuite {
   return suite(
     name,
     'js',
     keyLength,
     12,
     GCM_DEFAULT_MESSAGE_CAP,
-    (key, nonce, p, aad) => keys.get(key).seal(nonce, p, aad),
-    (key, nonce, s, aad) => keys.get(key).open(nonce, s, aad),
+    (key, nonce, p, aad) => cipher(key, nonce, aad).encrypt(p),
+    (key, nonce, s, aad) => cipher(key, nonce, aad).decrypt(s),
   );
 }
 
@@ -179,9 +175,9 @@ const portable: Readonly<Record<SuiteName, AeadSuite>> = {
     (key, nonce, p, aad) => xchacha20poly1305(key, nonce, aad).encrypt(p),
     (key, nonce, s, aad) => xchacha20poly1305(key, nonce, aad).decrypt(s),
   ),
-  'aes-256-gcm': keyedGcmSuite('aes-256-gcm', 32, aesKeys),
+  'aes-256-gcm': gcmSuite('aes-256-gcm', 32, gcm),
   // GB/T 39786 deployments: 128-bit SM4 keys, RFC 8998 96-bit nonces, same cap as AES-GCM.
-  'sm4-gcm': keyedGcmSuite('sm4-gcm', 16, sm4Keys),
+  'sm4-gcm': gcmSuite('sm4-gcm', 16, sm4gcm),
 };
 
 /** "expand 32-byte k" (RFC 8439 §2.3), as a word view. */
@@ -223,7 +219,7 @@ export function nativeSuitesOf(n: NativeCrypto): Readonly<Record<SuiteName, Aead
     s = {
       'xchacha20-poly1305': suite('xchacha20-poly1305', sodium?.name ?? n.name, 32, 24, undefined, x.seal, x.open),
       'aes-256-gcm': suite('aes-256-gcm', n.name, 32, 12, GCM_DEFAULT_MESSAGE_CAP, n.aes256gcmSeal, n.aes256gcmOpen),
-      // The portable keyed SM4-GCM (and so `backend: 'js'`, which is what runs).
+      // The portable SM4-GCM (and so `backend: 'js'`, which is what runs): OpenSSL has SM4 but no SM4-GCM.
       'sm4-gcm': portable['sm4-gcm'],
     };
     nativeSuites.set(n, s);

@@ -178,6 +178,18 @@ export class DataKeyManager {
     return this.#unwrap(record);
   }
 
+  /**
+   * The message bound of a capped suite (AES-256-GCM, SM4-GCM with 96-bit random nonces; any suite
+   * under a `messageCap` option) across processes: each generation is created by put-if-absent for one
+   * manager alone (a block of at most `cap` messages reserved atomically in the shared key store) and
+   * sealed under by that manager only, which counts every message; a restart, a `--jobs` worker,
+   * another instance or `forget()` takes a new generation, never an existing one. So no key of such a
+   * suite ever encrypts more than `cap` messages, however many processes seal the scope.
+   */
+  #exclusive(suite: string): boolean {
+    return this.#capOf(suite) !== undefined;
+  }
+
   #capOf(suite: string): number | undefined {
     const suiteCap = getSuite(suite).messageCap;
     if (this.#cap === undefined) return suiteCap;
@@ -194,7 +206,8 @@ export class DataKeyManager {
     // A fresh sealer continues the newest generation; after a cap it always takes a new one. A row
     // this keyring cannot authenticate is refused, never adopted (KekNotAllowedError for a KEK the
     // keyring is not configured for): sealing stops rather than use a key someone else may know.
-    if (usable && exhausted === undefined) {
+    // A capped suite (random-nonce GCM) never continues or shares a generation: see `#exclusive`.
+    if (usable && exhausted === undefined && !this.#exclusive(suite)) {
       return this.#unwrap(usable).catch((e: unknown) => {
         if (!(e instanceof AuthenticationError)) throw e;
         throw new KeyError('data_key_rejected', `data key ${usable.id} in the key store does not authenticate under this keyring: refused for sealing (a row this deployment did not write?)`);
@@ -221,8 +234,9 @@ export class DataKeyManager {
     if (stored.wrapped !== wrapped.wrapped) {
       wipe(key);
       // Another instance won the race for this id: use its key, so every record opens; if it
-      // seals another suite (its key has another size and use), take the next generation.
-      if (stored.suite === suite) return this.#unwrap(stored);
+      // seals another suite (its key has another size and use) or the suite is capped (the
+      // generation is that instance's alone), take the next generation.
+      if (stored.suite === suite && !this.#exclusive(suite)) return this.#unwrap(stored);
       return this.#create(keyClass, scope, suite, generation + 1);
     }
     this.#cache.set(id, suite, key);

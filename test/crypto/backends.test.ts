@@ -1,6 +1,6 @@
 /**
  * Every AEAD implementation gives the same bytes (issue 6): the portable suites (this package's
- * short-message XChaCha20-Poly1305 and keyed GCM) and the native ones (OpenSSL through node:crypto)
+ * XChaCha20-Poly1305 and GCM) and the native ones (OpenSSL through node:crypto)
  * against noble's reference implementations and OpenSSL directly, for every length from 0 to past
  * several blocks and the thresholds where an implementation changes, with generated keys, nonces
  * and AAD; forgeries and truncations are rejected everywhere. The AAD assembly, the nonce draw and

@@ -165,8 +165,8 @@ describe('KEK rotation on a key file', () => {
     // The stale instance would now create a key under the retired KEK: the file store refuses it.
     const staleSealer = createSealer({ keyring: stale.keyring, keyStore: new JsonFileKeyStore(path) });
     await expect(staleSealer.seal(tinySchema, { ...rec(7777), createdAt: '2030-01-01T00:00:00Z' })).rejects.toMatchObject({ reason: 'kek_retired' });
-    // (Existing scopes fail too: their keys are under v2, which the stale instance does not hold.)
-    await expect(staleSealer.seal(tinySchema, rec(1))).rejects.toMatchObject({ reason: 'no_kek' });
+    // (Existing scopes fail too: their keys are under v2, a KEK the stale instance is not configured with.)
+    await expect(staleSealer.seal(tinySchema, rec(1))).rejects.toMatchObject({ reason: 'kek_not_allowed' });
 
     const reader = open((await loadKeyFile(path)).keyring, new JsonFileKeyStore(path));
     for (const r of records) expect((await reader.open(tinySchema, r.sealed, { principal: 'f', purpose: 'p', reveal: 'plain' })).record).toEqual(r.plain);

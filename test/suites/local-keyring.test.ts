@@ -7,6 +7,7 @@ import {
   AuthenticationError,
   KEK_ALGS,
   KeyError,
+  KekNotAllowedError,
   LocalKeyring,
   generateLocalKeyMaterial,
   newKeyFile,
@@ -99,7 +100,8 @@ describe('SM4-GCM wrapping', () => {
     await expect(new LocalKeyring(newKeyFile('sm4-gcm')).unwrap(w, ctx())).rejects.toThrow(AuthenticationError);
     await expect(ring.unwrap(w, ctx('aes-256-gcm'))).rejects.toThrow(AuthenticationError);
     await expect(ring.unwrap(w, ctx('sm4-gcm', 'contact/2025-03/2'))).rejects.toThrow(AuthenticationError);
-    await expect(ring.unwrap({ ...w, kekId: 'local:v1:address' }, ctx())).rejects.toThrow(AuthenticationError);
+    // Another class's KEK id: not configured for this data key's class, refused before decrypting.
+    await expect(ring.unwrap({ ...w, kekId: 'local:v1:address' }, ctx())).rejects.toThrow(KekNotAllowedError);
     const raw = Buffer.from(w.wrapped, 'base64url');
     for (let i = 0; i < raw.length; i++) {
       const bad = Buffer.from(raw);
