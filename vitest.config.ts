@@ -18,8 +18,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // kill -9 loops take minutes: `npm run faults` runs them (the fast fault tests stay here).
-    exclude: ['**/node_modules/**', 'test/faults/kill.test.ts'],
+    // kill -9 loops and concurrent writers take minutes: `npm run faults` runs them (the fast fault tests stay here).
+    exclude: ['**/node_modules/**', 'test/faults/*.slow.test.ts'],
     // Real SoftHSM2 token and PostgreSQL server for the keyring and key-store tests (issue 5).
     globalSetup: ['test/global-setup.ts'],
     // Phone metadata as the `waybill-seal` entry installs it (tests import internal modules directly).

@@ -8,11 +8,12 @@
  *   WAYBILL_SEAL_KEY_FILE   key file from `npx waybill-seal keygen --out keys.json`
  *   WAYBILL_SEAL_KEYS       the key file's JSON itself (containers, secret managers)
  *   PORT, HOST              listen address (default 3000, 127.0.0.1)
+ *   SHUTDOWN_GRACE_MS       on SIGTERM/SIGINT, how long requests in flight may take to finish (default 10000)
  *
  * With neither key variable and an in-memory database, keys are generated for this run. A
  * persistent database (DATABASE_URL or PGLITE_DIR) needs a key file. See README.md here.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { createBackend, type Backend, type Waybill } from './app.js';
@@ -24,12 +25,24 @@ export interface Listening {
   readonly server: Server;
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and drains: requests in flight finish (their connections are then
+   * closed); after `graceMs` (default 10 s) whatever is still running is cut off.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Serves `backend` on `host:port` (port 0: any free port). */
 export async function listen(backend: Backend, options: { port?: number; host?: string } = {}): Promise<Listening> {
-  const server = createServer(backend.handle);
+  let closing = false;
+  const inflight = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    // While draining, no connection is kept alive for another request.
+    if (closing) res.setHeader('connection', 'close');
+    inflight.add(res);
+    res.once('close', () => inflight.delete(res));
+    backend.handle(req, res);
+  });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -42,10 +55,19 @@ export async function listen(backend: Backend, options: { port?: number; host?: 
   return {
     server,
     url: `http://${host}:${addr.port}`,
-    close: () =>
+    close: (graceMs = 10_000) =>
       new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
+        closing = true;
+        for (const res of inflight) if (!res.headersSent) res.setHeader('connection', 'close');
+        // Idle keep-alive connections go at once, busy ones as soon as their response is sent.
+        const idle = setInterval(() => server.closeIdleConnections(), 20);
+        const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          ok();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
@@ -106,8 +128,9 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  say('shutting down');
-  await http.close();
+  const grace = Number(env['SHUTDOWN_GRACE_MS'] ?? 10_000);
+  say(`shutting down: draining requests in flight (at most ${grace} ms)`);
+  await http.close(Number.isFinite(grace) && grace >= 0 ? grace : 10_000);
   backend.close();
   keys.keyring.close?.();
   await db.close();

@@ -7,9 +7,8 @@
  * next run truncates the output to the checkpoint's byte count and continues after its last input
  * line, so no record is lost or written twice. The checkpoint is removed when the run completes.
  */
-import { randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, realpath, rm, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { SuiteName } from '../crypto/aead.js';
@@ -21,6 +20,7 @@ import { retireDataKeys } from '../keys/rotation.js';
 import type { Schema } from '../schema/schema.js';
 import { createResealer } from '../seal/reseal.js';
 import type { IntegrityOptions } from '../integrity/tag.js';
+import { writeFileAtomic } from './file-writes.js';
 import { readJson } from './read-json.js';
 
 export const RESEAL_CHECKPOINT_FORMAT = 'waybill-seal/reseal-checkpoint';
@@ -187,17 +187,7 @@ async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
   return c as Checkpoint;
 }
 
-async function writeCheckpoint(path: string, cp: Checkpoint): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(`${JSON.stringify(cp, null, 2)}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
+const writeCheckpoint = (path: string, cp: Checkpoint): Promise<void> => writeFileAtomic(path, `${JSON.stringify(cp, null, 2)}\n`);
 
 async function exists(path: string): Promise<boolean> {
   try {

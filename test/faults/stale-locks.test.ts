@@ -1,7 +1,7 @@
 /**
  * Issue 18, finding 2: a lock whose holder is gone (kill -9) is taken over by the next command
  * without a person, and the takeover is reported; a live holder is waited for and named.
- * (test/faults/kill.test.ts kills each locking command at random points; `npm run faults`.)
+ * (test/faults/kill.slow.test.ts kills each locking command at random points; `npm run faults`.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

@@ -1,0 +1,132 @@
+/**
+ * Access-guard rules that are easy to lose (issue 18, mutation testing), written as the insider
+ * moves they stop: spending one export approval's budget through another, passing an empty
+ * ticket or route as evidence, changing a policy after the guard took it, and using a guard
+ * checked against one schema for records of another whose paths the policy does not fit.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  AccessDeniedError,
+  ConfigError,
+  MemoryAuditSink,
+  createAccessGuard,
+  defineSchema,
+  parsePolicy,
+  s,
+  waybill,
+  waybillPolicy,
+  type AccessPolicy,
+  type ExportGrant,
+} from '../../src/index.js';
+import type { OpenContext } from '../../src/access/guard.js';
+
+const NOW = Date.parse('2025-03-10T08:00:00Z');
+const mobile = [{ path: 'receiver.mobile', schemaPath: 'receiver.mobile' }];
+const ctx = (o: Partial<OpenContext> = {}): OpenContext => ({
+  schema: waybill,
+  recordId: 'SF1',
+  record: { waybillNo: 'SF1', routing: { routeId: 'R1', destOutlet: 'OUT-A', originOutlet: 'OUT-B' } },
+  principal: 'ops',
+  purpose: 'export',
+  requested: '*',
+  context: {},
+  ...o,
+});
+const grants: Record<string, ExportGrant> = {
+  'EXP-A': { id: 'EXP-A', budget: 2 },
+  'EXP-B': { id: 'EXP-B', budget: 2 },
+};
+const guardOf = (policy: AccessPolicy = waybillPolicy) => {
+  const audit = new MemoryAuditSink();
+  const guard = createAccessGuard({ policy, audit, now: () => NOW, grants: (id) => grants[id] });
+  return { guard, audit };
+};
+async function reason(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(AccessDeniedError);
+  return (e as AccessDeniedError).reason;
+}
+
+describe('export approvals', () => {
+  it('each approval has its own budget: spending one does not spend (or extend) another', async () => {
+    const { guard, audit } = guardOf();
+    const open = async (approval: string) => (await guard.authorize(ctx({ context: { approval } }), mobile)).charge(1);
+    await open('EXP-A');
+    await open('EXP-A');
+    expect(await reason(open('EXP-A'))).toBe('export_budget_spent');
+    expect(audit.events.at(-2)).toMatchObject({ type: 'alert', quota: 'approval:EXP-A', limit: 2, used: 2 });
+    await open('EXP-B');
+    await open('EXP-B');
+    expect(await reason(open('EXP-B'))).toBe('export_budget_spent');
+  });
+
+  it('a charge of several records is counted as that many, and a charge of none counts nothing', async () => {
+    const { guard } = guardOf();
+    const d = await guard.authorize(ctx({ context: { approval: 'EXP-A' } }), mobile);
+    await d.charge(0);
+    await d.charge(2);
+    expect(await reason(d.charge(1))).toBe('export_budget_spent');
+  });
+});
+
+describe('evidence', () => {
+  it('an empty ticket is no ticket', async () => {
+    const { guard, audit } = guardOf();
+    expect(await reason(guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: '' } }), mobile))).toBe('missing_ticket');
+    expect(audit.events.at(-1)).toMatchObject({ outcome: 'denied', reason: 'missing_ticket' });
+    await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), mobile);
+  });
+
+  it('an empty route does not match a record with an empty route id', async () => {
+    const { guard } = guardOf();
+    const record = { waybillNo: 'SF1', routing: { routeId: '' } };
+    expect(await reason(guard.authorize(ctx({ purpose: 'deliver', record, context: { route: '' } }), mobile))).toBe('out_of_scope');
+    const ok = await guard.authorize(ctx({ purpose: 'deliver', context: { route: 'R1' } }), mobile);
+    expect(ok.granted).toEqual(mobile);
+  });
+
+  it('an empty approval is no approval', async () => {
+    const { guard } = guardOf();
+    expect(await reason(guard.authorize(ctx({ context: { approval: '' } }), mobile))).toBe('missing_approval');
+  });
+
+  it('out of scope without the scope key: the denial says which keys were expected', async () => {
+    const { guard } = guardOf();
+    const e = await guard.authorize(ctx({ purpose: 'deliver' }), mobile).catch((err: AccessDeniedError) => err);
+    expect((e as AccessDeniedError).message).toContain('the request names none of: route');
+    const given = await guard.authorize(ctx({ purpose: 'deliver', context: { route: 'R9' } }), mobile).catch((err: AccessDeniedError) => err);
+    expect((given as AccessDeniedError).message).toBe('access denied: out_of_scope');
+  });
+});
+
+describe('the policy a guard holds', () => {
+  it('is frozen all the way down: it cannot be widened after the guard took it', () => {
+    const { guard } = guardOf();
+    const policy = guard.policy as AccessPolicy;
+    expect(Object.isFrozen(policy)).toBe(true);
+    expect(Object.isFrozen(policy.purposes)).toBe(true);
+    expect(Object.isFrozen(policy.purposes['deliver'])).toBe(true);
+    expect(Object.isFrozen(policy.purposes['deliver']!.fields)).toBe(true);
+    expect(() => (policy.purposes['deliver']!.fields as string[]).push('sender.idNumber')).toThrow(TypeError);
+    expect(() => Object.assign(policy.purposes, { anything: { fields: ['*'] } })).toThrow(TypeError);
+  });
+
+  it('is a checked copy: changing the caller\'s policy object afterwards changes nothing', async () => {
+    const mine = parsePolicy(JSON.parse(JSON.stringify(waybillPolicy))) as { purposes: Record<string, { fields: string[] }> };
+    const { guard } = guardOf(mine as unknown as AccessPolicy);
+    mine.purposes['customer-service']!.fields.push('sender.idNumber');
+    const d = await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), [...mobile, { path: 'sender.idNumber', schemaPath: 'sender.idNumber' }]);
+    expect(d.granted).toEqual(mobile);
+    expect(d.withheld).toEqual([{ path: 'sender.idNumber', reason: 'field_not_granted' }]);
+  });
+
+  it('is checked against every schema it is used with, not only the first', async () => {
+    const { guard } = guardOf();
+    await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), mobile);
+    const fleet = defineSchema('fleet', 1, { id: s.string(), createdAt: s.date(), name: s.name() }, { recordId: 'id' });
+    await expect(guard.authorize(ctx({ schema: fleet, purpose: 'customer-service', context: { ticket: 'T-1' } }), [])).rejects.toThrow(ConfigError);
+    // ...and keeps refusing that schema, while the first still works.
+    await expect(guard.authorize(ctx({ schema: fleet, purpose: 'customer-service', context: { ticket: 'T-1' } }), [])).rejects.toThrow(ConfigError);
+    await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), mobile);
+  });
+});
