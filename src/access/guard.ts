@@ -5,7 +5,7 @@
  */
 import { AccessDeniedError, ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
-import type { AccessEvent, AccessOutcome, AuditSink, SearchEvent, SearchOutcome, Withheld } from './audit.js';
+import type { AccessEvent, AccessOutcome, AlertEvent, AuditSink, SearchEvent, SearchOutcome, Withheld } from './audit.js';
 import { checkPolicy, DEFAULT_SEARCH_QUOTAS, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule, type ScopeMatch } from './policy.js';
 import { MemoryQuotaStore, type QuotaCounter, type QuotaStore } from './quota.js';
 
@@ -190,7 +190,7 @@ export class AccessGuard {
     }
     const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
     if (!rule) return denySearch(io, ctx, 'unknown_purpose', ctx.purpose);
-    for (const key of rule.requires ?? []) if (!searchEvidence(ctx, key)) return denySearch(io, ctx, `missing_${key}`);
+    for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return denySearch(io, ctx, `missing_${key}`);
     if (rule.approval) return denySearch(io, ctx, 'index_not_granted', 'purposes with an export approval do not search');
     const allowed = rule.indexes === undefined ? ctx.sources.every(grantsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
     if (!allowed) return denySearch(io, ctx, 'index_not_granted', ctx.index);
@@ -207,19 +207,7 @@ export class AccessGuard {
       const outcome = await io.quotas.take(counters, io.now(), 1);
       if (!outcome.ok) {
         const label = `search/${(JSON.parse(outcome.counter.key) as string[])[2]}`;
-        await write(io, {
-          type: 'alert',
-          time: new Date(io.now()).toISOString(),
-          principal: ctx.principal,
-          purpose: ctx.purpose,
-          schema: ctx.schema.name,
-          index: ctx.index,
-          reason: 'quota_exceeded',
-          quota: label,
-          limit: outcome.counter.limit,
-          used: outcome.used,
-          evidence: ctx.context,
-        });
+        await write(io, quotaAlert(io, ctx, { index: ctx.index }, 'quota_exceeded', label, outcome));
         return denySearch(io, ctx, 'quota_exceeded', `${label}: ${outcome.used} of ${outcome.counter.limit} used`, scope);
       }
     }
@@ -227,16 +215,11 @@ export class AccessGuard {
   }
 }
 
-function searchEvidence(ctx: SearchContext, key: string): string | undefined {
-  const v = Object.hasOwn(ctx.context, key) ? ctx.context[key] : undefined;
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
 /** The scope matches the request carries evidence for (a record must meet one of them). */
 function scopeConditions(scope: readonly ScopeMatch[], ctx: SearchContext): ScopeCondition[] {
   const out: ScopeCondition[] = [];
   for (const m of scope) {
-    const value = searchEvidence(ctx, m.context);
+    const value = evidence(ctx, m.context);
     if (value !== undefined) out.push({ path: m.record, value });
   }
   return out;
@@ -339,19 +322,7 @@ class Decision<F extends FieldRef> implements Authorization<F> {
     const budgetOf = this.#budgetOf;
     const reason = budgetOf !== undefined ? 'export_budget_spent' : 'quota_exceeded';
     const label = budgetOf !== undefined ? `approval:${budgetOf}` : labelOf(outcome.counter.key);
-    await write(io, {
-      type: 'alert',
-      time: new Date(io.now()).toISOString(),
-      principal: ctx.principal,
-      purpose: ctx.purpose,
-      schema: ctx.schema.name,
-      recordId: ctx.recordId,
-      reason,
-      quota: label,
-      limit: outcome.counter.limit,
-      used: outcome.used,
-      evidence: ctx.context,
-    });
+    await write(io, quotaAlert(io, ctx, { recordId: ctx.recordId }, reason, label, outcome));
     this.withheld.length = 0;
     return deny(io, ctx, this.withheld, reason, `${label}: ${outcome.used} of ${outcome.counter.limit} used`);
   }
@@ -364,6 +335,30 @@ class Decision<F extends FieldRef> implements Authorization<F> {
   async fail(reason: string, opened: readonly string[] = []): Promise<void> {
     if (this.#io.audit) await write(this.#io, accessEvent(this.#io, this.#ctx, this.withheld, 'failed', opened, reason));
   }
+}
+
+/** The `alert` event of a spent quota or export budget (an open's record, or a search's index). */
+function quotaAlert(
+  io: GuardIo,
+  ctx: { readonly principal: string; readonly purpose: string; readonly schema: Schema; readonly context: Readonly<Record<string, string>> },
+  target: { readonly recordId: string } | { readonly index: string },
+  reason: AlertEvent['reason'],
+  quota: string,
+  outcome: { readonly counter: QuotaCounter; readonly used: number },
+): AlertEvent {
+  return {
+    type: 'alert',
+    time: new Date(io.now()).toISOString(),
+    principal: ctx.principal,
+    purpose: ctx.purpose,
+    schema: ctx.schema.name,
+    ...target,
+    reason,
+    quota,
+    limit: outcome.counter.limit,
+    used: outcome.used,
+    evidence: ctx.context,
+  };
 }
 
 function accessEvent(io: GuardIo, ctx: OpenContext, withheld: readonly Withheld[], outcome: AccessOutcome, opened: readonly string[], reason?: string): AccessEvent {
@@ -431,7 +426,7 @@ export function createAccessGuard(options: AccessGuardOptions): AccessGuard {
 }
 
 /** A non-empty evidence string of the request (own properties only: `constructor` is not evidence). */
-function evidence(ctx: OpenContext, key: string): string | undefined {
+function evidence(ctx: { readonly context: Readonly<Record<string, string>> }, key: string): string | undefined {
   const v = Object.hasOwn(ctx.context, key) ? ctx.context[key] : undefined;
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
