@@ -31,6 +31,8 @@ export const BULK: Options = {
   'json-progress': { type: 'boolean' },
   progress: { type: 'boolean' },
   'progress-interval': { type: 'string' },
+  encoding: { type: 'string' },
+  bom: { type: 'boolean' },
 };
 
 /** `--jobs`, for the bulk commands that spread work over worker threads. */
@@ -50,6 +52,18 @@ export function required(values: Record<string, unknown>, name: string): string 
   return v;
 }
 
+/** Encodings `--encoding` takes (labels as the WHATWG Encoding Standard spells them; gbk and gb2312 decode as gb18030). */
+export const ENCODINGS = ['utf-8', 'gb18030', 'utf-16le'] as const;
+export type InputEncoding = (typeof ENCODINGS)[number];
+const ALIASES: Readonly<Record<string, InputEncoding>> = { 'utf-8': 'utf-8', utf8: 'utf-8', gb18030: 'gb18030', gbk: 'gb18030', gb2312: 'gb18030', 'utf-16le': 'utf-16le', utf16le: 'utf-16le' };
+
+export function encodingOf(v: unknown): InputEncoding {
+  if (v === undefined) return 'utf-8';
+  const e = typeof v === 'string' ? ALIASES[v.toLowerCase()] : undefined;
+  if (e === undefined) throw new UsageError(`--encoding must be ${ENCODINGS.join(', ')} (gbk and gb2312 are read as gb18030)`);
+  return e;
+}
+
 export type Format = 'jsonl' | 'csv';
 const FORMATS: readonly Format[] = ['jsonl', 'csv'];
 
@@ -67,6 +81,10 @@ export interface BulkOptions {
   readonly forceBar: boolean;
   readonly progressIntervalMs: number;
   readonly jobs: number;
+  /** `--encoding`: how input bytes are decoded (strictly). */
+  readonly encoding: InputEncoding;
+  /** `--bom`: the output starts with a UTF-8 byte order mark (for Excel). */
+  readonly bom: boolean;
 }
 
 const formatOf = (v: unknown, flag: string): Format | undefined => {
@@ -101,6 +119,8 @@ export function bulkOptions(values: Record<string, unknown>): BulkOptions {
     forceBar: values['progress'] === true,
     progressIntervalMs: interval,
     jobs: jobsOf(values['jobs']),
+    encoding: encodingOf(values['encoding']),
+    bom: values['bom'] === true,
   };
 }
 

@@ -24,6 +24,21 @@ export interface Reject {
   readonly message: string;
 }
 
+/** Input lines found invalid, by line number; filled as the input is read, ahead of the readers. */
+export type InvalidLines = Map<number, Reject>;
+
+/** Takes the invalid lines up to `to` out of `invalid`; returns those from `from` on (earlier ones belong to no record). */
+export function takeInvalid(invalid: InvalidLines | undefined, from: number, to: number): Reject[] {
+  const out: Reject[] = [];
+  if (invalid === undefined || invalid.size === 0) return out;
+  for (const [line, reject] of invalid) {
+    if (line > to) break;
+    if (line >= from) out.push(reject);
+    invalid.delete(line);
+  }
+  return out;
+}
+
 export interface CsvRow {
   readonly line: number;
   /** null: an unquoted empty cell (absent field). */

@@ -25,6 +25,7 @@ import { CSV_WRITE, planCsvInput, planCsvOutput, type CsvInputPlan, type CsvOutp
 import { WorkerPool } from './pool.js';
 import { Progress, progressMode } from './progress.js';
 import type { LoadedSchema } from './schemas.js';
+import { decodeInput } from './encoding.js';
 import { CsvSource, jsonlChunks, openInput } from './source.js';
 import { createTask, type TaskEnv, type TaskSpec } from './tasks.js';
 
@@ -74,13 +75,14 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     await refuseInPlace(bulk.inPath, bulk.outPath);
     let csvIn: CsvInputPlan | undefined;
     let chunks: AsyncGenerator<Chunk>;
+    const decoded = decodeInput(input, bulk.encoding, bulk.inFormat === 'csv' ? 'lossy' : 'empty');
     if (bulk.inFormat === 'csv') {
-      const csv = new CsvSource(input);
+      const csv = new CsvSource(decoded.input, decoded.invalid);
       const header = await csv.readHeader();
       csvIn = planCsvInput(header ?? [], schemaless ? undefined : schema, map);
       chunks = csv.chunks();
     } else {
-      chunks = jsonlChunks(input);
+      chunks = jsonlChunks(decoded.input, decoded.invalid);
     }
     let csvOut: CsvOutputPlan | undefined;
     if (bulk.outFormat === 'csv') {
@@ -111,6 +113,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       };
     }
 
+    if (bulk.bom) await output.write(UTF8_BOM);
     if (csvOut && (bulk.inFormat !== 'csv' || csvIn!.header.length > 0)) await output.write(stringify([csvOut.header as string[]], CSV_WRITE));
     const rejectsCsv = bulk.rejects !== undefined && /\.csv$/i.test(bulk.rejects);
     if (rejectsOut && rejectsCsv) await rejectsOut.write(stringify([['line', 'toLine', 'code', 'reason', 'path', 'message']]));
@@ -175,6 +178,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     throw error;
   }
 }
+
+const UTF8_BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
 
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parse as csvParse, type CsvError, type Info } from 'csv-parse';
 import { UsageError } from './args.js';
-import type { Chunk, CsvRow, Reject } from './chunks.js';
+import { takeInvalid, type Chunk, type CsvRow, type InvalidLines, type Reject } from './chunks.js';
 import { castCell } from './codec.js';
 
 /** Bytes per JSON Lines chunk (a block of whole lines); CSV chunks are rows adding up to about this many characters. */
@@ -59,7 +59,7 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const tooLong = (line: number): Reject => ({ line, code: 'LINE_TOO_LONG', message: `LINE_TOO_LONG: longer than ${MAX_LINE_BYTES} bytes` });
 
 /** Blocks of whole JSON lines, as bytes (cut at newline bytes: UTF-8 never has 0x0A inside a character). Line numbers count every line, blank ones included. */
-export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
+export async function* jsonlChunks(input: Input, invalid?: InvalidLines): AsyncGenerator<Chunk> {
   let parts: Buffer[] = [];
   let size = 0;
   let line = 1;
@@ -83,6 +83,7 @@ export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
       // Inside an over-long line: drop bytes up to its end.
       const nl = buf.indexOf(10);
       if (nl < 0) continue;
+      takeInvalid(invalid, line, line);
       yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
       line++;
       skipping = false;
@@ -98,6 +99,8 @@ export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
       const bytes = new Uint8Array(all.subarray(0, cut + 1));
       const firstLine = line;
       line += countNewlines(bytes); // before the yield: the consumer may transfer (detach) the bytes
+      const bad = takeInvalid(invalid, firstLine, line - 1);
+      if (bad.length > 0) yield { seq: seq++, kind: 'rejects', rejects: bad };
       yield { seq: seq++, kind: 'jsonl', firstLine, bytes };
     }
     const rest = all.subarray(cut + 1);
@@ -114,6 +117,9 @@ export async function* jsonlChunks(input: Input): AsyncGenerator<Chunk> {
     parts.push(head);
     size += head.length;
   }
+  if (skipping) takeInvalid(invalid, line, line);
+  const bad = takeInvalid(invalid, 1, Infinity);
+  if (bad.length > 0) yield { seq: seq++, kind: 'rejects', rejects: bad };
   if (skipping) yield { seq: seq++, kind: 'rejects', rejects: [tooLong(line)] };
   else if (size > 0) yield { seq: seq++, kind: 'jsonl', firstLine: line, bytes: new Uint8Array(Buffer.concat(parts, size)) };
 }
@@ -133,13 +139,15 @@ export class CsvSource {
   readonly #input: Input;
   readonly #records: AsyncIterator<{ record: (string | null)[]; info: Info }>;
   readonly #skipped: Reject[] = [];
+  readonly #invalid: InvalidLines | undefined;
   /** Last line of the last record the consumer took, and of the last one the parser produced. */
   #lastEnd = 0;
   #parsedEnd = 0;
   header: string[] | undefined;
 
-  constructor(input: Input) {
+  constructor(input: Input, invalid?: InvalidLines) {
     this.#input = input;
+    this.#invalid = invalid;
     const parser = csvParse({
       bom: true,
       info: true,
@@ -179,7 +187,9 @@ export class CsvSource {
         : spans
           ? `${code}: unterminated quoted field; the rest of the input was not read`
           : `${code}: malformed CSV record`;
-    this.#skipped.push({ line, ...(spans ? { toLine: at } : {}), code, message });
+    // A record with a line that is not valid in the input encoding is rejected for that.
+    const bad = takeInvalid(this.#invalid, line, at)[0];
+    this.#skipped.push(bad ?? { line, ...(spans ? { toLine: at } : {}), code, message });
     this.#parsedEnd = Math.max(this.#parsedEnd, at);
   }
 
@@ -187,6 +197,8 @@ export class CsvSource {
   async readHeader(): Promise<string[] | undefined> {
     const r = await this.#next();
     if (r === undefined) return undefined;
+    const bad = takeInvalid(this.#invalid, 1, r.info.lines)[0];
+    if (bad) throw new UsageError(`CSV header, line ${bad.line}: ${bad.message}`);
     this.header = r.record.map((c) => c ?? '');
     return this.header;
   }
@@ -225,7 +237,8 @@ export class CsvSource {
       }
       const line = r.info.lines - newlines;
       flushSkipped(line);
-      rows.push({ line, cells: r.record });
+      const bad = takeInvalid(this.#invalid, line, r.info.lines)[0];
+      rows.push(bad ? { line, reject: bad } : { line, cells: r.record });
       if (rows.length >= CSV_ROWS_PER_CHUNK || chars >= CHUNK_CHARS) {
         yield { seq: seq++, kind: 'csv', rows };
         rows = [];

@@ -24,6 +24,11 @@ export const bulkHelp = (o: { jobs: boolean }) => `Input and output (every bulk 
   --in FILE, --out FILE   default stdin and stdout; --out files are created with mode 0600
   --format jsonl|csv      both sides (default jsonl; or by the file extension .csv/.jsonl)
   --in-format F, --out-format F   one side (e.g. JSON Lines in, CSV out)
+  --encoding E            input encoding: utf-8 (default), gb18030 (also GBK and GB2312, as Excel
+                          writes "CSV" in Chinese Windows) or utf-16le ("Unicode text"); decoded
+                          strictly: a line that is not valid is rejected (INVALID_ENCODING, line
+                          and byte offset), nothing is sealed from it. A UTF-8 BOM is accepted.
+  --bom                   start the output with a UTF-8 BOM (so Excel reads it as UTF-8)
   --schema NAME|FILE.json built-in schema (waybill) or a schema file (see "waybill-seal schema --help")
   --map COL=PATH,...      CSV column names for field paths (COL=- drops a column); CSV columns
                           are otherwise the dot paths (receiver.mobile, receiver.address.detail)
