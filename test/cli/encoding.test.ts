@@ -21,7 +21,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ws-enc-'));
   keys = path('keys.json');
   expect((await cli(['keygen', '--out', keys, '--quiet'])).code).toBe(0);
-});
+}, 60_000);
 
 // Names with CJK Extension B characters (4-byte sequences in GB18030, surrogate pairs in UTF-16).
 const NAMES = ['𠀀𠀁', '王𪚥', '𡈼明', '欧阳娜娜'];
