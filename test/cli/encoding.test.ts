@@ -77,7 +77,7 @@ describe('--encoding', () => {
     const sealed = await cli(['seal', '--keys', keys, '--in', path('bad.csv')]);
     expect(sealed.code).toBe(2);
     expect(sealed.stderr).toMatch(/^line 5: rejected: INVALID_ENCODING: not valid UTF-8 at byte 0 of the line/m);
-    expect(parse(sealed.stdout, { columns: true }).map((r: Record<string, string>) => r['waybillNo'])).toEqual(['GB0', 'GB2']);
+    expect((parse(sealed.stdout, { columns: true }) as Record<string, string>[]).map((r) => r['waybillNo'])).toEqual(['GB0', 'GB2']);
   });
 
   it('a CSV header that is not valid in the encoding is a usage error (exit 1) before any record', async () => {
