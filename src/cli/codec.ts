@@ -138,13 +138,17 @@ function coerceObject(shape: Shape, obj: Record<string, unknown>, path: string, 
   }
 }
 
+/** Longer than any number a waybill column holds (a float64 prints in at most 24 characters). */
+const MAX_NUMBER_CHARS = 64;
+
 function coerce(def: NodeDef, v: unknown, path: string, mode: DecodeMode): unknown {
   switch (def.type) {
     case 'plain':
       if (typeof v !== 'string') return v;
       if (def.kind === 'number') {
         const t = v.trim();
-        if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) throw new ValidationError(path, 'expected_number');
+        // Length cap first, and a pattern with one way to split a digit run (linear on any input).
+        if (t.length > MAX_NUMBER_CHARS || !/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) throw new ValidationError(path, 'expected_number');
         return Number(t);
       }
       if (def.kind === 'boolean') {

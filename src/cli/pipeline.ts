@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open as openFile, realpath, rename, unlink } from 'node:fs/promises';
+import { open as openFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
@@ -190,6 +190,12 @@ async function refuseInPlace(inPath: string | undefined, outPath: string | undef
   if (a !== undefined && a === (await real(outPath))) throw new UsageError('--out must not be the --in file (it would be overwritten while read)');
 }
 
+/** An existing path that is not a regular file (character device, FIFO, socket). */
+async function isSpecialFile(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  return st !== undefined && !st.isFile() && !st.isDirectory();
+}
+
 /**
  * A file (mode 0600) or stdout, written with back-pressure; a write error (EPIPE, disk full) stops
  * the run with its cause. A file is written as `<path>.<pid>.<random>.tmp` and renamed into place
@@ -214,6 +220,9 @@ class Output {
 
   static async open(path: string | undefined, what: string): Promise<Output> {
     if (path === undefined) return new Output(process.stdout, undefined, undefined);
+    // A device or pipe (`--out /dev/null`, a FIFO) is written in place: renaming a temp file onto it
+    // would replace the device with a regular file.
+    if (await isSpecialFile(path)) return new Output(createWriteStream(path, { flags: 'a' }), path, undefined);
     await sweepTempFiles(path);
     const tmp = tempPathFor(path);
     const stream: WriteStream = createWriteStream(tmp, { mode: 0o600, flags: 'wx' });
@@ -250,7 +259,10 @@ class Output {
 
   /** Flushes, fsyncs and renames the file into place; throws the write error, if any. */
   async commit(): Promise<void> {
-    if (this.tmp === undefined) return this.check();
+    if (this.tmp === undefined) {
+      if (this.path !== undefined) await finished((this.stream as WriteStream).end()).catch(() => undefined);
+      return this.check();
+    }
     this.check();
     const stream = this.stream as WriteStream;
     // `finished` settles for a stream that already failed too (waiting for 'finish' never would).
@@ -268,7 +280,10 @@ class Output {
 
   /** Stops writing and removes the temp file (nothing under the asked name). */
   async discard(): Promise<void> {
-    if (this.tmp === undefined) return;
+    if (this.tmp === undefined) {
+      if (this.path !== undefined) this.stream.destroy();
+      return;
+    }
     this.stream.destroy();
     await finished(this.stream).catch(() => undefined);
     await unlink(this.tmp).catch(() => undefined);

@@ -38,7 +38,7 @@ export function computeMasks(
 
 /** The built-in profiles' masks, in BUILTIN_PROFILES order; a name is normalised once for both. */
 function builtinMasks(kind: ProtectedKind, value: string | VirtualNumber, options: MaskOptions, ctx: MaskContext, parser?: PhoneParser): Record<string, string> {
-  if (kind !== 'name' || typeof value !== 'string') {
+  if (kind !== 'name' || typeof value !== 'string' || tooLong(kind, value)) {
     return { label: maskValue(kind, value, 'label', options, ctx, parser), screen: maskValue(kind, value, 'screen', options, ctx, parser) };
   }
   try {

@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskAddressDetail } from '../../src/mask/address.js';
 import { maskName } from '../../src/mask/name.js';
-import { maskValue } from '../../src/mask/index.js';
+import { computeMasks, maskValue } from '../../src/mask/index.js';
+import { decodeCsvRow, planCsvInput } from '../../src/cli/codec.js';
 import { PLACEHOLDER } from '../../src/mask/stars.js';
 import { parseEmail } from '../../src/normalize/email.js';
 import { parseIdNumber } from '../../src/normalize/id-number.js';
@@ -81,6 +82,25 @@ describe('pathological inputs: every masker and normaliser works in linear time'
         });
       }
     }
+  });
+});
+
+describe('reviewer findings: paths that skipped the caps or backtracked', () => {
+  it('computeMasks (public, waybill-seal/mask) on a 1 MB name gives the placeholder for every profile, within the budget', () => {
+    const v = run('', '王.', MB, '');
+    withinBudget('computeMasks name', () => {
+      expect(computeMasks('name', v, {}, {})).toEqual({ label: PLACEHOLDER, screen: PLACEHOLDER });
+    });
+  });
+
+  it('a CSV number cell of 200,000 digits and a letter is refused as expected_number, within the budget (was quadratic)', () => {
+    const plan = planCsvInput(['waybillNo', 'weightGrams'], waybill, {});
+    for (const cell of ['1'.repeat(200_000) + 'x', '1'.repeat(200_000), `1.${'1'.repeat(200_000)}e`]) {
+      withinBudget('decodeCsvRow weightGrams', () => {
+        expect(() => decodeCsvRow(plan, ['SF1', cell], waybill, 'plain')).toThrow(expect.objectContaining({ reason: 'expected_number', path: 'weightGrams' }));
+      });
+    }
+    expect(decodeCsvRow(plan, ['SF1', ' 1250.5 '], waybill, 'plain')).toMatchObject({ weightGrams: 1250.5 });
   });
 });
 

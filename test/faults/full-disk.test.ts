@@ -3,7 +3,8 @@
  * non-zero naming the cause and the file, leaves no complete-looking output, no truncated key file
  * and no temp files; the audit log still ends on a whole line.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,5 +138,18 @@ describe.skipIf(!canMountTmpfs)('a real full file system (tmpfs; needs root)', (
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`ENOSPC: no space left on device (writing|creating lock) ${q}`));
     expect(readdirSync(fs.dir)).toEqual(['filler']);
+  });
+});
+
+describe('--out onto a device or pipe', () => {
+  it('writes into a FIFO in place: the FIFO stays a FIFO and its reader gets every record (a temp file renamed onto /dev/null would replace the device)', async () => {
+    const fifo = join(dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = readFile(fifo, 'utf8');
+    const r = await cli(['mask', '--in', few, '--out', fifo]);
+    expect(r.code).toBe(0);
+    expect((await reader).trim().split('\n')).toHaveLength(150);
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('out.fifo'))).toEqual(['out.fifo']);
   });
 });
