@@ -30,7 +30,7 @@ export { createVerifier, type RecordVerifier } from './integrity/verify.js';
 export { parseVerifyKeys, VERIFY_KEYS_FORMAT, type VerifyKeys, type VerifyKeyFile } from './integrity/verify-keys.js';
 export type { VerifyResult, IntegrityKeySource } from './integrity/tag.js';
 export { computeMasks, maskValue, checkProtectedValue, maskAll, type MaskOptions, type MaskContext, type MaskProfile } from './mask/index.js';
-export type { IndexName, IndexHash, FieldPath } from './search/definition.js';
+export type { IndexName, IndexHash, FieldPath } from './schema/indexes.js';
 export {
   usePhoneMetadata,
   type PhoneMetadata,

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
-import { signedPaths } from '../integrity/canonical.js';
+import { signedPaths } from '../schema/signed.js';
 import { protectedPaths } from '../schema/paths.js';
 import { isPlainObject } from '../schema/walk.js';
 

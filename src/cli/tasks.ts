@@ -18,7 +18,7 @@ import { mask } from '../seal/mask-view.js';
 import { createSealer, type Sealer, type SealerOptions } from '../seal/sealer.js';
 import type { Schema } from '../schema/schema.js';
 import { TAG_FIELD, walkRecord } from '../schema/walk.js';
-import type { IndexHash } from '../search/definition.js';
+import type { IndexHash } from '../schema/indexes.js';
 import { finderFor } from '../search/find.js';
 import { PASS, type Task, type TaskStats } from './chunks.js';
 

@@ -8,10 +8,9 @@
  * straight into one reused buffer instead of building a string per value.
  */
 import { putPart, utf8Into } from '../crypto/bytes.js';
-import { ConfigError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
-import type { Shape } from '../schema/builder.js';
 import type { Schema } from '../schema/schema.js';
+import { signedPaths } from '../schema/signed.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
 
 /** The units written by `UnitWriter.units`, in order. */
@@ -161,59 +160,6 @@ export class UnitWriter {
       else if (!inArray) this.text('undefined');
     }
   }
-}
-
-const signedCache = new WeakMap<Schema, readonly string[][]>();
-
-/**
- * The signed plain paths of a schema, as key lists: each named path, with objects expanded to their
- * plain descendants (protected fields are units of their own) and arrays of plain objects taken whole.
- */
-export function signedPaths(schema: Schema): readonly string[][] {
-  let paths = signedCache.get(schema);
-  if (!paths) {
-    const out: string[][] = [];
-    for (const p of new Set([schema.recordId, ...(schema.scopeFrom ? [schema.scopeFrom] : []), ...schema.signed])) {
-      expand(schema.shape, p.split('.'), [], out, p);
-    }
-    paths = out;
-    signedCache.set(schema, paths);
-  }
-  return paths;
-}
-
-function expand(shape: Shape, rest: string[], at: string[], out: string[][], named: string): void {
-  const [head, ...tail] = rest;
-  const node = head === undefined ? undefined : shape[head];
-  if (!node || head === undefined) throw new ConfigError(`signed path "${named}" names no field`);
-  const def = node.def;
-  const here = [...at, head];
-  if (tail.length > 0) {
-    if (def.type !== 'object') throw new ConfigError(`signed path "${named}" goes through a non-object`);
-    expand(def.shape, tail, here, out, named);
-    return;
-  }
-  if (def.type === 'plain') out.push(here);
-  else if (def.type === 'object') for (const key of Object.keys(def.shape)) expandAll(def.shape, key, here, out, named);
-  else if (def.type === 'array') {
-    if (hasProtected(def.element.def)) throw new ConfigError(`signed path "${named}" is an array with protected fields`);
-    out.push(here);
-  }
-  // A protected field named here is covered by its own unit anyway.
-}
-
-function expandAll(shape: Shape, key: string, at: string[], out: string[][], named: string): void {
-  const def = shape[key]!.def;
-  if (def.type === 'protected') return;
-  if (def.type === 'array' && hasProtected(def.element.def)) return;
-  expand(shape, [key], at, out, named);
-}
-
-function hasProtected(def: Shape[string]['def']): boolean {
-  if (def.type === 'protected') return true;
-  if (def.type === 'object') return Object.values(def.shape).some((n) => hasProtected(n.def));
-  if (def.type === 'array') return hasProtected(def.element.def);
-  return false;
 }
 
 /**

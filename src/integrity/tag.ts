@@ -21,7 +21,7 @@ import { ConfigError, KeyError } from '../errors.js';
 import type { SecretName } from '../keys/keyring.js';
 import type { Schema } from '../schema/schema.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
-import { INDEX_HASHES, type IndexHash } from '../search/definition.js';
+import { INDEX_HASHES, type IndexHash } from '../schema/indexes.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { deriveKey, hashOf, macOf, preferPortable } from '../search/tokens.js';
 import { UnitWriter, type Units } from './canonical.js';

@@ -18,7 +18,7 @@
  * certified HSM or KMS to hold the KEKs.
  */
 import type { SuiteName } from '../crypto/aead.js';
-import type { IndexHash } from '../search/definition.js';
+import type { IndexHash } from '../schema/indexes.js';
 import type { SealerOptions } from '../seal/sealer.js';
 
 /** Algorithm options of a sealer, without keys or stores. */

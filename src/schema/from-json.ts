@@ -17,7 +17,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { MaskOptions } from '../mask/types.js';
-import { compileIndexes, type IndexOption } from '../search/definition.js';
+import { compileIndexes, type IndexOption } from './indexes.js';
 import { s, type AnyNode, type NodeDef, type Shape } from './builder.js';
 import { DEFAULT_KEY_CLASS, PROTECTED_KINDS, type ProtectedKind } from './kinds.js';
 import { defineSchema, type Schema } from './schema.js';

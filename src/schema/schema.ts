@@ -2,8 +2,8 @@
 import { ConfigError } from '../errors.js';
 import type { MaskedOfShape, NodeDef, OpenedOfShape, PlainOfShape, SealedOfShape, Shape } from './builder.js';
 import type { Redacted } from '../access/redacted.js';
-import { signedPaths } from '../integrity/canonical.js';
-import { compileIndexes, type IndexesOption, type IndexOption, type IndexSpec } from '../search/definition.js';
+import { signedPaths } from './signed.js';
+import { compileIndexes, type IndexesOption, type IndexOption, type IndexSpec } from './indexes.js';
 
 export interface SchemaOptions<Sh extends Shape, I extends string = never> {
   /** The plain string field that identifies a record (bound into every ciphertext). */

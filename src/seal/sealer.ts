@@ -26,7 +26,7 @@ import type { Withheld } from '../access/audit.js';
 import { AccessGuard, type OpenContext, type ScopeCondition } from '../access/guard.js';
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
-import type { IndexHash, IndexName } from '../search/definition.js';
+import type { IndexHash, IndexName } from '../schema/indexes.js';
 import { forgetMacKeys } from '../search/tokens.js';
 import { indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
 

@@ -8,7 +8,7 @@ import type { BackendChoice } from '../crypto/backend.js';
 import type { Keyring } from '../keys/keyring.js';
 import type { PhoneParser } from '../normalize/phone-core.js';
 import type { Schema } from '../schema/schema.js';
-import { FF1_MIN_DIGITS, type IndexHash, type IndexSpec } from './definition.js';
+import { FF1_MIN_DIGITS, type IndexHash, type IndexSpec } from '../schema/indexes.js';
 import { ff1EncryptDigits, ff1Radix10, type Ff1Cipher } from './ff1.js';
 import { BlindTokenizer, deriveKey, FF1_KEY_LABEL, hashOf, INDEX_KEY_LABEL, keyInfo } from './tokens.js';
 import { countryAt, ff1Digits, normalizePart, partsFromRecord, valueAt } from './transforms.js';

@@ -8,7 +8,7 @@
  */
 import { FF1 } from '@noble/ciphers/ff1.js';
 import { ValidationError } from '../errors.js';
-import { FF1_MIN_DIGITS } from './definition.js';
+import { FF1_MIN_DIGITS } from '../schema/indexes.js';
 
 export interface Ff1Cipher {
   encrypt(digits: readonly number[]): number[];

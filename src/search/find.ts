@@ -10,7 +10,7 @@ import { isSealedField } from '../format/sealed-field.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import type { ScopeCondition } from '../access/guard.js';
 import type { SearchGrant, SearchRequest, Sealer } from '../seal/sealer.js';
-import type { IndexName } from './definition.js';
+import type { IndexName } from '../schema/indexes.js';
 import { indexSpec, queryParts } from './engine.js';
 import { partsFromRecord, valueAt } from './transforms.js';
 

@@ -19,7 +19,7 @@ export {
   type IndexPartSpec,
   type IndexName,
   type FieldPath,
-} from './definition.js';
+} from '../schema/indexes.js';
 export { type RecordTokens, type TokenQueryOptions, type RecordTokenOptions } from './engine.js';
 export { planIndex, expectedFalsePositives, type PlanOptions, type IndexPlan, type PlanWarning, type PlanWarningCode } from './planner.js';
 export { tokenVersion } from './tokens.js';

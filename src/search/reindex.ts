@@ -15,7 +15,7 @@ import type { Schema, SealedRecord } from '../schema/schema.js';
 import { walkRecord } from '../schema/walk.js';
 import { isSealedField, type SealedField } from '../format/sealed-field.js';
 import type { Sealer } from '../seal/sealer.js';
-import type { IndexSpec } from './definition.js';
+import type { IndexSpec } from '../schema/indexes.js';
 import { indexesOf } from './engine.js';
 import { tokenVersion } from './tokens.js';
 import { valueAt } from './transforms.js';

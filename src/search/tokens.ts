@@ -15,7 +15,7 @@ import { nativeCrypto, type BackendChoice, type MacStream } from '../crypto/back
 import { constantTimeEqual, encodeParts, toBase64Url, wipe } from '../crypto/bytes.js';
 import { sm3 } from '../crypto/sm/sm3.js';
 import { ConfigError } from '../errors.js';
-import type { IndexHash } from './definition.js';
+import type { IndexHash } from '../schema/indexes.js';
 
 export const INDEX_KEY_LABEL = 'waybill-seal/index';
 export const FF1_KEY_LABEL = 'waybill-seal/ff1';

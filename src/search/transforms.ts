@@ -7,7 +7,7 @@ import { parseIdNumber } from '../normalize/id-number.js';
 import { normalizeName } from '../normalize/name.js';
 import { parsePhoneWithDefault, type PhoneParser } from '../normalize/phone-core.js';
 import { isPlainObject } from '../schema/walk.js';
-import type { IndexPartSpec, IndexTransform } from './definition.js';
+import type { IndexPartSpec, IndexTransform } from '../schema/indexes.js';
 
 /** `seal`: a stored value; `query`: what a user types (e.g. just the last four digits). */
 export type Side = 'seal' | 'query';

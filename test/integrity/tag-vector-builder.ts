@@ -7,7 +7,7 @@ import type { SignatureAlg } from '../../src/crypto/signature.js';
 import { createTagger } from '../../src/integrity/tag.js';
 import { exportVerifyKeys } from '../../src/integrity/verify-keys.js';
 import { LocalKeyring } from '../../src/index.js';
-import type { IndexHash } from '../../src/search/definition.js';
+import type { IndexHash } from '../../src/schema/indexes.js';
 import { buildVector, vectorInputs, vectorSchema } from '../format/vector-builder.js';
 import { hex, toHex } from '../helpers.js';
 

@@ -2,6 +2,7 @@
  * Archive-scale migration on pg-boss (waybill-seal/pg): a table's rows sealed in place by several
  * worker processes, one of them killed mid-chunk. The full-size run (200,000 rows, 1/2/4 workers)
  * is `npm run bench:migrate`; here 12,000 rows keep the suite's time reasonable on 2 shared cores.
+ * MIGRATE_TEST_ROWS=200000 runs the kill test at archive scale (chunks of 5,000 rows).
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -43,17 +44,18 @@ export async function plainTable(db: pg.Pool, table: string, n: number): Promise
 }
 
 describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL server)', () => {
-  it('4 worker processes seal 12,000 rows in place; one killed mid-chunk: every row sealed exactly once and opens byte-exact; a re-run skips every row', async () => {
+  const N = Number(process.env['MIGRATE_TEST_ROWS'] ?? 12_000);
+  const CHUNK = N >= 100_000 ? 5000 : 1000;
+  it(`4 worker processes seal ${N.toLocaleString('en')} rows in place; one killed mid-chunk: every row sealed exactly once and opens byte-exact; a re-run skips every row`, async () => {
     const tag = `${process.pid}_${Date.now() % 100000}`;
     const table = `mig_${tag}`;
     const keyTable = `mig_keys_${tag}`;
     const job = `seal-${tag}`;
-    const N = 12_000;
     await plainTable(pool!, table, N);
     const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-')), 'keys.json');
     await createKeyFile(keyFile);
-    const planned = await planMigration(pool!, { job, table, column: 'rec', chunkSize: 1000, chunkTimeoutSeconds: 4 });
-    expect(planned).toMatchObject({ chunks: 12, rows: N, done: 0, finished: false });
+    const planned = await planMigration(pool!, { job, table, column: 'rec', chunkSize: CHUNK, chunkTimeoutSeconds: 4 });
+    expect(planned).toMatchObject({ chunks: N / CHUNK, rows: N, done: 0, finished: false });
 
     const workers = Array.from({ length: 4 }, (_, w) => {
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER, server.url!, job, keyFile, keyTable, `w${w}`, '100'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,10 +85,10 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     const status = await migrationStatus(pool!, job);
     console.info(`migration: ${status.rows} rows in ${status.chunks} chunks, ${status.rowsPerSecond} rows/s; killed chunk ${killedChunk}: ${JSON.stringify(status.perChunk[killedChunk!])}`);
     // Every row done exactly once: the counters move in the same transactions as the rows.
-    expect(status).toMatchObject({ finished: true, chunksFinished: 12, done: N, etaSeconds: 0 });
+    expect(status).toMatchObject({ finished: true, chunksFinished: N / CHUNK, done: N, etaSeconds: 0 });
     const retried = status.perChunk[killedChunk!]!;
     expect(retried.attempts).toBeGreaterThanOrEqual(2);
-    expect(retried.done).toBe(1000);
+    expect(retried.done).toBe(CHUNK);
     expect(retried.skipped).toBeGreaterThan(0); // the rows w0 had committed were not sealed again
 
     const { keyring } = await loadKeyFile(keyFile);

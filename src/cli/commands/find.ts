@@ -6,7 +6,7 @@ import { loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
 import { presetFor } from '../../presets/index.js';
 import { createSealer, type SearchGrant, type SearchRequest } from '../../seal/sealer.js';
 import type { Schema } from '../../schema/schema.js';
-import { INDEX_HASHES, type IndexHash } from '../../search/definition.js';
+import { INDEX_HASHES, type IndexHash } from '../../schema/indexes.js';
 import { indexesOf } from '../../search/engine.js';
 import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
 import { EXIT } from '../exit.js';

@@ -4,9 +4,8 @@
  */
 import { ConfigError } from '../errors.js';
 import type { SealedField } from '../format/sealed-field.js';
-import type { SealedOfShape, Shape } from '../schema/builder.js';
-import type { ProtectedKind } from '../schema/kinds.js';
-import type { Schema } from '../schema/schema.js';
+import type { SealedOfShape, Shape } from './builder.js';
+import type { ProtectedKind } from './kinds.js';
 
 /**
  * How a source value is normalised before it is keyed:
@@ -210,4 +209,5 @@ function specId(type: string, parts: readonly IndexPartSpec[], bits: number): st
 }
 
 /** The index names of a schema (`string` for a schema typed only as `Schema`). */
-export type IndexName<S extends Schema> = S extends Schema<infer _Sh, infer I> ? I : never;
+// Structural (a schema's `indexes` keys), so this module imports nothing from schema.ts, which compiles indexes with it.
+export type IndexName<S extends { readonly indexes: object }> = S extends { readonly indexes: Readonly<Record<infer I, IndexSpec>> } ? I & string : never;
