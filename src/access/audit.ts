@@ -42,6 +42,12 @@ export interface AccessEvent {
   readonly outcome: AccessOutcome;
   /** Stable reason code for `denied` and `failed`. */
   readonly reason?: string;
+  /**
+   * `'confirm'`: the `opened` fields were decrypted only to be compared with a search query inside
+   * the library (never returned); `matched` is the result.
+   */
+  readonly mode?: 'confirm';
+  readonly matched?: boolean;
   /** The request's context: scope evidence (ticket, route, outlet, approval). */
   readonly evidence: Readonly<Record<string, string>>;
 }
@@ -92,9 +98,13 @@ export interface SearchEvent {
   readonly scope: readonly string[];
   /** Tokens issued (one per live key scope and index version in the search window). */
   readonly tokens?: number;
-  /** Records whose token matched, and those confirmed by opening (outcome `done`). */
+  /**
+   * Outcome `done`: records whose token matched (in scope), those confirmed, and those that could
+   * not be checked (tampered, shredded, withheld). Absent after `tokensFor`: the caller matched itself.
+   */
   readonly candidates?: number;
   readonly matches?: number;
+  readonly unverifiable?: number;
   readonly evidence: Readonly<Record<string, string>>;
 }
 

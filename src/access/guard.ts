@@ -6,7 +6,7 @@
 import { AccessDeniedError, ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
 import type { AccessEvent, AccessOutcome, AlertEvent, AuditSink, SearchEvent, SearchOutcome, Withheld } from './audit.js';
-import { checkPolicy, DEFAULT_SEARCH_QUOTAS, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule, type ScopeMatch } from './policy.js';
+import { checkPolicy, DEFAULT_SEARCH_QUOTAS, grantsConfirm, grantsField, parsePolicy, plainValueAt, windowMs, type AccessPolicy, type PurposeRule, type ScopeMatch } from './policy.js';
 import { MemoryQuotaStore, type QuotaCounter, type QuotaStore } from './quota.js';
 
 /** An approved bulk export: `budget` records in total, until `expiresAt`. */
@@ -48,6 +48,11 @@ export interface OpenContext {
   readonly purpose: string;
   readonly requested: '*' | readonly string[];
   readonly context: Readonly<Record<string, string>>;
+  /**
+   * `'confirm'`: the fields are only compared with a search query inside the library, never
+   * returned; granted by the purpose's `confirm` paths as well as its `fields`.
+   */
+  readonly mode?: 'confirm';
 }
 
 export interface FieldRef {
@@ -61,8 +66,8 @@ export interface Authorization<F extends FieldRef> {
   readonly withheld: Withheld[];
   /** Charges `count` opened records to the quotas or the export grant; denies (audited) when spent. */
   charge(count: number): Promise<void>;
-  /** Writes the success event; resolves once it is durable. */
-  done(opened: readonly string[]): Promise<void>;
+  /** Writes the success event (`matched`: the result of a confirm); resolves once it is durable. */
+  done(opened: readonly string[], matched?: boolean): Promise<void>;
   /** Writes a failure event (`reason`: an error code). */
   fail(reason: string, opened?: readonly string[]): Promise<void>;
 }
@@ -76,6 +81,8 @@ export interface SearchContext {
   readonly principal: string;
   readonly purpose: string;
   readonly context: Readonly<Record<string, string>>;
+  /** The caller takes bare tokens (`tokensFor`) and cannot be held to a scope: scoped purposes are refused. */
+  readonly unscoped?: boolean;
 }
 
 /** A plain field a result must hold, e.g. `routing.destOutlet` = `HZ-XH-017` (add it to the database query). */
@@ -92,8 +99,15 @@ export interface SearchAuthorization {
   inScope(record: unknown): boolean;
   /** Writes the `issued` event (before any token leaves). */
   issued(tokens: number): Promise<void>;
-  /** Writes the `done` event with the result counts. */
-  done(result: { readonly candidates: number; readonly matches: number }): Promise<void>;
+  /** Writes the `done` event with the result counts (none: the caller took the tokens and matches itself). */
+  done(result: SearchResultCounts): Promise<void>;
+}
+
+/** What a query found: token matches in scope, confirmed matches, and candidates that could not be checked. */
+export interface SearchResultCounts {
+  readonly candidates?: number;
+  readonly matches?: number;
+  readonly unverifiable?: number;
 }
 
 export class AccessGuard {
@@ -160,7 +174,7 @@ export class AccessGuard {
     } else {
       counters = quotaCounters(policy, rule, ctx);
     }
-    const grants = grantsOf(rule);
+    const grants = ctx.mode === 'confirm' ? confirmsOf(rule) : grantsOf(rule);
     const granted: F[] = [];
     for (const f of requested) {
       if (grants(f.schemaPath)) granted.push(f);
@@ -192,13 +206,15 @@ export class AccessGuard {
     if (!rule) return denySearch(io, ctx, 'unknown_purpose', ctx.purpose);
     for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return denySearch(io, ctx, `missing_${key}`);
     if (rule.approval) return denySearch(io, ctx, 'index_not_granted', 'purposes with an export approval do not search');
-    const allowed = rule.indexes === undefined ? ctx.sources.every(grantsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
+    const allowed = rule.indexes === undefined ? ctx.sources.every(confirmsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
     if (!allowed) return denySearch(io, ctx, 'index_not_granted', ctx.index);
+    if (rule.scope && ctx.unscoped) return denySearch(io, ctx, 'scope_required', `purpose ${ctx.purpose} is scoped: search with sealer.search() or createFinder(), which carry the scope`);
     const scope = rule.scope ? scopeConditions(rule.scope, ctx) : [];
     if (rule.scope && scope.length === 0) {
       return denySearch(io, ctx, 'out_of_scope', `the request names none of: ${[...new Set(rule.scope.map((m) => m.context))].join(', ')}`);
     }
-    const counters = (policy.searchQuotas ?? DEFAULT_SEARCH_QUOTAS).map((q) => ({
+    const rules = policy.searchQuotas === 'unlimited' ? [] : (policy.searchQuotas ?? DEFAULT_SEARCH_QUOTAS);
+    const counters = rules.map((q) => ({
       key: JSON.stringify(['search', ctx.principal, q.window]),
       windowMs: windowMs(q.window),
       limit: q.max,
@@ -275,8 +291,10 @@ class SearchDecision implements SearchAuthorization {
     await write(this.#io, searchEvent(this.#io, this.#ctx, 'issued', this.scope, { tokens }));
   }
 
-  async done(result: { readonly candidates: number; readonly matches: number }): Promise<void> {
-    await write(this.#io, searchEvent(this.#io, this.#ctx, 'done', this.scope, { candidates: result.candidates, matches: result.matches }));
+  async done(result: SearchResultCounts): Promise<void> {
+    const { candidates, matches, unverifiable } = result;
+    const counts = { ...(candidates !== undefined ? { candidates } : {}), ...(matches !== undefined ? { matches } : {}), ...(unverifiable ? { unverifiable } : {}) };
+    await write(this.#io, searchEvent(this.#io, this.#ctx, 'done', this.scope, counts));
   }
 }
 
@@ -328,8 +346,8 @@ class Decision<F extends FieldRef> implements Authorization<F> {
   }
 
   /** Writes the success event; resolves once it is durable. */
-  async done(opened: readonly string[]): Promise<void> {
-    if (this.#io.audit) await write(this.#io, accessEvent(this.#io, this.#ctx, this.withheld, this.withheld.length > 0 ? 'partial' : 'opened', opened));
+  async done(opened: readonly string[], matched?: boolean): Promise<void> {
+    if (this.#io.audit) await write(this.#io, accessEvent(this.#io, this.#ctx, this.withheld, this.withheld.length > 0 ? 'partial' : 'opened', opened, undefined, matched));
   }
 
   async fail(reason: string, opened: readonly string[] = []): Promise<void> {
@@ -361,7 +379,15 @@ function quotaAlert(
   };
 }
 
-function accessEvent(io: GuardIo, ctx: OpenContext, withheld: readonly Withheld[], outcome: AccessOutcome, opened: readonly string[], reason?: string): AccessEvent {
+function accessEvent(
+  io: GuardIo,
+  ctx: OpenContext,
+  withheld: readonly Withheld[],
+  outcome: AccessOutcome,
+  opened: readonly string[],
+  reason?: string,
+  matched?: boolean,
+): AccessEvent {
   return {
     type: 'access',
     time: new Date(io.now()).toISOString(),
@@ -375,6 +401,8 @@ function accessEvent(io: GuardIo, ctx: OpenContext, withheld: readonly Withheld[
     withheld: [...withheld],
     outcome,
     ...(reason !== undefined ? { reason } : {}),
+    ...(ctx.mode === 'confirm' ? { mode: 'confirm' as const } : {}),
+    ...(matched !== undefined ? { matched } : {}),
     evidence: ctx.context,
   };
 }
@@ -400,22 +428,30 @@ function quotaCounters(policy: AccessPolicy, rule: PurposeRule, ctx: OpenContext
   ];
 }
 
-/** `grantsField` of a rule, memoised by schema path (a schema has few protected paths). */
+/** `grantsField` (and `grantsConfirm`) of a rule, memoised by schema path (a schema has few protected paths). */
 const grantCache = new WeakMap<PurposeRule, (schemaPath: string) => boolean>();
+const confirmCache = new WeakMap<PurposeRule, (schemaPath: string) => boolean>();
 
-function grantsOf(rule: PurposeRule): (schemaPath: string) => boolean {
-  let grants = grantCache.get(rule);
+const grantsOf = (rule: PurposeRule): ((schemaPath: string) => boolean) => memoised(grantCache, rule, grantsField);
+const confirmsOf = (rule: PurposeRule): ((schemaPath: string) => boolean) => memoised(confirmCache, rule, grantsConfirm);
+
+function memoised(
+  cache: WeakMap<PurposeRule, (schemaPath: string) => boolean>,
+  rule: PurposeRule,
+  check: (rule: PurposeRule, schemaPath: string) => boolean,
+): (schemaPath: string) => boolean {
+  let grants = cache.get(rule);
   if (grants === undefined) {
     const seen = new Map<string, boolean>();
     grants = (schemaPath) => {
       let ok = seen.get(schemaPath);
       if (ok === undefined) {
-        ok = grantsField(rule, schemaPath);
+        ok = check(rule, schemaPath);
         if (seen.size < 1024) seen.set(schemaPath, ok);
       }
       return ok;
     };
-    grantCache.set(rule, grants);
+    cache.set(rule, grants);
   }
   return grants;
 }

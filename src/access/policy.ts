@@ -24,8 +24,18 @@ export interface QuotaRule {
 }
 
 export interface PurposeRule {
-  /** Schema paths this purpose may open (`receiver.mobile`, `items[].name`, `receiver.*`), or `'*'` for all. */
+  /**
+   * Schema paths this purpose may open (`receiver.mobile`, `items[].name`, `receiver.*`), or `'*'` for
+   * all. Empty only for a purpose that confirms search candidates (`confirm`) and opens nothing.
+   */
   readonly fields: '*' | readonly string[];
+  /**
+   * Schema paths whose value this purpose may *compare* with a search query (confirming a candidate
+   * inside the library: decrypted, compared in constant time, never returned), on top of `fields`.
+   * Audited and charged to the open quota like an open. A pickup station confirms a parcel's
+   * receiver mobile against the digits the customer says without ever reading it.
+   */
+  readonly confirm?: readonly string[];
   /** Context keys the request must carry, non-empty (e.g. `['ticket']`); missing → `missing_<key>`. */
   readonly requires?: readonly string[];
   /** The record must match at least one of these (deny `out_of_scope` otherwise). */
@@ -39,7 +49,7 @@ export interface PurposeRule {
   readonly quotas?: readonly QuotaRule[];
   /**
    * Indexes this purpose may search (`'*'`: every index). Default: the indexes whose protected
-   * fields this purpose may open, so no purpose gets a token it could not have by opening.
+   * fields this purpose may open or confirm, so no purpose gets a token it could not confirm.
    */
   readonly indexes?: '*' | readonly string[];
   readonly description?: string;
@@ -49,8 +59,11 @@ export interface AccessPolicy {
   readonly purposes: Readonly<Record<string, PurposeRule>>;
   /** Quotas per principal across all purposes (purposes with `approval` use their grant instead). */
   readonly quotas?: readonly QuotaRule[];
-  /** Search queries per principal, across purposes (default {@link DEFAULT_SEARCH_QUOTAS}: 60 an hour). */
-  readonly searchQuotas?: readonly QuotaRule[];
+  /**
+   * Search queries per principal, across purposes (default {@link DEFAULT_SEARCH_QUOTAS}: 60 an
+   * hour). No limit at all must be said: `'unlimited'` (an empty array is refused, as a likely slip).
+   */
+  readonly searchQuotas?: readonly QuotaRule[] | 'unlimited';
   readonly description?: string;
 }
 
@@ -93,7 +106,8 @@ export function parsePolicy(json: unknown, where = 'policy'): AccessPolicy {
     purposes[name] = parsePurpose(raw, at, fail);
   }
   const quotas = p['quotas'] === undefined ? undefined : parseQuotas(p['quotas'], `${where}.quotas`, fail);
-  const searchQuotas = p['searchQuotas'] === undefined ? undefined : parseQuotas(p['searchQuotas'], `${where}.searchQuotas`, fail);
+  const searchQuotas = p['searchQuotas'] === undefined || p['searchQuotas'] === 'unlimited' ? p['searchQuotas'] : parseQuotas(p['searchQuotas'], `${where}.searchQuotas`, fail);
+  if (Array.isArray(searchQuotas) && searchQuotas.length === 0) fail(`${where}.searchQuotas`, 'must not be empty: say "unlimited" to allow any number of searches');
   return {
     purposes,
     ...(quotas ? { quotas } : {}),
@@ -106,10 +120,14 @@ type Fail = (path: string, msg: string) => never;
 
 function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
   if (!isPlainObject(raw)) return fail(at, 'must be an object');
-  onlyKeys(raw, ['fields', 'requires', 'scope', 'approval', 'quotas', 'indexes', 'description'], at, fail);
+  onlyKeys(raw, ['fields', 'confirm', 'requires', 'scope', 'approval', 'quotas', 'indexes', 'description'], at, fail);
+  const confirm = raw['confirm'];
+  if (confirm !== undefined) pathList(confirm, `${at}.confirm`, fail);
   const fields = raw['fields'];
-  if (fields !== '*' && !(Array.isArray(fields) && fields.length > 0)) fail(`${at}.fields`, 'must be "*" or a non-empty array of field paths');
-  if (Array.isArray(fields)) fields.forEach((f, i) => typeof f === 'string' && f !== '' ? undefined : fail(`${at}.fields[${i}]`, 'must be a field path'));
+  if (fields !== '*' && !(Array.isArray(fields) && (fields.length > 0 || confirm !== undefined))) {
+    fail(`${at}.fields`, 'must be "*" or a non-empty array of field paths (empty only with confirm)');
+  }
+  if (Array.isArray(fields)) pathList(fields, `${at}.fields`, fail);
   const requires = raw['requires'];
   if (requires !== undefined) {
     if (!Array.isArray(requires)) fail(`${at}.requires`, 'must be an array of context keys');
@@ -136,6 +154,7 @@ function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
   const quotas = raw['quotas'] === undefined ? undefined : parseQuotas(raw['quotas'], `${at}.quotas`, fail);
   return {
     fields: fields === '*' ? '*' : [...(fields as string[])],
+    ...(confirm !== undefined ? { confirm: [...(confirm as string[])] } : {}),
     ...(requires ? { requires: [...(requires as string[])] } : {}),
     ...(scope ? { scope: (scope as ScopeMatch[]).map((m) => ({ record: m.record, context: m.context })) } : {}),
     ...(raw['approval'] === true ? { approval: true } : {}),
@@ -143,6 +162,12 @@ function parsePurpose(raw: unknown, at: string, fail: Fail): PurposeRule {
     ...(indexes !== undefined ? { indexes: indexes === '*' ? '*' : [...(indexes as string[])] } : {}),
     ...(typeof raw['description'] === 'string' ? { description: raw['description'] } : {}),
   };
+}
+
+function pathList(raw: unknown, at: string, fail: Fail): void {
+  if (!Array.isArray(raw)) return fail(at, 'must be an array of field paths');
+  raw.forEach((f, i) => (typeof f === 'string' && f !== '' ? undefined : fail(`${at}[${i}]`, 'must be a field path')));
+  return undefined;
 }
 
 function parseQuotas(raw: unknown, at: string, fail: Fail): QuotaRule[] {
@@ -171,10 +196,11 @@ export function checkPolicy(policy: AccessPolicy, schema: Schema): void {
   const problems: string[] = [];
   const known = protectedPaths(schema);
   for (const [name, rule] of Object.entries(policy.purposes)) {
-    if (rule.fields !== '*') {
-      for (const f of rule.fields) {
+    for (const [key, list] of [['fields', rule.fields], ['confirm', rule.confirm ?? []]] as const) {
+      if (list === '*') continue;
+      for (const f of list) {
         const ok = f.endsWith('.*') ? [...known].some((k) => k.startsWith(f.slice(0, -1))) : known.has(f);
-        if (!ok) problems.push(`purposes.${name}.fields: "${f}" is not a protected field of ${schema.name}`);
+        if (!ok) problems.push(`purposes.${name}.${key}: "${f}" is not a protected field of ${schema.name}`);
       }
     }
     for (const m of rule.scope ?? []) {
@@ -208,11 +234,18 @@ function isPlainStringPath(schema: Schema, path: string): boolean {
   return false;
 }
 
-/** Whether a purpose rule grants a schema path. */
+/** Whether a purpose rule grants opening a schema path. */
 export function grantsField(rule: PurposeRule, schemaPath: string): boolean {
-  if (rule.fields === '*') return true;
-  return rule.fields.some((f) => (f.endsWith('.*') ? schemaPath.startsWith(f.slice(0, -1)) : f === schemaPath));
+  return rule.fields === '*' || listed(rule.fields, schemaPath);
 }
+
+/** Whether a purpose rule may compare a schema path with a search query (`confirm`, or `fields`: opening is more). */
+export function grantsConfirm(rule: PurposeRule, schemaPath: string): boolean {
+  return grantsField(rule, schemaPath) || (rule.confirm !== undefined && listed(rule.confirm, schemaPath));
+}
+
+const listed = (paths: readonly string[], schemaPath: string): boolean =>
+  paths.some((f) => (f.endsWith('.*') ? schemaPath.startsWith(f.slice(0, -1)) : f === schemaPath));
 
 /** A plain value of a (walked) record by dotted path, or undefined. */
 export function plainValueAt(record: Readonly<Record<string, unknown>>, path: string): unknown {

@@ -1,8 +1,9 @@
 /**
  * The built-in policy for the `waybill` schema (the CLI applies it when no `--policy` is given).
  * Each purpose opens the least it needs, for the records the principal is responsible for. A purpose
- * searches only the indexes it names (by default those whose fields it may open), within its scope,
- * at most 60 queries per principal an hour.
+ * searches only the indexes it names (by default those whose fields it may open or confirm), within
+ * its scope, at most 60 queries per principal an hour. `search` and `pickup` open nothing: they
+ * confirm candidates inside the library (`confirm`), so a station never reads a full mobile.
  */
 import type { AccessPolicy } from './policy.js';
 
@@ -40,14 +41,16 @@ export const waybillPolicy: AccessPolicy = {
       scope: [{ record: 'routing.originOutlet', context: 'outlet' }],
     },
     search: {
-      description: 'looking a waybill up by a full mobile or ID number for a ticket (confirming a candidate opens only the searched field)',
-      fields: ['receiver.mobile', 'sender.mobile', 'sender.idNumber'],
+      description: 'looking a waybill up by a full mobile or ID number for a ticket: candidates are confirmed inside the library, nothing is opened',
+      fields: [],
+      confirm: ['receiver.mobile', 'sender.mobile', 'sender.idNumber'],
       requires: ['ticket'],
       indexes: ['receiver.mobile', 'sender.mobile', 'sender.idNumber'],
     },
     pickup: {
-      description: 'a pickup station finding a customer\'s parcels by the last four digits, only among parcels for its own outlet',
-      fields: ['receiver.mobile'],
+      description: 'a pickup station finding a customer\'s parcels by the last four digits, only among parcels for its own outlet; it never reads a mobile',
+      fields: [],
+      confirm: ['receiver.mobile'],
       scope: [{ record: 'routing.destOutlet', context: 'outlet' }],
       indexes: ['receiver.mobile:last4', 'receiver.mobile:last4+district'],
     },

@@ -5,9 +5,9 @@
 import { forgetPreparedKeys, getSuite, type AeadSuite, type SuiteName } from '../crypto/aead.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../crypto/backend.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
-import { encodePart } from '../crypto/bytes.js';
+import { constantTimeEqual, encodePart, encodeParts } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
-import { ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
+import { AuthenticationError, ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
 import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
@@ -23,12 +23,13 @@ import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord
 import { protectedFields } from '../schema/paths.js';
 import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 import type { Withheld } from '../access/audit.js';
-import { AccessGuard, type OpenContext, type ScopeCondition } from '../access/guard.js';
+import { AccessGuard, type Authorization, type OpenContext, type ScopeCondition, type SearchResultCounts } from '../access/guard.js';
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../schema/indexes.js';
 import { forgetMacKeys } from '../search/tokens.js';
 import { indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
+import { partsFromRecord } from '../search/transforms.js';
 
 export interface SealerOptions {
   keyring: Keyring;
@@ -120,7 +121,7 @@ export interface SearchGrant {
   /** Whether a sealed record lies in the query's scope. */
   inScope(sealed: unknown): boolean;
   /** Audits the query's result counts (one `search` event, outcome `done`). */
-  done(result: { readonly candidates: number; readonly matches: number }): Promise<void>;
+  done(result: SearchResultCounts): Promise<void>;
 }
 
 export interface OpenResult<S extends Schema, R = OpenedRecord<S>> {
@@ -158,14 +159,14 @@ export interface Sealer {
    * Every token that may match `value` in a schema index: one per index-secret version the keyring
    * holds (newest first), so records sealed before an index key rotation keep matching. `value` is a
    * string, or one string per field for a compound index. A search is an access: the guard decides
-   * it (purpose, evidence, scope, search quota) and audits it before any token is returned.
+   * it (purpose, evidence, search quota) and audits it (`issued`, then `done` without counts) before
+   * any token is returned. Bare tokens carry no scope, so a scoped purpose (a station's `pickup`) is
+   * refused (`scope_required`): use `search` or `createFinder`, which return the scope with the tokens.
    * Throws ValidationError if the value does not normalise, AccessDeniedError if refused.
    */
   tokensFor<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<string[]>;
   /** `tokensFor` with the query's scope (for the database query) and its result audit (`createFinder` uses it). */
   search<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<SearchGrant>;
-  /** The tokens `seal` stores for a plain record (or one opened with `reveal: 'plain'`), by primary field path (re-indexing). */
-  recordTokens<S extends Schema>(schema: S, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
   /** Index-secret versions the keyring holds, ascending; new seals write the last. */
   indexVersions(): Promise<number[]>;
   /** Checks a sealed record's integrity tag (needs only the keyring's integrity secret). */
@@ -305,11 +306,12 @@ export function createSealer(options: SealerOptions): Sealer {
     return (await withTag(schema, rest)) as SealedRecord<S>;
   }
 
-  async function open<S extends Schema>(
-    schema: S,
-    sealed: SealedRecord<S>,
-    access: AccessRequest,
-  ): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>> {
+  /**
+   * What `open` and `confirm` share: the policy decision, the keys, the quota charge and the
+   * decryption of every granted field whose key is held, the record tag checked. Nothing is audited
+   * as done and nothing is written into the record here.
+   */
+  async function decryptGranted(schema: Schema, sealed: SealedRecord<Schema>, access: AccessRequest, mode?: 'confirm'): Promise<Decrypted> {
     checkAccess(access);
     if (nativeLoading !== undefined) await awaitNative();
     if (!guard) {
@@ -336,6 +338,7 @@ export function createSealer(options: SealerOptions): Sealer {
       purpose: access.purpose,
       requested: access.fields ? [...access.fields] : '*',
       context: { ...access.context },
+      ...(mode ? { mode } : {}),
     };
     // Policy first (audited; throws AccessDeniedError): no key is touched for a denied request.
     const all = legacy.length === 0 ? leaves : [...leaves, ...legacy];
@@ -395,6 +398,8 @@ export function createSealer(options: SealerOptions): Sealer {
       await auth.fail(refused.reason);
       throw refused.error;
     }
+    // A confirm reports a tampered record as unverifiable: its tag is checked before anything is charged.
+    if (mode === 'confirm') await checkTag(schema, sealed, auth, legacy.length, leaves.length);
     await auth.charge(ready.length + legacyGranted.length > 0 ? 1 : 0);
     if (keys.closed) throw new KeyError('closed', 'this sealer has been closed');
     // The keys taken above were zeroed meanwhile (forget() after a shred): nothing is decrypted with them.
@@ -426,16 +431,29 @@ export function createSealer(options: SealerOptions): Sealer {
     // is refused and audited. A record holding legacy plaintext (acceptPlaintext migration) is checked
     // too: its tag covers everything but the plaintext fields, so a sealed field turned into plaintext
     // is a removed unit. Only a record with no sealed field at all and no tag (never sealed) has none.
-    if (tagger && (legacy.length === 0 || leaves.length > 0 || (sealed as Record<string, unknown>)[TAG_FIELD] !== undefined)) {
+    if (mode !== 'confirm') await checkTag(schema, sealed, auth, legacy.length, leaves.length);
+    const opened: string[] = [];
+    for (const { leaf } of ready) opened.push(leaf.path);
+    for (const leaf of legacyGranted) opened.push(leaf.path);
+    return { copy, leaves, legacy, legacyGranted, ready, values, opened, auth };
+  }
+
+  async function checkTag(schema: Schema, sealed: unknown, auth: Authorization<Leaf<unknown>>, legacy: number, sealedLeaves: number): Promise<void> {
+    if (tagger && (legacy === 0 || sealedLeaves > 0 || (sealed as Record<string, unknown>)[TAG_FIELD] !== undefined)) {
       const verdict = await tagger.verify(schema, sealed);
       if (!verdict.ok) {
         await auth.fail(`integrity:${verdict.reason}`);
         throw new IntegrityError(verdict.path, verdict.reason);
       }
     }
-    const opened: string[] = [];
-    for (const { leaf } of ready) opened.push(leaf.path);
-    for (const leaf of legacyGranted) opened.push(leaf.path);
+  }
+
+  async function open<S extends Schema>(
+    schema: S,
+    sealed: SealedRecord<S>,
+    access: AccessRequest,
+  ): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>> {
+    const { copy, leaves, legacy, legacyGranted, ready, values, opened, auth } = await decryptGranted(schema, sealed, access);
     // No plaintext leaves before its audit event is durable.
     await auth.done(opened);
     for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value.mask['screen'] ?? '****';
@@ -450,7 +468,41 @@ export function createSealer(options: SealerOptions): Sealer {
     return { record: copy as OpenedRecord<S>, opened, withheld: auth.withheld, ...migration };
   }
 
-  async function authorizedSearch(schema: Schema, index: string, value: string | readonly string[], request: SearchRequest): Promise<SearchGrant> {
+  /**
+   * Confirms a search candidate: decrypts the index's protected sources under the request's purpose
+   * (its `confirm` or `fields` grant, scope, evidence; audited, charged to the open quota), compares
+   * their normalised form with the query's in constant time and returns only the verdict. A record
+   * whose tag fails, whose ciphertext does not authenticate or whose sources are shredded or
+   * withheld is `unverifiable` (audited, the search goes on).
+   */
+  async function confirm(schema: Schema, sealed: SealedRecord<Schema>, index: string, wanted: readonly string[], request: SearchRequest): Promise<ConfirmResult> {
+    const spec = indexSpec(schema, index);
+    const sources = spec.parts.filter((p) => p.protected).map((p) => p.path);
+    let d: Decrypted;
+    try {
+      d = await decryptGranted(
+        schema,
+        sealed,
+        { principal: request.principal, purpose: request.purpose ?? 'search', fields: sources, ...(request.context ? { context: request.context } : {}) },
+        'confirm',
+      );
+    } catch (e) {
+      if (e instanceof ShreddedError || e instanceof IntegrityError || e instanceof AuthenticationError) return 'unverifiable';
+      throw e;
+    }
+    const { copy, ready, values, opened, auth } = d;
+    const verifiable = sources.every((p) => opened.includes(p));
+    // Stored values are read as at seal time (record's country), the query as typed. The copy with
+    // plaintext in it never leaves this function.
+    for (let r = 0; r < ready.length; r++) ready[r]!.leaf.parent[ready[r]!.leaf.key] = values[r];
+    const got = verifiable ? partsFromRecord(spec.parts, copy) : undefined;
+    const matched = got !== undefined && got.length === wanted.length && constantTimeEqual(encodeParts(got), encodeParts(wanted));
+    await auth.done(opened, verifiable ? matched : undefined);
+    if (!verifiable) return 'unverifiable';
+    return matched ? 'match' : 'mismatch';
+  }
+
+  async function authorizedSearch(schema: Schema, index: string, value: string | readonly string[], request: SearchRequest, unscoped = false): Promise<SearchGrant> {
     checkSearchRequest(request);
     if (!guard) {
       throw new ConfigError('search needs an access policy: createSealer({ guard: createAccessGuard({ policy, audit }) }), or guard: "allow-all"');
@@ -466,6 +518,7 @@ export function createSealer(options: SealerOptions): Sealer {
       principal: request.principal,
       purpose: request.purpose ?? 'search',
       context: { ...request.context },
+      ...(unscoped ? { unscoped } : {}),
     });
     const tokens = await search.queryTokens(schema, index, value, country);
     // No token leaves before its query is durably audited.
@@ -473,7 +526,7 @@ export function createSealer(options: SealerOptions): Sealer {
     return { tokens, scope: auth.scope, inScope: (r) => auth.inScope(r), done: (result) => auth.done(result) };
   }
 
-  return {
+  const sealer: Sealer = {
     suite: suiteName,
     seal: (schema, record) => seal(schema, record),
     async sealMany(schema, records) {
@@ -499,9 +552,13 @@ export function createSealer(options: SealerOptions): Sealer {
       forgetPreparedKeys();
     },
     indexHash: search.hash,
-    tokensFor: async (schema, index, value, request) => [...(await authorizedSearch(schema, index, value, request)).tokens],
+    async tokensFor(schema, index, value, request) {
+      const grant = await authorizedSearch(schema, index, value, request, true);
+      // The caller matches on its own: the query ends here for the audit log (no counts).
+      await grant.done({});
+      return [...grant.tokens];
+    },
     search: authorizedSearch,
-    recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
     indexVersions: () => search.versions(),
     async verify(schema, sealed) {
       return (tagger ?? createTagger(options.keyring, search.hash, integrity)).verify(schema, sealed);
@@ -510,6 +567,45 @@ export function createSealer(options: SealerOptions): Sealer {
     close,
     [Symbol.dispose]: close,
   };
+  INTERNALS.set(sealer, {
+    confirm: (schema, sealed, index, wanted, request) => confirm(schema, sealed as SealedRecord<Schema>, index, wanted, request),
+    recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
+  });
+  return sealer;
+}
+
+/** What `decryptGranted` hands to `open` and `confirm`. */
+interface Decrypted {
+  readonly copy: Record<string, unknown>;
+  readonly leaves: readonly Leaf<SealedField>[];
+  readonly legacy: readonly Leaf<string | VirtualNumber>[];
+  readonly legacyGranted: readonly Leaf<string | VirtualNumber>[];
+  readonly ready: readonly { readonly leaf: Leaf<SealedField>; readonly enc: ParsedEnc; readonly key: DataKey }[];
+  readonly values: readonly (string | VirtualNumber)[];
+  readonly opened: readonly string[];
+  readonly auth: Authorization<Leaf<unknown>>;
+}
+
+/** A confirmed candidate, a false positive, or a record that cannot be checked (tampered, shredded, withheld). */
+export type ConfirmResult = 'match' | 'mismatch' | 'unverifiable';
+
+/**
+ * Capabilities the library's own finder, CLI and re-indexer use; not exported from the package, so
+ * application code has no token oracle and no confirm outside `createFinder` (which is a search).
+ */
+export interface SealerInternals {
+  confirm(schema: Schema, sealed: unknown, index: string, wanted: readonly string[], request: SearchRequest): Promise<ConfirmResult>;
+  /** The tokens `seal` stores for a plain record (re-indexing only). */
+  recordTokens(schema: Schema, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
+}
+
+const INTERNALS = new WeakMap<object, SealerInternals>();
+
+/** The internal capabilities of a sealer made by `createSealer` (ConfigError for anything else). */
+export function sealerInternals(sealer: object): SealerInternals {
+  const internals = INTERNALS.get(sealer);
+  if (internals === undefined) throw new ConfigError('this needs a sealer made by createSealer()');
+  return internals;
 }
 
 const isPlainLeaf = (l: Leaf<unknown>): l is Leaf<string | VirtualNumber> => !isSealedField(l.value);

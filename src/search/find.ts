@@ -2,17 +2,17 @@
  * Looking records up by token. A search is an access: `createFinder` asks the sealer's guard (the
  * request's purpose, scope and search quota) and audits the query. A token match is a *candidate*:
  * truncated blind indexes return false positives by design (see planner.ts), so `matches` confirms a
- * candidate by opening its protected index sources (the request's purpose; audited, charged to the
- * open quota) and comparing normalised values. Candidates outside the query's scope are never opened.
+ * candidate inside the sealer: its protected index sources are decrypted under the request's purpose
+ * (its `confirm` grant; audited, charged to the open quota) and compared with the query, and only
+ * the verdict comes back, never a value. Candidates outside the query's scope are never decrypted.
  */
-import { ShreddedError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import type { ScopeCondition } from '../access/guard.js';
-import type { SearchGrant, SearchRequest, Sealer } from '../seal/sealer.js';
+import { sealerInternals, type SearchGrant, type SearchRequest, type Sealer } from '../seal/sealer.js';
 import type { IndexName } from '../schema/indexes.js';
 import { indexSpec, queryParts } from './engine.js';
-import { partsFromRecord, valueAt } from './transforms.js';
+import { valueAt } from './transforms.js';
 
 /** The token a sealed record stores for an index (undefined: none). Needs no key. */
 export function storedToken(schema: Schema, sealed: unknown, index: string): string | undefined {
@@ -23,9 +23,9 @@ export function storedToken(schema: Schema, sealed: unknown, index: string): str
 export interface FinderStats {
   /** Records whose token matched (in scope). */
   candidates: number;
-  /** Candidates confirmed by opening. */
+  /** Candidates confirmed by comparing their decrypted sources with the query. */
   matches: number;
-  /** Candidates whose sources could not be opened (withheld, shredded): not reported as matches. */
+  /** Candidates that could not be checked (sources withheld or shredded, tag or ciphertext tampered): not reported as matches. */
   unverifiable: number;
   /** Token matches outside the query's scope (another outlet's parcels): never opened. */
   outOfScope: number;
@@ -40,15 +40,16 @@ export interface Finder<S extends Schema> {
   /** Token match inside the query's scope: may be a false positive. */
   isCandidate(sealed: unknown): boolean;
   /**
-   * Token match confirmed by opening the protected sources (with the request's principal and
-   * purpose: audited, charged to the open quota) and comparing normalised values.
+   * Token match confirmed by comparing the decrypted protected sources with the query inside the
+   * sealer (the request's principal and purpose: audited, charged to the open quota). A tampered
+   * record counts as unverifiable, is audited and does not stop the search.
    */
   matches(sealed: SealedRecord<S>): Promise<boolean>;
   /** Audits the result counts of the query (call once when done; `findRecords` does). */
   done(): Promise<void>;
 }
 
-type FinderSealer = Pick<Sealer, 'open' | 'search'>;
+type FinderSealer = Pick<Sealer, 'search'>;
 
 /**
  * A query through the sealer's access guard (`sealer.search`): refused unless the request's
@@ -66,17 +67,17 @@ export async function createFinder<S extends Schema>(
 
 /** A finder over an already authorised query (the CLI's worker threads share the main thread's). */
 export function finderFor<S extends Schema>(
-  sealer: Pick<Sealer, 'open'>,
+  sealer: object,
   schema: S,
   index: IndexName<S>,
   value: string | readonly string[],
   request: SearchRequest,
   grant: Pick<SearchGrant, 'tokens' | 'scope' | 'inScope'> & Partial<Pick<SearchGrant, 'done'>>,
 ): Finder<S> {
+  const internals = sealerInternals(sealer);
   const spec = indexSpec(schema, index);
   const wanted = queryParts(spec, value, request.country);
   const set = new Set(grant.tokens);
-  const sources = spec.parts.filter((p) => p.protected).map((p) => p.path);
   const stats: FinderStats = { candidates: 0, matches: 0, unverifiable: 0, outOfScope: 0 };
   const tokenMatch = (sealed: unknown): boolean => {
     const token = storedToken(schema, sealed, index);
@@ -96,34 +97,15 @@ export function finderFor<S extends Schema>(
         return false;
       }
       stats.candidates++;
-      let opened: { record: unknown; opened: readonly string[] };
-      try {
-        opened = await sealer.open(schema, sealed, {
-          principal: request.principal,
-          purpose: request.purpose ?? 'search',
-          fields: sources,
-          reveal: 'plain',
-          ...(request.context ? { context: request.context } : {}),
-        });
-      } catch (e) {
-        if (!(e instanceof ShreddedError)) throw e;
-        stats.unverifiable++;
-        return false;
-      }
-      if (!sources.every((p) => opened.opened.includes(p))) {
-        stats.unverifiable++;
-        return false;
-      }
-      // Stored values are read as at seal time (record's country), the query as typed.
-      const got = partsFromRecord(spec.parts, opened.record);
-      const ok = got !== undefined && got.every((v, i) => v === wanted[i]);
-      if (ok) stats.matches++;
-      return ok;
+      const verdict = await internals.confirm(schema, sealed, index, wanted, request);
+      if (verdict === 'unverifiable') stats.unverifiable++;
+      else if (verdict === 'match') stats.matches++;
+      return verdict === 'match';
     },
     async done() {
       if (finished) return;
       finished = true;
-      await grant.done?.({ candidates: stats.candidates, matches: stats.matches });
+      await grant.done?.({ candidates: stats.candidates, matches: stats.matches, unverifiable: stats.unverifiable });
     },
   };
 }

@@ -14,7 +14,7 @@ import { ConfigError, ShreddedError } from '../errors.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { walkRecord } from '../schema/walk.js';
 import { isSealedField, type SealedField } from '../format/sealed-field.js';
-import type { Sealer } from '../seal/sealer.js';
+import { sealerInternals, type Sealer, type SealerInternals } from '../seal/sealer.js';
 import type { IndexSpec } from '../schema/indexes.js';
 import { indexesOf } from './engine.js';
 import { tokenVersion } from './tokens.js';
@@ -38,14 +38,17 @@ export interface ReindexItem<S extends Schema> {
   readonly checkpoint: number;
 }
 
-type ReindexSealer = Pick<Sealer, 'open' | 'recordTokens' | 'indexVersions' | 'retag'>;
-
+/**
+ * `sealer` must come from `createSealer`: re-indexing computes tokens of the values it opened through
+ * the sealer's internal token capability, which the public API does not offer (no token oracle).
+ */
 export async function* reindex<S extends Schema>(
-  sealer: ReindexSealer,
+  sealer: Sealer,
   schema: S,
   records: AsyncIterable<SealedRecord<S>> | Iterable<SealedRecord<S>>,
   options: ReindexOptions = {},
 ): AsyncGenerator<ReindexItem<S>> {
+  const internals = sealerInternals(sealer);
   const skip = options.resumeFrom ?? 0;
   const specs = Object.values(indexesOf(schema));
   const target = (await sealer.indexVersions()).at(-1)!;
@@ -53,7 +56,7 @@ export async function* reindex<S extends Schema>(
   for await (const record of records) {
     seen++;
     if (seen <= skip) continue;
-    const updated = isCurrent(schema, specs, record, target) ? undefined : await retoken(sealer, schema, specs, record, target, options);
+    const updated = isCurrent(schema, specs, record, target) ? undefined : await retoken(sealer, internals, schema, specs, record, target, options);
     yield { record: updated ?? record, changed: updated !== undefined, checkpoint: seen };
   }
 }
@@ -78,7 +81,8 @@ function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown,
 }
 
 async function retoken<S extends Schema>(
-  sealer: ReindexSealer,
+  sealer: Sealer,
+  internals: SealerInternals,
   schema: S,
   specs: readonly IndexSpec[],
   sealed: SealedRecord<S>,
@@ -108,7 +112,7 @@ async function retoken<S extends Schema>(
     throw new ConfigError(`reindex could not open ${blocked.map((w) => `${w.path} (${w.reason})`).join(', ')}`);
   }
   const readable = new Set(opened.opened);
-  const tokens = await sealer.recordTokens(schema, opened.record, { version: target, lenient: true });
+  const tokens = await internals.recordTokens(schema, opened.record, { version: target, lenient: true });
   // Fields not opened hold masks in `opened.record`: indexes reading them get no token.
   const usable = new Set(specs.filter((s) => s.parts.every((p) => !p.protected || readable.has(p.path))).map((s) => s.name));
   const { copy, leaves } = walkRecord(schema.shape, sealed, 'sealed');

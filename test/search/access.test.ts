@@ -98,7 +98,7 @@ describe('a search is an access', () => {
       /index_not_granted/,
     );
     const events = searchEvents(audit.events);
-    expect(events.map((e) => e.outcome)).toEqual(['denied', 'issued', 'denied', 'denied', 'denied', 'denied']);
+    expect(events.map((e) => e.outcome)).toEqual(['denied', 'issued', 'done', 'denied', 'denied', 'denied', 'denied']);
     expect(events[1]).toMatchObject({ type: 'search', principal: 'kyc-1', purpose: 'realname-verify', index: 'sender.idNumber', tokens: 1, scope: [] });
   });
 
@@ -117,7 +117,7 @@ describe('a search is an access', () => {
     expect(finder.scope).toEqual([{ path: 'routing.destOutlet', value: 'OUT-A' }]);
     expect(parcels.filter((p) => finder.isCandidate(p)).map((p) => p.waybillNo)).toEqual(['AC2']);
     // No outlet named: refused (audited), nothing computed.
-    await expect(sealer.tokensFor(waybill, 'receiver.mobile:last4', '1111', { principal: 'station-a', purpose: 'pickup' })).rejects.toThrow(/out_of_scope/);
+    await expect(createFinder(sealer, waybill, 'receiver.mobile:last4', '1111', { principal: 'station-a', purpose: 'pickup' })).rejects.toThrow(/out_of_scope/);
     // pickup may not search full numbers (it names its indexes).
     await expect(sealer.tokensFor(waybill, 'receiver.mobile', '13900001111', stationA)).rejects.toThrow(/index_not_granted/);
   });

@@ -4,7 +4,7 @@ import type { QuotaStore } from '../../access/quota.js';
 import { AccessDeniedError } from '../../errors.js';
 import { loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
 import { presetFor } from '../../presets/index.js';
-import { createSealer, type SearchGrant, type SearchRequest } from '../../seal/sealer.js';
+import { createSealer, type Sealer, type SearchRequest } from '../../seal/sealer.js';
 import type { Schema } from '../../schema/schema.js';
 import { INDEX_HASHES, type IndexHash } from '../../schema/indexes.js';
 import { indexesOf } from '../../search/engine.js';
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const value = positionals.length === 1 ? positionals[0]! : positionals;
     const country = typeof values['country'] === 'string' ? { country: values['country'] } : {};
-    const grant = await authorizedQuery(keys, indexHash.indexHash, { ...access, audit, quotaStore }, schema.schema, index, value, { ...access.request, ...country });
+    const grant = await authorizedQuery(keys, indexHash.indexHash, { ...access, audit, quotaStore }, (sealer) => sealer.search(schema.schema, index, value, { ...access.request, ...country }));
     if (typeof grant === 'number') return grant;
     const summary = await runPipeline({
       command: 'find',
@@ -99,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     const n = (k: string) => (summary.stats[k] as number | undefined) ?? 0;
     const [candidates, matches, unverifiable] = [n('candidates'), n('matches'), n('unverifiable')];
-    await grant.done({ candidates: onlyCandidates ? summary.written : candidates, matches });
+    await grant.done({ candidates: onlyCandidates ? summary.written : candidates, matches, unverifiable });
     const dropped = candidates - matches - unverifiable;
     const spent = summary.stats['spent'] !== undefined;
     const code = spent ? EXIT.QUOTA : exitCode(summary);
@@ -134,22 +134,19 @@ export async function searchAccess(values: Record<string, unknown>, schema: Sche
 }
 
 /**
- * The query decided, charged and audited through the policy guard (a refused query: a message and
- * exit 1, or 3 when the search quota is spent).
+ * The query (`sealer.search` or `sealer.tokensFor`) decided, charged and audited through the policy
+ * guard (a refused query: a message and exit 1, or 3 when the search quota is spent).
  */
-export async function authorizedQuery(
+export async function authorizedQuery<T>(
   keys: LoadedKeys,
   indexHash: IndexHash | undefined,
   access: SearchAccess & { readonly audit: AuditSink; readonly quotaStore: QuotaStore },
-  schema: Schema,
-  index: string,
-  value: string | readonly string[],
-  request: SearchRequest,
-): Promise<SearchGrant | number> {
+  query: (sealer: Sealer) => Promise<T>,
+): Promise<T | number> {
   const guard = createAccessGuard({ policy: policyFrom(access.policyJson, access.policyPath), audit: access.audit, quotaStore: access.quotaStore });
   const sealer = createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), keyring: keys.keyring, keyStore: keys.keyStore, guard });
   try {
-    return await sealer.search(schema, index, value, request);
+    return await query(sealer);
   } catch (e) {
     if (!(e instanceof AccessDeniedError)) throw e;
     process.stderr.write(`search refused: ${e.message} (see the audit log)\n`);

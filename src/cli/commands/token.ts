@@ -14,7 +14,8 @@ dot is the format-preserving token. Values that begin with "-" go after "--".
 
 A token is a search: the access policy decides it (purpose, default search; evidence; the indexes
 the purpose may search), it is charged to the principal's search quota (built-in policy: 60 an
-hour) and audited before it is printed (index, scope, number of tokens; never the value).
+hour) and audited before it is printed (index, number of tokens; never the value). Printed tokens
+carry no scope, so a scoped purpose (pickup --outlet) is refused: use find, which applies the scope.
 
 Access (as for open): --principal ID (required), --purpose P (default search), --ticket, --route,
 --outlet, --approval, --context JSON, --policy FILE, --audit FILE, --quota-state FILE.
@@ -45,9 +46,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const country = typeof values['country'] === 'string' ? { country: values['country'] } : {};
     const value = positionals.length === 1 ? positionals[0]! : positionals;
-    const grant = await authorizedQuery(keys, indexHashOption(values['index-hash']).indexHash, { ...access, audit, quotaStore }, schema, index, value, { ...access.request, ...country });
-    if (typeof grant === 'number') return grant;
-    process.stdout.write(`${grant.tokens.join('\n')}\n`);
+    // Bare tokens carry no scope: a scoped purpose (pickup) is refused; `find` applies the scope.
+    const tokens = await authorizedQuery(keys, indexHashOption(values['index-hash']).indexHash, { ...access, audit, quotaStore }, (sealer) =>
+      sealer.tokensFor(schema, index as never, value, { ...access.request, ...country }),
+    );
+    if (typeof tokens === 'number') return tokens;
+    process.stdout.write(`${tokens.join('\n')}\n`);
     return 0;
   } finally {
     await audit.close();
