@@ -133,6 +133,20 @@ export class IntegrityError extends WaybillSealError {
 }
 
 /**
+ * An ORM query that cannot be served without plaintext in the database (a `contains` or range on a
+ * protected column, ordering by one, a write filtered by a token column). Names the model and column.
+ */
+export class UnsupportedQueryError extends WaybillSealError {
+  readonly model: string;
+  readonly column: string;
+  constructor(model: string, column: string, reason: string) {
+    super('UNSUPPORTED_QUERY', `${model}.${column}: ${reason}`);
+    this.model = model;
+    this.column = column;
+  }
+}
+
+/**
  * A shared store (quota counters, audit table, migration queue) cannot be used: the database is
  * unreachable, a query failed, or the stored state does not verify. `reason` is a stable code
  * (`store_unavailable`, `audit_chain_broken`); the message names the table, never a query or value.

@@ -1,0 +1,244 @@
+/**
+ * waybill-seal/prisma on a real Prisma 7 client (generated from test/prisma/schema.prisma, driver
+ * adapter @prisma/adapter-pg) against the PostgreSQL server of the test run. Written as the insider
+ * scenario: a pickup-station principal of one outlet, the search quota, the audit trail, and what
+ * reaches the database, the query log and the application's hands.
+ */
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccessDeniedError,
+  createAccessGuard,
+  createSealer,
+  generateLocalKeyMaterial,
+  IntegrityError,
+  LocalKeyring,
+  MemoryAuditSink,
+  MemoryKeyStore,
+  waybill,
+  waybillPolicy,
+  type PlainRecord,
+  type SearchEvent,
+  type WaybillSchema,
+} from '../../src/index.js';
+import { planMigration, runMigrationWorker, sealRows } from '../../src/pg.js';
+import { prismaSeal, UnsupportedQueryError, type PrismaSeal } from '../../src/prisma.js';
+import { findPlaintext } from '../../src/testing.js';
+import { sampleWaybill } from '../helpers.js';
+import { needPg } from '../keyrings/native.js';
+
+const server = needPg();
+const ROOT = resolve(import.meta.dirname, '../..');
+type Plain = PlainRecord<WaybillSchema>;
+
+// The generated client's surface these tests use (it is generated at test time, so not type-checked here).
+interface Delegate {
+  create(a: object): Promise<any>;
+  createMany(a: object): Promise<{ count: number }>;
+  findMany(a?: object): Promise<any[]>;
+  findFirst(a?: object): Promise<any>;
+  findUnique(a: object): Promise<any>;
+  update(a: object): Promise<any>;
+  updateMany(a: object): Promise<any>;
+  upsert(a: object): Promise<any>;
+  deleteMany(a?: object): Promise<any>;
+  count(a?: object): Promise<number>;
+}
+interface Client {
+  waybill: Delegate;
+  customer: Delegate;
+  $extends(e: unknown): Client;
+  $on(event: 'query', f: (e: { query: string; params: string }) => void): void;
+  $disconnect(): Promise<void>;
+}
+
+const DB = `ws_prisma_${process.pid}`;
+let admin: pg.Client;
+let base: Client;
+let prisma: Client;
+let seal: PrismaSeal;
+let audit: MemoryAuditSink;
+let raw: pg.Client;
+const queries: string[] = [];
+const plains: Plain[] = [];
+let now = Date.parse('2026-03-01T08:00:00Z');
+const keyring = new LocalKeyring(generateLocalKeyMaterial());
+const keyStore = new MemoryKeyStore();
+
+function parcel(i: number, mobile: string, outlet: string): Plain {
+  const w = sampleWaybill();
+  w.waybillNo = `PR${String(i).padStart(4, '0')}`;
+  w.receiver.mobile = mobile;
+  w.receiver.name = ['欧阳娜娜', '张三', '阿依古丽·买买提', '李小龙'][i % 4]!;
+  const p = { ...w, routing: { destOutlet: outlet } } as Plain;
+  plains.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  if (!server.url) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), 'generate', '--schema', 'test/prisma/schema.prisma'], {
+    cwd: ROOT,
+    // `prisma generate` needs no schema engine (the client is generated from the schema alone); without
+    // this it would try to download one, and this machine has no network.
+    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+    stdio: 'pipe',
+  });
+  admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${DB}`);
+  const url = new URL(server.url);
+  url.pathname = `/${DB}`;
+  raw = new pg.Client({ connectionString: url.href });
+  await raw.connect();
+  await raw.query(`CREATE TABLE customer (id text PRIMARY KEY, name text NOT NULL)`);
+  await raw.query(`CREATE TABLE waybill (id text PRIMARY KEY, sealed jsonb NOT NULL, "receiverMobile" text, "receiverLast4" text,
+    "customerId" text REFERENCES customer(id))`);
+  await raw.query(`CREATE INDEX ON waybill ("receiverMobile")`);
+  await raw.query(`CREATE INDEX ON waybill ("receiverLast4")`);
+
+  const { PrismaClient } = (await import(pathToFileURL(join(ROOT, '.tmp/prisma-client/client.ts')).href)) as { PrismaClient: new (o: object) => Client };
+  const { PrismaPg } = await import('@prisma/adapter-pg');
+  base = new PrismaClient({ adapter: new PrismaPg({ connectionString: url.href }), log: [{ emit: 'event', level: 'query' }] });
+  base.$on('query', (e) => queries.push(`${e.query} ${e.params}`));
+  audit = new MemoryAuditSink();
+  const guard = createAccessGuard({ policy: waybillPolicy, audit, now: () => now });
+  const sealer = createSealer({ keyring, keyStore, guard });
+  seal = prismaSeal({
+    sealer,
+    models: { Waybill: { schema: waybill, column: 'sealed', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
+    relations: { Customer: { waybills: 'Waybill' } },
+  });
+  prisma = base.$extends(seal.extension);
+}, 120_000);
+
+afterAll(async () => {
+  await base?.$disconnect();
+  await raw?.end();
+  await admin?.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin?.end();
+});
+
+const station = (outlet: string) => ({ principal: `station-${outlet}`, purpose: 'pickup', context: { outlet } });
+
+describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapter-pg, PostgreSQL)', () => {
+  it('create, createMany, upsert and a nested create through Customer.waybills seal before anything reaches the database', async () => {
+    const made = await prisma.waybill.create({ data: { id: 'w0', sealed: parcel(0, '13900001111', 'OUT-A') } });
+    expect(made.sealed.receiver.mobile).toBe('139****1111');
+    expect(made).not.toHaveProperty('receiverMobile');
+    await prisma.waybill.createMany({ data: [1, 2, 3].map((i) => ({ id: `w${i}`, sealed: parcel(i, ['13700001111', '13900002222', '13600002222'][i - 1]!, i % 2 === 0 ? 'OUT-A' : 'OUT-B') })) });
+    await prisma.waybill.upsert({ where: { id: 'w4' }, create: { id: 'w4', sealed: parcel(4, '13512345678', 'OUT-A') }, update: {} });
+    await prisma.customer.create({ data: { id: 'c1', name: 'ACME', waybills: { create: [{ id: 'w5', sealed: parcel(5, '13812345678', 'OUT-B') }] } } });
+
+    const { rows } = await raw.query(`SELECT * FROM waybill ORDER BY id`);
+    expect(rows.map((r) => r.id)).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'w5']);
+    for (const r of rows) {
+      expect(r.sealed.receiver.mobile.enc).toMatch(/^ws1\./);
+      expect(r.receiverMobile).toMatch(/^\d+\./);
+      expect(r.receiverLast4).toMatch(/^\d+\./);
+    }
+    // Nothing of the plain records in the table, nor in any query Prisma logged (parameters included).
+    expect(findPlaintext(rows, plains, { schema: waybill })).toEqual([]);
+    expect(findPlaintext(queries, plains, { schema: waybill })).toEqual([]);
+  });
+
+  it('every read is the masked view; token columns never come back; includes through the relation are masked too', async () => {
+    const all = await prisma.waybill.findMany({ orderBy: { id: 'asc' } });
+    expect(all.map((w) => w.sealed.receiver.mobile)).toEqual(['139****1111', '137****1111', '139****2222', '136****2222', '135****5678', '138****5678']);
+    for (const w of all) expect(Object.keys(w)).not.toContain('receiverLast4');
+    const customer = await prisma.customer.findUnique({ where: { id: 'c1' }, include: { waybills: true } });
+    expect(customer.waybills[0].sealed.receiver.name).not.toBe(plains[5]!.receiver.name);
+    expect(findPlaintext([all, customer], plains, { schema: waybill })).toEqual([]);
+  });
+
+  it('a station finds its own parcel by the last four digits; another outlet\'s parcel with the same digits is not returned', async () => {
+    const mine = await seal.as(station('OUT-A'), () => prisma.waybill.findMany({ where: { receiverLast4: '1111' } }));
+    expect(mine.map((w) => w.id)).toEqual(['w0']); // w1 has 1111 too, at OUT-B
+    const theirs = await seal.as(station('OUT-B'), () => prisma.waybill.findMany({ where: { receiverLast4: '1111' } }));
+    expect(theirs.map((w) => w.id)).toEqual(['w1']);
+    expect(await seal.as(station('OUT-A'), () => prisma.waybill.count({ where: { receiverLast4: { equals: '2222' } } }))).toBe(1);
+    const first = await seal.as(station('OUT-B'), () => prisma.waybill.findFirst({ where: { receiverLast4: '2222' }, select: { id: true } }));
+    expect(first).toEqual({ id: 'w3' });
+    // Audited without the value or a token.
+    const searches = audit.events.filter((e) => e.type === 'search');
+    expect(searches.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.stringify(audit.events)).not.toContain('1111');
+  });
+
+  it('a token filter without a search request is refused (search is an access); the station cannot open the full mobile', async () => {
+    await expect(prisma.waybill.findMany({ where: { receiverLast4: '1111' } })).rejects.toThrow(AccessDeniedError);
+    await expect(seal.as(station('OUT-A'), () => prisma.waybill.findMany({ where: { receiverMobile: '13900001111' } }))).rejects.toThrow(AccessDeniedError);
+  });
+
+  it('queries that would need plaintext are refused: contains, ranges, ordering, filters on the sealed column, nested token filters, writes filtered by tokens, token columns written by hand', async () => {
+    const as = <T>(f: () => Promise<T>) => seal.as(station('OUT-A'), f);
+    await expect(as(() => prisma.waybill.findMany({ where: { receiverLast4: { contains: '11' } } }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(as(() => prisma.waybill.findMany({ where: { receiverLast4: { gt: '1' } } }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.findMany({ orderBy: { receiverMobile: 'asc' } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.findMany({ where: { sealed: { path: ['receiver', 'mobile'], equals: 'x' } } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(as(() => prisma.waybill.findMany({ where: { OR: [{ receiverLast4: '1111' }, { id: 'w3' }] } }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(as(() => prisma.waybill.deleteMany({ where: { receiverLast4: '1111' } }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.updateMany({ where: { id: 'w0' }, data: { sealed: plains[0] } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.create({ data: { id: 'wx', sealed: parcel(9, '13900009999', 'OUT-A'), receiverLast4: '1.abc' } })).rejects.toThrow(UnsupportedQueryError);
+    expect(await prisma.waybill.count()).toBe(6);
+  });
+
+  it('update reseals the replacement record; the tokens follow it', async () => {
+    const moved = { ...plains[4]!, receiver: { ...plains[4]!.receiver, mobile: '13500004444' } } as Plain;
+    plains.push(moved);
+    const out = await prisma.waybill.update({ where: { id: 'w4' }, data: { sealed: moved } });
+    expect(out.sealed.receiver.mobile).toBe('135****4444');
+    expect(await seal.as(station('OUT-A'), () => prisma.waybill.count({ where: { receiverLast4: '4444' } }))).toBe(1);
+    expect(await seal.as(station('OUT-A'), () => prisma.waybill.count({ where: { receiverLast4: '5678' } }))).toBe(0);
+  });
+
+  it('plaintext only through seal.open: the guard decides, the audit records it', async () => {
+    const opened = await seal.open(prisma, 'Waybill', { id: 'w0' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' }, reveal: 'plain' });
+    expect(opened.opened).toEqual(['receiver.mobile']);
+    expect((opened.record as Plain).receiver.mobile).toBe('13900001111');
+    expect(audit.events.some((e) => e.type === 'access' && e.principal === 'agent-7')).toBe(true);
+    await expect(seal.open(prisma, 'Waybill', { id: 'w0' }, { principal: 'agent-7', purpose: 'customer-service' })).rejects.toThrow(AccessDeniedError);
+  });
+
+  it('a database writer who edits a stored mask gets an integrity error on read, not a forged phone on the screen', async () => {
+    await raw.query(`UPDATE waybill SET sealed = jsonb_set(sealed, '{receiver,mobile,mask,screen}', '"139****9999"') WHERE id = 'w2'`);
+    await expect(prisma.waybill.findUnique({ where: { id: 'w2' } })).rejects.toThrow(IntegrityError);
+  });
+
+  it('the README migration from plaintext: plain JSON in the column, sealed in place by the migration worker, token columns filled by SQL, then found by search', async () => {
+    const legacy = parcel(20, '13700007777', 'OUT-A');
+    await raw.query(`INSERT INTO waybill (id, sealed) VALUES ('w20', $1::jsonb)`, [JSON.stringify(legacy)]);
+    const url = new URL(server.url!);
+    url.pathname = `/${DB}`;
+    const pool = new pg.Pool({ connectionString: url.href, max: 2 });
+    try {
+      await planMigration(pool, { job: 'prisma-seal', table: 'waybill', column: 'sealed', chunkSize: 100 });
+      const migrator = createSealer({ keyring, keyStore, passSealed: true });
+      await runMigrationWorker(pool, { job: 'prisma-seal', transform: sealRows(migrator, waybill), maintenanceIntervalSeconds: 1 });
+      migrator.close();
+    } finally {
+      await pool.end();
+    }
+    await raw.query(`UPDATE waybill SET "receiverMobile" = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile',
+      "receiverLast4" = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile:last4'`);
+    const { rows } = await raw.query(`SELECT sealed FROM waybill WHERE id = 'w20'`);
+    expect(rows[0].sealed.receiver.mobile.enc).toMatch(/^ws1\./);
+    expect(findPlaintext(rows, [legacy], { schema: waybill })).toEqual([]);
+    const found = await seal.as(station('OUT-A'), () => prisma.waybill.findMany({ where: { receiverLast4: '7777' } }));
+    expect(found.map((w) => w.id)).toEqual(['w20']);
+  });
+
+  it('the 61st search of a station in an hour is refused and audited', async () => {
+    const as = () => seal.as(station('OUT-B'), () => prisma.waybill.count({ where: { receiverLast4: '1111' } }));
+    let refused: unknown;
+    for (let i = 0; i < 70 && refused === undefined; i++) await as().catch((e: unknown) => (refused = e));
+    expect(refused).toBeInstanceOf(AccessDeniedError);
+    const mine = audit.events.filter((e): e is SearchEvent => e.type === 'search' && e.principal === 'station-OUT-B');
+    expect(mine.some((e) => e.outcome === 'denied')).toBe(true);
+    now += 3_600_001;
+    await expect(as()).resolves.toBe(1);
+  });
+});
