@@ -121,6 +121,11 @@ export class CachingKeyring implements Keyring {
     for (const id of [...this.#entries.keys()]) this.#drop(id);
   }
 
+  /** `clear()`: a sealer's `forget()` and `close()` zero the keys cached here too (other sealers hold copies). */
+  forget(): void {
+    this.clear();
+  }
+
   /** Zeroes the cache and closes the inner keyring. */
   close(): void {
     this.clear();

@@ -102,6 +102,10 @@ export class MultiKeyring implements Keyring {
     return [];
   }
 
+  forget(): void {
+    for (const k of this.keyrings) k.forget?.();
+  }
+
   close(): void {
     for (const k of this.keyrings) k.close?.();
   }

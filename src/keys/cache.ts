@@ -1,7 +1,9 @@
 /**
  * A bounded LRU cache of unwrapped data keys, each with the suite it was made for, and a time-to-live.
- * Evicted keys are dropped, not zeroed (a caller may still hold one mid-operation); `wipe()` zeroes
- * everything (`forget()` and `close()` of the key manager, which make callers re-take their keys).
+ * A key leaving the cache (expiry, eviction, `delete`) is zeroed at once, or, if an operation has it
+ * pinned (taken for an open still under way), when the last pin is released; `wipe()` zeroes
+ * everything, pinned or not (`forget()` and `close()` of the key manager, which make callers re-take
+ * their keys).
  */
 import { wipe } from '../crypto/bytes.js';
 
@@ -10,8 +12,8 @@ export interface KeyCacheOptions {
   maxEntries?: number;
   /**
    * How long an unwrapped key may be reused, in ms (default 5 minutes). Also how long a sealer keeps
-   * sealing under a key before it re-reads the key's row (a key shredded or retired elsewhere is
-   * refused after at most this long).
+   * sealing under a key, or opening with it, before it re-reads the key's row (a key shredded or
+   * retired elsewhere is refused after at most this long).
    */
   ttlMs?: number;
   /** Clock, for tests. */
@@ -25,6 +27,8 @@ export interface CachedKey {
 
 export class KeyCache {
   readonly #entries = new Map<string, { entry: CachedKey; expires: number }>();
+  /** Pins per key buffer: taken by an operation that still uses the key. */
+  readonly #pins = new Map<Uint8Array, number>();
   readonly #max: number;
   readonly ttlMs: number;
   readonly now: () => number;
@@ -50,7 +54,9 @@ export class KeyCache {
   }
 
   set(id: string, suite: string, key: Uint8Array): void {
-    this.delete(id);
+    const old = this.#entries.get(id)?.entry.key;
+    this.#entries.delete(id);
+    if (old !== undefined && old !== key) this.#release(old);
     this.#entries.set(id, { entry: { suite, key }, expires: this.now() + this.ttlMs });
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next().value as string;
@@ -58,14 +64,45 @@ export class KeyCache {
     }
   }
 
+  /** Drops the key cached under `id`: zeroed now, or when its last pin is released. */
   delete(id: string): void {
+    const e = this.#entries.get(id);
+    if (e === undefined) return;
     this.#entries.delete(id);
+    this.#release(e.entry.key);
   }
 
-  /** Zero and drop every key: only when no operation can still be using them. */
+  /**
+   * Pins the key cached under `id` (`count` times) if it is `key`, so not zeroed; false if it is not
+   * (zeroed or replaced meanwhile: take it again). Each pin is released with `unpin`.
+   */
+  pin(id: string, key: Uint8Array, count = 1): boolean {
+    if (this.#entries.get(id)?.entry.key !== key) return false;
+    if (count > 0) this.#pins.set(key, (this.#pins.get(key) ?? 0) + count);
+    return true;
+  }
+
+  /** Releases one pin of `key`; zeroes it if it has left the cache and no pin remains. */
+  unpin(id: string, key: Uint8Array): void {
+    const n = this.#pins.get(key);
+    if (n === undefined) return;
+    if (n > 1) this.#pins.set(key, n - 1);
+    else {
+      this.#pins.delete(key);
+      if (this.#entries.get(id)?.entry.key !== key) wipe(key);
+    }
+  }
+
+  #release(key: Uint8Array): void {
+    if (!this.#pins.has(key)) wipe(key);
+  }
+
+  /** Zero and drop every key, pinned or not: only when no operation can still be using them. */
   wipe(): void {
     for (const e of this.#entries.values()) wipe(e.entry.key);
+    for (const key of this.#pins.keys()) wipe(key);
     this.#entries.clear();
+    this.#pins.clear();
   }
 
   get size(): number {

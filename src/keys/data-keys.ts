@@ -4,8 +4,10 @@
  * reaches its suite's message cap (random-nonce GCM); opening finds any generation by id.
  *
  * A sealing key is re-read from the store once per cache TTL, so a key shredded or retired by another
- * process is refused (and the sealer moves to a new generation) within that time. `forget()` and
- * `close()` zero every key the manager holds; `epoch` tells a caller that held keys across an await
+ * process is refused (and the sealer moves to a new generation) within that time; an opening key is
+ * read again when its cache entry expires (the same TTL). A key leaving the cache is zeroed (once no
+ * open that took it still runs: `release`); `forget()` and `close()` zero every key the manager holds
+ * and the keyring's cached copies at once, and `epoch` tells a caller that held keys across an await
  * whether they may have been zeroed meanwhile.
  */
 import { getSuite } from '../crypto/aead.js';
@@ -35,6 +37,12 @@ export function contextOf(r: Pick<DataKeyRecord, 'id' | 'keyClass' | 'scope' | '
   return { dataKeyId: r.id, keyClass: r.keyClass, scope: r.scope, generation: r.generation, suite: r.suite };
 }
 
+/** A key being read and unwrapped for `forOpen`, with how many callers wait for it. */
+interface Loading {
+  waiters: number;
+  key: Promise<DataKey>;
+}
+
 interface Current {
   key: DataKey;
   used: number;
@@ -46,7 +54,7 @@ export class DataKeyManager {
   readonly #cache: KeyCache;
   readonly #current = new Map<string, Current>();
   readonly #pending = new Map<string, Promise<DataKey>>();
-  readonly #opening = new Map<string, Promise<DataKey>>();
+  readonly #opening = new Map<string, Loading>();
   readonly #cap: number | undefined;
   #closed = false;
   #epoch = 0;
@@ -111,7 +119,7 @@ export class DataKeyManager {
     return this.#cache.now() < cur.checked + this.#cache.ttlMs;
   }
 
-  /** Forgets a slot's sealing key (zeroed) and its cached copy (dropped: an open may be using it). */
+  /** Forgets a slot's sealing key (zeroed) and its cached copy (zeroed once no open has it pinned). */
   #drop(slot: string, cur: Current): void {
     this.#current.delete(slot);
     this.#epoch++;
@@ -147,35 +155,57 @@ export class DataKeyManager {
     const cached = this.#cache.get(id);
     // A key serves only the suite it was made for (the ciphertext names its suite; a key is never
     // used under two algorithms), whether or not the cache is warm.
-    return cached !== undefined && cached.suite === suite ? { id, suite, key: cached.key } : undefined;
+    if (cached === undefined || cached.suite !== suite) return undefined;
+    this.#cache.pin(id, cached.key);
+    return { id, suite, key: cached.key };
   }
 
-  /** The data key a ciphertext names. */
+  /**
+   * The data key a ciphertext names, pinned: not zeroed when it leaves the cache (expiry, eviction)
+   * before the caller passes it to `release`; `forget()` and `close()` still zero it (see `epoch`).
+   */
   async forOpen(id: string, suite: string): Promise<DataKey> {
     this.#assertOpen();
     const cached = this.#cache.get(id);
     if (cached) {
       if (cached.suite !== suite) throw new AuthenticationError();
+      this.#cache.pin(id, cached.key);
       return { id, suite, key: cached.key };
     }
-    // Concurrent opens of one key (the fields of a record) share one store read and one unwrap.
-    let loading = this.#opening.get(id);
-    if (!loading) {
-      loading = this.#load(id);
-      this.#opening.set(id, loading);
-      void loading.finally(() => this.#opening.delete(id)).catch(() => undefined);
+    // Concurrent opens of one key (the fields of a record) share one store read and one unwrap; the
+    // key is pinned once per waiting caller in the step that caches it (other work cannot evict it first).
+    let load = this.#opening.get(id);
+    if (!load) {
+      const started: Loading = { waiters: 0, key: undefined as unknown as Promise<DataKey> };
+      started.key = this.#load(id, started);
+      this.#opening.set(id, started);
+      load = started;
     }
-    const key = await loading;
-    if (key.suite !== suite) throw new AuthenticationError();
+    load.waiters++;
+    const key = await load.key;
+    if (key.suite !== suite) {
+      this.release([key]);
+      throw new AuthenticationError();
+    }
     return key;
   }
 
-  async #load(id: string): Promise<DataKey> {
-    const record = await this.store.get(id);
-    if (!record) throw new KeyError('data_key_missing', `data key ${id} is not in the key store`);
-    // A tombstone: the key was destroyed on purpose (crypto-shredding); masks stay readable.
-    if (record.shreddedAt !== undefined) throw new ShreddedError(id, record.shreddedAt);
-    return this.#unwrap(record);
+  /** Releases keys from `forOpen`/`tryOpen` (once each): one that left the cache meanwhile is zeroed now. */
+  release(keys: readonly DataKey[]): void {
+    for (const k of keys) this.#cache.unpin(k.id, k.key);
+  }
+
+  async #load(id: string, load: Loading): Promise<DataKey> {
+    try {
+      const record = await this.store.get(id);
+      if (!record) throw new KeyError('data_key_missing', `data key ${id} is not in the key store`);
+      // A tombstone: the key was destroyed on purpose (crypto-shredding); masks stay readable.
+      if (record.shreddedAt !== undefined) throw new ShreddedError(id, record.shreddedAt);
+      return await this.#unwrap(record, () => load.waiters);
+    } finally {
+      // In the step that resolves the load: a later caller starts another, never joins one already counted.
+      if (this.#opening.get(id) === load) this.#opening.delete(id);
+    }
   }
 
   /**
@@ -243,18 +273,26 @@ export class DataKeyManager {
     return { id, suite, key };
   }
 
-  async #unwrap(record: DataKeyRecord): Promise<DataKey> {
+  /** Unwraps and caches a key, with `pins()` pins taken at once (opens waiting for it). */
+  async #unwrap(record: DataKeyRecord, pins = () => 0): Promise<DataKey> {
     const key = await this.keyring.unwrap({ kekId: record.kekId, wrapped: record.wrapped }, contextOf(record));
+    // Closed while unwrapping: the key is never cached (close() has already zeroed the cache).
+    if (this.#closed) {
+      wipe(key);
+      throw new KeyError('closed', 'this sealer has been closed');
+    }
     this.#cache.set(record.id, record.suite, key);
+    this.#cache.pin(record.id, key, pins());
     return { id: record.id, suite: record.suite, key };
   }
 
-  /** Zero and drop every held key, e.g. after shredding, so the store is asked again. */
+  /** Zero and drop every held key and the keyring's cached ones, e.g. after shredding, so the store is asked again. */
   forget(): void {
     this.#epoch++;
     for (const c of this.#current.values()) wipe(c.key.key);
     this.#current.clear();
     this.#cache.wipe();
+    this.keyring.forget?.();
   }
 
   get closed(): boolean {

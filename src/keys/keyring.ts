@@ -46,6 +46,11 @@ export interface Keyring {
    * keyring is taken to hold version 1 only.
    */
   secretVersions?(name: SecretName): Promise<readonly number[]>;
+  /**
+   * Optional: zero the unwrapped data keys the keyring caches (CachingKeyring); the keyring stays
+   * usable. A sealer's `forget()` and `close()` call it.
+   */
+  forget?(): void;
   /** Zero key material held in memory (best effort). */
   close?(): void;
 }

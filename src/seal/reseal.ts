@@ -114,11 +114,18 @@ export function createResealer(options: ResealerOptions): Resealer {
       fields.push({ leaf, enc, retired: await isRetired(enc.dataKeyId) });
     }
     // Open every field first: a record that does not open is rejected whole, nothing is re-encrypted.
-    const oldKeys = await Promise.all(fields.map((f) => keys.forOpen(f.enc.dataKeyId, f.enc.suite)));
-    if (keys.closed) throw new KeyError('closed', 'this resealer has been closed');
-    fields.forEach((f, i) => {
-      f.plain = decryptField(getSuite(f.enc.suite), oldKeys[i]!.key, f.enc, bindingOf(f.leaf), f.leaf.def.kind);
-    });
+    // Pinned (not zeroed if they leave the key cache) until decrypted; each released once.
+    const loads = await Promise.allSettled(fields.map((f) => keys.forOpen(f.enc.dataKeyId, f.enc.suite)));
+    const oldKeys = loads.flatMap((l) => (l.status === 'fulfilled' ? [l.value] : []));
+    try {
+      for (const l of loads) if (l.status === 'rejected') throw l.reason;
+      if (keys.closed) throw new KeyError('closed', 'this resealer has been closed');
+      fields.forEach((f, i) => {
+        f.plain = decryptField(getSuite(f.enc.suite), oldKeys[i]!.key, f.enc, bindingOf(f.leaf), f.leaf.def.kind);
+      });
+    } finally {
+      keys.release(oldKeys);
+    }
     // As in open: ciphertexts first (AuthenticationError), then the record tag, before anything is re-sealed.
     if (tagger) {
       const verdict = await tagger.verify(schema, record);

@@ -312,6 +312,16 @@ export function createSealer(options: SealerOptions): Sealer {
    * as done and nothing is written into the record here.
    */
   async function decryptGranted(schema: Schema, sealed: SealedRecord<Schema>, access: AccessRequest, mode?: 'confirm'): Promise<Decrypted> {
+    // The data keys taken (pinned: not zeroed if they leave the key cache meanwhile) until decrypted.
+    const taken: DataKey[] = [];
+    try {
+      return await decryptTaking(schema, sealed, access, taken, mode);
+    } finally {
+      keys.release(taken);
+    }
+  }
+
+  async function decryptTaking(schema: Schema, sealed: SealedRecord<Schema>, access: AccessRequest, taken: DataKey[], mode?: 'confirm'): Promise<Decrypted> {
     checkAccess(access);
     if (nativeLoading !== undefined) await awaitNative();
     if (!guard) {
@@ -360,7 +370,10 @@ export function createSealer(options: SealerOptions): Sealer {
         let key = heldKey(held, enc);
         if (key === undefined) {
           key = keys.tryOpen(enc.dataKeyId, enc.suite);
-          if (key !== undefined) held.push(key);
+          if (key !== undefined) {
+            held.push(key);
+            taken.push(key);
+          }
         }
         if (key !== undefined) {
           fieldKeys.push(key);
@@ -371,6 +384,7 @@ export function createSealer(options: SealerOptions): Sealer {
           keys.forOpen(enc.dataKeyId, enc.suite).then(
             (k) => {
               fieldKeys[i] = k;
+              taken.push(k);
             },
             (error: unknown) => {
               fieldKeys[i] = unopenable(error);
