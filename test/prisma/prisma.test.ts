@@ -79,7 +79,6 @@ function parcel(i: number, mobile: string, outlet: string): Plain {
 }
 
 beforeAll(async () => {
-  if (!server.url) return;
   execFileSync(process.execPath, [join(ROOT, 'node_modules/prisma/build/index.js'), 'generate', '--schema', 'test/prisma/schema.prisma'], {
     cwd: ROOT,
     // `prisma generate` needs no schema engine (the client is generated from the schema alone); without
@@ -87,6 +86,7 @@ beforeAll(async () => {
     env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
     stdio: 'pipe',
   });
+  if (!server.url) return;
   admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DB}`);
@@ -240,5 +240,30 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapt
     expect(mine.some((e) => e.outcome === 'denied')).toBe(true);
     now += 3_600_001;
     await expect(as()).resolves.toBe(1);
+  });
+});
+
+describe('waybill-seal/prisma on PGlite (the embedded default: no server)', () => {
+  it('seals on create, masks on read, and a station search finds its parcel', async () => {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { PrismaPGlite } = await import('pglite-prisma-adapter');
+    const db = new PGlite();
+    await db.exec(`CREATE TABLE customer (id text PRIMARY KEY, name text NOT NULL);
+      CREATE TABLE waybill (id text PRIMARY KEY, sealed jsonb NOT NULL, "receiverMobile" text, "receiverLast4" text, "customerId" text REFERENCES customer(id))`);
+    const { PrismaClient } = (await import(pathToFileURL(join(ROOT, '.tmp/prisma-client/client.ts')).href)) as { PrismaClient: new (o: object) => Client };
+    const client = new PrismaClient({ adapter: new PrismaPGlite(db) });
+    const events = new MemoryAuditSink();
+    const sealer = createSealer({ keyring, keyStore, guard: createAccessGuard({ policy: waybillPolicy, audit: events }) });
+    const embedded = prismaSeal({ sealer, models: { Waybill: { schema: waybill, column: 'sealed', tokens: { receiverLast4: 'receiver.mobile:last4' } } } });
+    const lite = client.$extends(embedded.extension);
+    const p = parcel(30, '13900003333', 'OUT-C');
+    expect((await lite.waybill.create({ data: { id: 'e1', sealed: p } })).sealed.receiver.mobile).toBe('139****3333');
+    const stored = await db.query('SELECT * FROM waybill');
+    expect(findPlaintext(stored.rows, [p], { schema: waybill })).toEqual([]);
+    const found = await embedded.as(station('OUT-C'), () => lite.waybill.findMany({ where: { receiverLast4: '3333' } }));
+    expect(found.map((w) => w.id)).toEqual(['e1']);
+    expect(events.events.filter((e) => e.type === 'search').length).toBeGreaterThan(0);
+    await client.$disconnect();
+    await db.close();
   });
 });
