@@ -51,7 +51,7 @@ for (const workers of COUNTS) {
       { length: workers },
       () =>
         new Promise<void>((resolve, reject) => {
-          const child = spawn(process.execPath, [BIN, 'migrate', 'work', '--database', url, '--job', job, '--keys', keys, '--op', 'seal', '--schema', 'waybill', '--key-table', `bench_keys_${tag}`, '--quiet'], { stdio: 'inherit' });
+          const child = spawn(process.execPath, [BIN, 'migrate', 'work', '--database', url, '--job', job, '--table', table, '--column', 'rec', '--keys', keys, '--op', 'seal', '--schema', 'waybill', '--key-table', `bench_keys_${tag}`, '--quiet'], { stdio: 'inherit' });
           child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker exited ${code}`))));
         }),
     ),

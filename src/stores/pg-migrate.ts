@@ -12,6 +12,11 @@
  *   returns undefined) is skipped, so a retried chunk redoes nothing: a worker killed mid-chunk
  *   loses only its open batch (rolled back), its job expires and another worker retries it.
  * - `migrationStatus` reads the counters: per chunk, rows done/skipped, and rows/s and ETA overall.
+ *
+ * The bookkeeping tables are writable by whoever can write the database, so a worker trusts
+ * nothing it reads back from them: the table and columns must equal the worker's own options,
+ * they are checked as identifiers and quoted, and the casts come from the catalog, mapped onto a
+ * fixed list of types. A DB writer can stop a migration, never make a worker run other SQL.
  */
 import { ConfigError, StoreError } from '../errors.js';
 import { isSealedField } from '../format/sealed-field.js';
@@ -42,6 +47,11 @@ export interface MigrationPlanOptions {
 
 export interface MigrationWorkerOptions {
   job: string;
+  /** The table and columns the job was planned for: the worker refuses a job row that names others. */
+  table: string;
+  column: string;
+  /** Default `id`. */
+  keyColumn?: string;
   transform: RowTransform;
   /** Rows per transaction (default 500). */
   batchSize?: number;
@@ -86,14 +96,29 @@ export interface MigrationStatus {
 const JOBS = 'waybill_seal_migrations';
 const CHUNKS = 'waybill_seal_migration_chunks';
 const QUEUE = /^[A-Za-z0-9_.-]{1,50}$/;
+const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Casts the worker may splice into SQL, by the catalog's `format_type` (nothing else is accepted). */
+const KEY_CASTS: Readonly<Record<string, string>> = { smallint: 'smallint', integer: 'integer', bigint: 'bigint', numeric: 'numeric', text: 'text', uuid: 'uuid', 'character varying': 'varchar' };
+const COLUMN_CASTS: Readonly<Record<string, string>> = { json: 'json', jsonb: 'jsonb', text: 'text' };
+const castOf = (casts: Readonly<Record<string, string>>, type: string | undefined): string | undefined => {
+  const base = type?.replace(/\(\d+(,\d+)?\)$/, '');
+  return base !== undefined && Object.hasOwn(casts, base) ? casts[base] : undefined;
+};
+
+/** A checked, quoted identifier (names were checked already; quoting keeps reserved words working). */
+const quoted = (name: string): string => name.split('.').map((p) => `"${p}"`).join('.');
 
 interface JobRow {
   job: string;
+  /** Quoted, checked identifiers and casts from the fixed lists: safe to splice into SQL. */
   tbl: string;
   key_column: string;
   col: string;
   key_type: string;
   col_type: string;
+  /** The table as planned (for status). */
+  table: string;
 }
 
 async function migrateTables(db: SqlClient): Promise<void> {
@@ -150,28 +175,19 @@ const checkJob = (job: string): string => {
 export async function planMigration(db: SqlClient, o: MigrationPlanOptions): Promise<MigrationStatus> {
   const job = checkJob(o.job);
   const table = tableName('migration', o.table);
-  const key = tableName('migration key column', o.keyColumn ?? 'id');
-  const col = tableName('migration column', o.column);
+  const key = columnName('key', o.keyColumn ?? 'id');
+  const col = columnName('record', o.column);
   const chunkSize = o.chunkSize ?? 5000;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigError('chunkSize must be a positive integer');
   await migrateTables(db);
-  const types = await db.query(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
-      WHERE a.attrelid = $1::regclass AND a.attname = ANY($2::text[]) AND NOT a.attisdropped`,
-    [table, [key, col]],
-  );
-  const typeOf = new Map((types.rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
-  const keyType = typeOf.get(key);
-  const colType = typeOf.get(col);
-  if (!keyType || !colType) throw new ConfigError(`table ${table} has no column ${keyType ? col : key}`);
-  if (!['json', 'jsonb', 'text'].includes(colType)) throw new ConfigError(`column ${col} must be json, jsonb or text`);
+  const { keyType, colType } = await columnCasts(db, table, key, col);
   // Chunk boundaries: every chunkSize-th key in key order (one scan, any orderable key type).
   const { rows } = await db.query(
-    `SELECT k::text AS lo, n FROM (SELECT ${key} AS k, row_number() OVER (ORDER BY ${key}) AS n, count(*) OVER () AS total FROM ${table}) s
+    `SELECT k::text AS lo, n FROM (SELECT ${quoted(key)} AS k, row_number() OVER (ORDER BY ${quoted(key)}) AS n, count(*) OVER () AS total FROM ${quoted(table)}) s
       WHERE (n - 1) % $1 = 0 ORDER BY n`,
     [chunkSize],
   );
-  const total = Number(((await db.query(`SELECT count(*) AS c FROM ${table}`)).rows[0] as { c: string }).c);
+  const total = Number(((await db.query(`SELECT count(*) AS c FROM ${quoted(table)}`)).rows[0] as { c: string }).c);
   const bounds = rows as { lo: string; n: string }[];
   const b = await boss(db, o.queueSchema ?? 'waybill_seal_jobs', { supervise: false, schedule: false });
   try {
@@ -202,14 +218,53 @@ export async function planMigration(db: SqlClient, o: MigrationPlanOptions): Pro
   return migrationStatus(db, job);
 }
 
-async function jobRow(db: SqlClient, job: string): Promise<JobRow> {
+const columnName = (what: string, name: string): string => {
+  if (typeof name !== 'string' || !COLUMN.test(name)) throw new ConfigError(`the migration's ${what} column must be a lower-case identifier`);
+  return name;
+};
+
+/** The casts for the key and record columns, from the catalog, mapped onto the fixed lists. */
+async function columnCasts(db: SqlClient, table: string, key: string, col: string): Promise<{ keyType: string; colType: string }> {
+  const { rows } = await db.query(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attname = ANY($2::text[]) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [quoted(table), [key, col]],
+  );
+  const typeOf = new Map((rows as { name: string; type: string }[]).map((r) => [r.name, r.type]));
+  if (!typeOf.has(key) || !typeOf.has(col)) throw new ConfigError(`table ${table} has no column ${typeOf.has(key) ? col : key}`);
+  const keyType = castOf(KEY_CASTS, typeOf.get(key));
+  const colType = castOf(COLUMN_CASTS, typeOf.get(col));
+  if (!keyType) throw new ConfigError(`key column ${key} must be one of: ${Object.keys(KEY_CASTS).join(', ')}`);
+  if (!colType) throw new ConfigError(`column ${col} must be json, jsonb or text`);
+  return { keyType, colType };
+}
+
+/**
+ * The job's row, trusted in nothing: names checked and compared with the worker's own (when
+ * given), casts taken from the catalog, not from the row.
+ */
+async function jobRow(db: SqlClient, job: string, expect?: { table: string; column: string; keyColumn?: string }): Promise<JobRow> {
   await migrateTables(db);
-  const { rows } = await db.query(`SELECT job, tbl, key_column, col, key_type, col_type FROM ${JOBS} WHERE job = $1`, [checkJob(job)]);
+  const { rows } = await db.query(`SELECT job, tbl, key_column, col FROM ${JOBS} WHERE job = $1`, [checkJob(job)]);
   if (!rows[0]) throw new ConfigError(`no migration named ${job}`);
-  const r = rows[0] as JobRow;
-  // Types come from the catalog; check them before they are spliced into SQL.
-  if (![r.key_type, r.col_type].every((t) => /^[a-z][a-z0-9 _(),]*$/.test(t))) throw new StoreError('store_inconsistent', `migration ${job}: unexpected column types`);
-  return r;
+  const r = rows[0] as { job: string; tbl: string; key_column: string; col: string };
+  const bad = () => new StoreError('store_inconsistent', `migration ${job}: its row in ${JOBS} was altered (table or columns are not valid identifiers)`);
+  let table: string, key: string, col: string;
+  try {
+    table = tableName('migration', r.tbl);
+    key = columnName('key', r.key_column);
+    col = columnName('record', r.col);
+  } catch {
+    throw bad();
+  }
+  if (expect) {
+    const want = { table: tableName('migration', expect.table), key: columnName('key', expect.keyColumn ?? 'id'), col: columnName('record', expect.column) };
+    if (want.table !== table || want.key !== key || want.col !== col) {
+      throw new StoreError('store_inconsistent', `migration ${job} names another table or column than this worker was given (planned elsewhere, or its row in ${JOBS} was altered); nothing done`);
+    }
+  }
+  const { keyType, colType } = expect ? await columnCasts(db, table, key, col) : { keyType: '', colType: '' };
+  return { job: r.job, tbl: quoted(table), key_column: quoted(key), col: quoted(col), key_type: keyType, col_type: colType, table };
 }
 
 /** Progress of a migration: per chunk, and rows/s and ETA overall. */
@@ -244,7 +299,7 @@ export async function migrationStatus(db: SqlClient, job: string): Promise<Migra
   const rate = elapsed > 0 ? handled / elapsed : 0;
   return {
     job,
-    table: j.tbl,
+    table: j.table,
     chunks: perChunk.length,
     chunksFinished: perChunk.filter((c) => c.finishedAt !== null).length,
     rows: totalRows,
@@ -263,7 +318,8 @@ export async function migrationStatus(db: SqlClient, job: string): Promise<Migra
  * finished. `signal` stops it after the current batch.
  */
 export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOptions & { signal?: AbortSignal }): Promise<number> {
-  const j = await jobRow(db, o.job);
+  if (typeof o.table !== 'string' || typeof o.column !== 'string') throw new ConfigError('a migration worker needs the table and column the job was planned for');
+  const j = await jobRow(db, o.job, { table: o.table, column: o.column, ...(o.keyColumn !== undefined ? { keyColumn: o.keyColumn } : {}) });
   const batchSize = o.batchSize ?? 500;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new ConfigError('batchSize must be a positive integer');
   const worker = o.worker ?? 'worker';

@@ -217,7 +217,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapt
     try {
       await planMigration(pool, { job: 'prisma-seal', table: 'waybill', column: 'sealed', chunkSize: 100 });
       const migrator = createSealer({ keyring, keyStore, passSealed: true });
-      await runMigrationWorker(pool, { job: 'prisma-seal', transform: sealRows(migrator, waybill), maintenanceIntervalSeconds: 1 });
+      await runMigrationWorker(pool, { job: 'prisma-seal', table: 'waybill', column: 'sealed', transform: sealRows(migrator, waybill), maintenanceIntervalSeconds: 1 });
       migrator.close();
     } finally {
       await pool.end();

@@ -58,7 +58,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     expect(planned).toMatchObject({ chunks: N / CHUNK, rows: N, done: 0, finished: false });
 
     const workers = Array.from({ length: 4 }, (_, w) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', WORKER, server.url!, job, keyFile, keyTable, `w${w}`, '100'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', WORKER, server.url!, job, table, keyFile, keyTable, `w${w}`, '100'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d));
@@ -108,7 +108,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     const again = `${job}-again`;
     await planMigration(pool!, { job: again, table, column: 'rec', chunkSize: 4000 });
     const sealer = createSealer({ keyring, keyStore, passSealed: true });
-    await runMigrationWorker(pool!, { job: again, transform: sealRows(sealer, fleetSchema), maintenanceIntervalSeconds: 1 });
+    await runMigrationWorker(pool!, { job: again, table, column: 'rec', transform: sealRows(sealer, fleetSchema), maintenanceIntervalSeconds: 1 });
     sealer.close();
     expect(await migrationStatus(pool!, again)).toMatchObject({ finished: true, done: 0, skipped: N });
     await pool!.query(`DROP TABLE ${table}`);
@@ -127,7 +127,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     expect((await cli('plan', '--job', `cli-${tag}`, '--table', table, '--column', 'sealed', '--key-column', 'no', '--chunk-size', '200')).stdout).toBe(
       `planned cli-${tag}: 600 rows of ${table} in 3 chunks\n`,
     );
-    const work = await cli('work', '--job', `cli-${tag}`, '--keys', keyFile, '--op', 'seal', '--schema', 'waybill', '--key-table', keyTable, '--json-progress');
+    const work = await cli('work', '--job', `cli-${tag}`, '--table', table, '--column', 'sealed', '--key-column', 'no', '--keys', keyFile, '--op', 'seal', '--schema', 'waybill', '--key-table', keyTable, '--json-progress');
     const progress = work.stderr.trim().split('\n').map((l) => JSON.parse(l) as { done: number; rows: number; rowsPerSecond: number; etaSeconds: number | null });
     expect(progress.at(-1)).toMatchObject({ done: 600, rows: 600, etaSeconds: 0 });
     const status = JSON.parse((await cli('status', '--job', `cli-${tag}`, '--json')).stdout);
@@ -143,7 +143,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
       const job = `reseal-${tag}-${round}`;
       await planMigration(pool!, { job, table, column: 'sealed', keyColumn: 'no', chunkSize: 250 });
       const resealer = createResealer({ keyring, keyStore });
-      await runMigrationWorker(pool!, { job, transform: resealRows(resealer, waybill), maintenanceIntervalSeconds: 1 });
+      await runMigrationWorker(pool!, { job, table, column: 'sealed', keyColumn: 'no', transform: resealRows(resealer, waybill), maintenanceIntervalSeconds: 1 });
       resealer.close();
       expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, ...(round === 'a' ? { done: 600, skipped: 0 } : { done: 0, skipped: 600 }) });
     }
@@ -159,3 +159,42 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     await pool!.query(`DROP TABLE ${table}`);
   }, 600_000);
 });
+
+/** The attacks of the review of issue 17 (R17) on the migration: each test is the attack it stops. */
+describe.skipIf(server.skip !== undefined)('migration attacks (PostgreSQL server)', () => {
+  const mark = (v: unknown) => ((v as { sealed?: boolean }).sealed ? undefined : { ...(v as object), sealed: true });
+  const tag = () => `${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+
+  it('a DB writer who edits the job row cannot make the worker run its SQL, nor point it at another table or column', async () => {
+    const t = tag();
+    const [table, secrets, other] = [`atk_wb_${t}`, `atk_hr_${t}`, `atk_other_${t}`];
+    await pool!.query(`CREATE TABLE ${table} (id int PRIMARY KEY, doc jsonb NOT NULL, note text);
+      INSERT INTO ${table} SELECT g, jsonb_build_object('n', g), NULL FROM generate_series(1, 3) g;
+      CREATE TABLE ${other} (id int PRIMARY KEY, doc jsonb NOT NULL); INSERT INTO ${other} VALUES (1, '{"n":1}');
+      CREATE TABLE ${secrets} (s text); INSERT INTO ${secrets} VALUES ('salary:ceo=1e6')`);
+    const edits = [
+      { col: `note = (SELECT string_agg(s, ',') FROM ${secrets}), doc` },
+      { tbl: `${table} AS t0 CROSS JOIN ${secrets} AS x --` },
+      { key_column: `id = id OR (SELECT count(*) FROM ${secrets}) > 0 OR id` },
+      { tbl: other },
+      { col: 'note' },
+    ];
+    for (const [i, edit] of edits.entries()) {
+      const job = `atk-${t}-${i}`;
+      await planMigration(pool!, { job, table, column: 'doc', chunkSize: 10 });
+      const [field, value] = Object.entries(edit)[0]!;
+      await pool!.query(`UPDATE waybill_seal_migrations SET ${field} = $2 WHERE job = $1`, [job, value]);
+      await expect(runMigrationWorker(pool!, { job, table, column: 'doc', transform: async (v) => mark(v), maintenanceIntervalSeconds: 1 })).rejects.toMatchObject({ reason: 'store_inconsistent' });
+    }
+    expect((await pool!.query(`SELECT note, doc FROM ${table} ORDER BY id`)).rows).toStrictEqual([1, 2, 3].map((n) => ({ note: null, doc: { n } })));
+    expect((await pool!.query(`SELECT doc FROM ${other}`)).rows).toStrictEqual([{ doc: { n: 1 } }]);
+    // The casts come from the catalog (fixed list), not from the row: a tampered key_type changes nothing.
+    const job = `atk-${t}-types`;
+    await planMigration(pool!, { job, table, column: 'doc', chunkSize: 10 });
+    await pool!.query(`UPDATE waybill_seal_migrations SET key_type = 'int) OR (true', col_type = 'jsonb' WHERE job = $1`, [job]);
+    await runMigrationWorker(pool!, { job, table, column: 'doc', transform: async (v) => mark(v), maintenanceIntervalSeconds: 1 });
+    expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, done: 3 });
+    await pool!.query(`DROP TABLE ${table}, ${other}, ${secrets}`);
+  }, 120_000);
+});
+

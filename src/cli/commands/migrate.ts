@@ -10,7 +10,7 @@ import { loadSchema } from '../schemas.js';
 import { warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal migrate plan   --database URL --job NAME --table T --column C [--key-column id] [--chunk-size 5000] [--chunk-timeout 900]
-waybill-seal migrate work   --database URL --job NAME --keys keys.json --op seal|reseal [--schema NAME|FILE.json] [--key-table T] [--batch 500] [--concurrency 1] [--json-progress | --quiet]
+waybill-seal migrate work   --database URL --job NAME --table T --column C [--key-column id] --keys keys.json --op seal|reseal [--schema NAME|FILE.json] [--key-table T] [--batch 500] [--concurrency 1] [--json-progress | --quiet]
 waybill-seal migrate status --database URL --job NAME [--json]
 
 Seals (or re-seals) a table's records in place, at archive scale, on any number of machines. The
@@ -19,6 +19,8 @@ job queue is pg-boss in the same PostgreSQL (npm install pg pg-boss@10).
 plan    splits the table's primary-key range into chunks of --chunk-size rows and enqueues one job
         per chunk (the chunk table waybill_seal_migration_chunks records each chunk's progress).
 work    claims chunks until every chunk of the job is finished; start as many as you like, anywhere.
+        --table, --column and --key-column must be those of the plan: the worker refuses a job
+        whose row in the database names anything else (a DB writer cannot redirect it).
         Each batch of rows is one transaction: rows locked, transformed, written, counted. Rows
         already in the target state are skipped (sealed records for seal; records with no field
         under a retired data key for reseal), so a worker that dies loses only its open batch: its
@@ -31,7 +33,7 @@ Progress while working: a line on stderr every 2 s (--json-progress: JSON lines;
 
 Examples:
   waybill-seal migrate plan --database $DB --job seal-2024 --table waybills --column sealed --chunk-size 10000
-  waybill-seal migrate work --database $DB --job seal-2024 --keys keys.json --op seal --schema waybill
+  waybill-seal migrate work --database $DB --job seal-2024 --table waybills --column sealed --keys keys.json --op seal --schema waybill
   waybill-seal migrate status --database $DB --job seal-2024
 
 Exit codes: 0 done, 1 usage or configuration error (also: database unreachable).`;
@@ -96,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  const table = required(values, 'table');
+  const column = required(values, 'column');
   const op = required(values, 'op');
   if (op !== 'seal' && op !== 'reseal') throw new UsageError('--op must be seal or reseal');
   const batchSize = positiveInt(values, 'batch');
@@ -123,6 +127,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const chunks = await runMigrationWorker(db, {
       job,
+      table,
+      column,
+      ...(typeof values['key-column'] === 'string' ? { keyColumn: values['key-column'] } : {}),
       transform,
       worker: `${process.pid}@${hostname()}`,
       concurrency,
