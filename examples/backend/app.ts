@@ -11,6 +11,10 @@
  *   POST /waybills/:no/open        open fields for X-Principal / X-Purpose (+ X-Ticket, X-Route,
  *                                  X-Outlet, X-Approval) through policy, quotas and the audit log
  *   GET  /audit/verify             check the stored audit chain
+ *   GET  /console/                 the staff console (console/index.html): search, masked results,
+ *                                  label preview, open for a ticket, quota, audit view
+ *   GET  /console/quota            X-Principal's quota use (searches and opens in their windows)
+ *   GET  /console/audit?limit=N    the most recent audit events (codes, ids, evidence: no values)
  *   GET  /healthz
  *
  * The principal headers are trusted as given: put the service behind the gateway that
@@ -43,6 +47,7 @@ import {
 } from 'waybill-seal';
 import { PgAuditSink, PgKeyStore, PgQuotaStore } from 'waybill-seal/pg';
 import { renderLabelSvg } from '../label/render.js';
+import { consoleRoute } from './console.js';
 import { AUDIT_TABLE, migrate, QUOTA_TABLE, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from './db.js';
 import { badRequest, header, HttpError, readJson, sendJson, sendText } from './http.js';
 
@@ -85,7 +90,12 @@ const PRINCIPAL = /^[A-Za-z0-9][A-Za-z0-9:._@-]{0,127}$/;
 const PURPOSE = /^[a-z][a-z0-9_-]{0,63}$/;
 const EVIDENCE = /^[\x21-\x7e]{1,128}$/;
 /** Request headers that become `context` evidence of an open (recorded in the audit log). */
-export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 'x-outlet', approval: 'x-approval' } as const;
+export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 'x-outlet', approval: 'x-approval', reason: 'x-reason' } as const;
+/**
+ * The reasons an agent may give for an open: codes from a fixed list, never free text (a free-text
+ * reason is where an agent would type the phone number, and it would land in the audit log).
+ */
+export const OPEN_REASONS = new Set(['delivery-failed', 'customer-callback', 'complaint', 'address-correction']);
 const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit']);
 
 const PROTECTED = protectedPaths(waybill);
@@ -115,7 +125,7 @@ function accessOf(req: IncomingMessage, defaultPurpose?: string): { principal: s
   for (const [key, name] of Object.entries(EVIDENCE_HEADERS)) {
     const v = header(req, name);
     if (v === undefined) continue;
-    if (!EVIDENCE.test(v)) throw badRequest('invalid_request', name, 'invalid_format');
+    if (!EVIDENCE.test(v) || (key === 'reason' && !OPEN_REASONS.has(v))) throw badRequest('invalid_request', name, 'invalid_format');
     context[key] = v;
   }
   return { principal, purpose, context };
@@ -139,8 +149,10 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
   const keyStore = await PgKeyStore.create(db.client);
   // The library's shared stores: one audit chain and one set of quota counters for every instance.
   const auditLog = await PgAuditSink.create(db.client, options.keyring, { table: AUDIT_TABLE });
+  const policy = options.policy ?? waybillPolicy;
+  const now = options.now ?? Date.now;
   const guard = createAccessGuard({
-    policy: options.policy ?? waybillPolicy,
+    policy,
     audit: options.audit ?? auditLog,
     quotaStore: await PgQuotaStore.create(db.client, { table: QUOTA_TABLE }),
     ...(options.now ? { now: options.now } : {}),
@@ -298,6 +310,13 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       const v = await auditLog.verify();
       return sendJson(res, 200, v.ok ? { ok: true, lines: v.lines, head: v.head } : { ok: false, line: v.line, reason: v.reason, head: v.head });
     }
+    if (parts.length === 0) {
+      only('GET');
+      return sendText(res, 302, 'text/plain; charset=utf-8', 'see /console/', { location: '/console/' });
+    }
+    if (parts[0] === 'console') {
+      return consoleRoute(parts, url, req, res, { db, policy, auditLog, now, principalOf: (r) => accessOf(r, 'console').principal });
+    }
     if (parts[0] !== 'waybills' || parts.length > 3) throw new HttpError(404, { error: 'not_found' });
     if (parts.length === 1) {
       if (method === 'POST') return intake(req, res);
@@ -349,7 +368,8 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
 export function routeName(url = '/'): string {
   const parts = url.split('?')[0]!.split('/').filter((p) => p !== '');
   const path = parts.join('/');
-  if (path === 'healthz' || path === 'audit/verify') return `/${path}`;
+  if (path === 'healthz' || path === 'audit/verify' || path === '') return `/${path}`;
+  if (parts[0] === 'console') return parts.length === 2 && (parts[1] === 'quota' || parts[1] === 'audit') ? `/console/${parts[1]}` : '/console/…';
   if (parts[0] !== 'waybills') return '(unknown)';
   if (parts.length === 1) return url.includes('?') ? '/waybills?…' : '/waybills';
   if (parts.length === 2) return '/waybills/:no';

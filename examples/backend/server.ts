@@ -1,7 +1,7 @@
 /**
  * npm run example:backend [-- --port N] [--host H] [--seed N]
  *
- * Starts the waybill backend (app.ts) on http://127.0.0.1:3000.
+ * Starts the waybill backend (app.ts) on http://127.0.0.1:3000, with the staff console at /console/.
  *
  *   DATABASE_URL            PostgreSQL connection string; without it, embedded PGlite (in memory)
  *   PGLITE_DIR              keep the PGlite database in this directory instead of memory
@@ -122,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
   const where = dbUrl ? 'PostgreSQL (DATABASE_URL)' : `PGlite ${dataDir ? `in ${dataDir}` : 'in memory'}`;
   const keyInfo = { env: 'WAYBILL_SEAL_KEYS', file: 'key file', ephemeral: 'generated for this run' }[keys.source];
   say(`waybill-seal backend listening on ${http.url} (database: ${where}; keys: ${keyInfo}; suite ${keys.suite})`);
+  say(`staff console: ${http.url}/console/`);
 
   await new Promise<void>((done) => {
     const stop = () => done();
