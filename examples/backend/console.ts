@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessPolicy } from 'waybill-seal';
+import { DEFAULT_SEARCH_QUOTAS, type AccessPolicy } from 'waybill-seal';
 import type { PgAuditSink } from 'waybill-seal/pg';
 import { QUOTA_TABLE, type Sql } from './db.js';
 import { badRequest, HttpError, sendJson, sendText } from './http.js';
@@ -34,7 +34,9 @@ export interface QuotaUse {
  * (`["search", principal, window]` for searches, `["principal", principal, window]` for opens).
  */
 export async function quotaUse(db: Sql, policy: AccessPolicy, principal: string, now: number): Promise<{ search: QuotaUse[]; open: QuotaUse[] }> {
-  const search = (policy.searchQuotas ?? []).map((q) => ({ key: JSON.stringify(['search', principal, q.window]), window: q.window, limit: q.max }));
+  // No searchQuotas: the guard's default (60 an hour); 'unlimited': nothing to show.
+  const searchRules = policy.searchQuotas === 'unlimited' ? [] : (policy.searchQuotas ?? DEFAULT_SEARCH_QUOTAS);
+  const search = searchRules.map((q) => ({ key: JSON.stringify(['search', principal, q.window]), window: q.window, limit: q.max }));
   const open = (policy.quotas ?? []).map((q) => ({ key: JSON.stringify(['principal', principal, q.window]), window: q.window, limit: q.max }));
   const { rows } = await db.query<{ key: string; window_ms: string | null; hits: string[] }>(
     `SELECT key, window_ms, hits FROM ${QUOTA_TABLE} WHERE key = ANY($1::text[])`,
