@@ -21,12 +21,15 @@ export interface RecordVerifier {
 
 /**
  * A verifier over verify-only keys (`parseVerifyKeys`: it accepts the keys the file lists, of its
- * algorithm only), or over a keyring or integrity-only key file. With `options.version` or
- * `options.accept` it accepts those keys only (as `open` does); without, every key the source holds.
+ * algorithm only, unless `options.version` or `options.accept` narrow them), or over a keyring or
+ * integrity-only key file. A keyring is pinned as `open` is: the current key of `options.alg`
+ * (default HMAC) plus `options.accept`, never whatever else it holds (a leftover HMAC secret that
+ * printers once had must not vouch for records in a signing deployment).
  */
 export function createVerifier(keys: IntegrityKeySource | VerifyKeys, options: IntegrityOptions = {}): RecordVerifier {
-  const alg = 'alg' in keys ? keys.alg : options.alg;
-  const pinned = options.version !== undefined || options.accept !== undefined;
+  const verifyOnly = 'alg' in keys;
+  const alg = verifyOnly ? keys.alg : options.alg;
+  const pinned = !verifyOnly || options.version !== undefined || options.accept !== undefined;
   const tagger = createTagger(keys, 'hmac-sha256', { ...options, ...(alg ? { alg } : {}), acceptHeld: !pinned });
   return {
     verify: (schema, sealed) => tagger.verify(schema, sealed),

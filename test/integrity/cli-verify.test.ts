@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, lines as jsonLines } from '../cli/run.js';
+import { toBase64Url } from '../../src/crypto/bytes.js';
+import { randomBytes } from '../../src/crypto/random.js';
+import { createTagger } from '../../src/integrity/tag.js';
+import { LocalKeyring, waybill } from '../../src/index.js';
 import { sampleWaybill } from '../helpers.js';
 
 describe('waybill-seal verify', () => {
@@ -98,6 +102,34 @@ describe('signed records on the command line', () => {
     // open (which holds the private key) refuses the forgery too.
     const opened = await cli(['open', '--keys', at('keys.json'), '--principal', 'a', '--purpose', 'audit', '--ticket', 'T-1', '--in', at('forged.jsonl')]);
     expect(opened.stderr).toMatch(/line 2: rejected: INTEGRITY/);
+  });
+
+  it('a leftover HMAC integrity secret cannot vouch for an edited record to verify --keys on a signing key file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-sign-'));
+    const at = (f: string) => join(dir, f);
+    expect((await cli(['keygen', '--out', at('keys.json'), '--integrity', 'ed25519', '--quiet'])).code).toBe(0);
+    const full = JSON.parse(await readFile(at('keys.json'), 'utf8'));
+    const written = Object.keys(full.secrets).sort();
+    // A key file moved from HMAC to signatures keeps the secret printers were once given.
+    const leaked = [{ version: 1, key: toBase64Url(randomBytes(32)) }];
+    await writeFile(at('keys.json'), JSON.stringify({ ...full, secrets: { ...full.secrets, integrity: leaked } }), { mode: 0o600 });
+    await writeFile(at('plain.jsonl'), JSON.stringify(sampleWaybill()));
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('sealed.jsonl'), '--quiet'])).code).toBe(0);
+
+    // The holder of the old secret edits the label and writes an HMAC tag under it.
+    const forged = JSON.parse(await readFile(at('sealed.jsonl'), 'utf8'));
+    forged.receiver.mobile.mask.label = '*******9999';
+    delete forged.$tag;
+    const secretOnly = new LocalKeyring({ keks: [{ version: 1, createdAt: '', keys: {} }], currentKek: 1, secrets: { integrity: leaked } });
+    forged.$tag = await createTagger(secretOnly).tag(waybill, forged);
+    await writeFile(at('forged.jsonl'), JSON.stringify(forged));
+
+    const checked = await cli(['verify', '--keys', at('keys.json'), '--in', at('forged.jsonl')]);
+    expect(jsonLines(checked.stdout)).toEqual([{ line: 1, ok: false, path: '$tag', reason: 'key_not_accepted' }]);
+    expect(checked.code).toBe(4);
+    expect((await cli(['verify', '--keys', at('keys.json'), '--in', at('sealed.jsonl')])).code).toBe(0);
+    // A new signing key file holds no HMAC secret at all.
+    expect(written).toEqual(['audit', 'ed25519', 'index']);
   });
 
   it('export-verify is refused for HMAC record tags, which verify.json could not check without forging', async () => {

@@ -131,6 +131,25 @@ describe('open accepts only the configured tag keys', () => {
     expect((await signing.open(waybill, resigned, access)).record).toEqual(sampleWaybill());
   });
 
+  it('createVerifier over a keyring accepts what open accepts: never an HMAC tag under a signing keyring\'s leftover integrity secret', async () => {
+    const keyring = await signingKeyring('ed25519'); // also holds an HMAC integrity secret
+    const keyStore = new MemoryKeyStore();
+    const sealed = await createSealer({ keyring, keyStore, guard: 'allow-all', integrity: { alg: 'ed25519' } }).seal(waybill, sampleWaybill());
+    const forged = editMobileLabel(sealed, '*******9999');
+    const hmacForged = { ...forged, $tag: await createTagger(keyring).tag(waybill, forged) };
+    const verifier = createVerifier(keyring, { alg: 'ed25519' });
+    expect(await verifier.verify(waybill, sealed)).toEqual({ ok: true });
+    expect(await verifier.verify(waybill, hmacForged)).toEqual({ ok: false, path: '$tag', reason: 'key_not_accepted' });
+    await expect(verifier.mask(waybill, hmacForged, 'label')).rejects.toMatchObject({ reason: 'key_not_accepted' });
+    // Listing the HMAC key (a migration) is the only way in, as for open.
+    expect(await createVerifier(keyring, { alg: 'ed25519', accept: ['hmac-sha256:1'] }).verify(waybill, hmacForged)).toEqual({ ok: true });
+    // An HMAC verifier is pinned the same way: an older integrity version it holds is not current.
+    const two = twoVersions();
+    const old = await createSealer({ keyring: two, keyStore: new MemoryKeyStore(), guard: 'allow-all', integrity: { version: 1 } }).seal(waybill, sampleWaybill());
+    expect(await createVerifier(two).verify(waybill, old)).toEqual({ ok: false, path: '$tag', reason: 'key_not_accepted' });
+    expect(await createVerifier(two, { accept: [1] }).verify(waybill, old)).toEqual({ ok: true });
+  });
+
   it('refuses malformed configuration', () => {
     const keyring = twoVersions();
     const make = (integrity: object) => () => createSealer({ keyring, keyStore: new MemoryKeyStore(), integrity: integrity as never });

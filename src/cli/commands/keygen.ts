@@ -13,7 +13,8 @@ import { backendLine } from './shared.js';
 export const help = `waybill-seal keygen --out keys.json [--suite ${SUITES.join('|')}] [--integrity hmac|${SIGNATURE_ALGS.join('|')}] [--schema FILE.json] [--classes C,C] [--quiet]
 
 Writes a new local keyring: one KEK per key class (contact, address, identity, note, plus the
-custom key classes of --schema FILE.json and --classes), index/audit/integrity secrets (256-bit),
+custom key classes of --schema FILE.json and --classes), index/audit secrets (256-bit), the record
+tag key (an HMAC integrity secret, or with --integrity ed25519|sm2 only the private signing key),
 and an empty data-key list. File mode 0600; never overwrites.
 --suite is the default suite of sealers built from the file (default xchacha20-poly1305). With
 sm4-gcm the KEKs are 128-bit SM4 keys that wrap data keys with SM4-GCM; otherwise they are
@@ -51,7 +52,11 @@ export async function run(argv: string[]): Promise<number> {
   if (extra.size > 0) file = { ...file, ...generateLocalKeyMaterial([...KEY_CLASSES, ...extra], { kekAlg: defaultKekAlg(suite) }), format: KEY_FILE_FORMAT };
   if (isSignatureAlg(integrity)) {
     const key = await newSigningKey(integrity);
-    file = { ...file, integrity, secrets: { ...file.secrets, [integrity]: [{ version: 1, key: toBase64Url(key) }] } };
+    // No HMAC integrity secret: nothing in a signing deployment needs one, and a copy handed out
+    // could otherwise be offered as a way to vouch for records.
+    const secrets = { ...file.secrets };
+    delete secrets.integrity;
+    file = { ...file, integrity, secrets: { ...secrets, [integrity]: [{ version: 1, key: toBase64Url(key) }] } };
   }
   await writeNewKeyFile(out, file);
   if (values['quiet'] !== true) {
