@@ -11,7 +11,9 @@
  *
  * Rows cut off the end leave a shorter chain that still verifies; signed checkpoints written to
  * a second place (`checkpoints`) make that visible: `verify({ checkpoint })`, or
- * `waybill-seal audit verify --database URL --checkpoints FILE`.
+ * `waybill-seal audit verify --database URL --checkpoints FILE`. Between checkpoints each sink
+ * remembers the last line it wrote: a table whose head is below it, or whose line there changed,
+ * is refused (`audit_chain_broken`) instead of written over, so a cut tail is not re-filled.
  */
 import { AuditChain, auditKey, AuditVerifier, checkAuditLine, GENESIS, type AuditEvent, type AuditSink, type AuditVerification, type ChainHead, type VerifyOptions } from '../access/audit.js';
 import { deriveCheckpointKey, signCheckpoint, type AuditCheckpoint, type CheckpointSink } from '../access/checkpoint.js';
@@ -25,9 +27,12 @@ export interface PgAuditSinkOptions {
   /** Signed checkpoints of the head, written to a second place after some of this instance's writes. */
   checkpoints?: {
     readonly sink: CheckpointSink;
-    /** After this many of this instance's writes (default 100). */
+    /** After this many of this instance's writes (default 100; per instance: N instances leave up to N × (everyEvents − 1) lines uncovered; 1 for high-risk logs). */
     readonly everyEvents?: number;
-    /** Or when this long has passed since this instance's last checkpoint (default 60 s). */
+    /**
+     * And from a timer, this long after this instance's last checkpoint when it has written since
+     * (default 60 s; per instance). The timer does not keep the process alive; `close()` stops it.
+     */
     readonly everyMs?: number;
   };
   /** Clock for checkpoint times and intervals (default `Date.now`). */
@@ -48,6 +53,9 @@ export class PgAuditSink implements AuditSink {
   readonly table: string;
   #sinceCheckpoint = 0;
   #lastCheckpointAt: number;
+  /** The last line this sink wrote: the table must still hold it. */
+  #written: ChainHead | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(db: SqlClient, key: Uint8Array, options: PgAuditSinkOptions) {
     this.#db = sqlClient('PgAuditSink', db);
@@ -63,6 +71,8 @@ export class PgAuditSink implements AuditSink {
       const everyMs = cp.everyMs ?? 60_000;
       if (!Number.isSafeInteger(everyEvents) || everyEvents < 1 || !(everyMs > 0)) throw new ConfigError('PgAuditSink checkpoint intervals must be positive');
       this.#checkpoints = { sink: cp.sink, everyEvents, everyMs };
+      this.#timer = setInterval(() => void this.#onTimer(), Math.min(everyMs, 2 ** 31 - 1));
+      this.#timer.unref?.();
     }
   }
 
@@ -101,7 +111,9 @@ export class PgAuditSink implements AuditSink {
     try {
       head = await inTransaction(this.#db, async (tx) => {
         await tx.query(`SELECT pg_advisory_xact_lock(hashtext('waybill-seal:audit'), hashtext($1))`, [this.table]);
-        const chain = new AuditChain(this.#key, await this.#last(tx));
+        const last = await this.#last(tx);
+        await this.#stillHolds(tx, last);
+        const chain = new AuditChain(this.#key, last);
         const line = chain.next(event);
         await tx.query(`INSERT INTO ${this.table} (seq, line) VALUES ($1, $2)`, [chain.head.seq, line]);
         return chain.head;
@@ -109,14 +121,26 @@ export class PgAuditSink implements AuditSink {
     } catch (e) {
       throw e instanceof StoreError ? e : this.#fail('write', sqlState(e));
     }
+    this.#written = head;
     if (this.#checkpoints && (++this.#sinceCheckpoint >= this.#checkpoints.everyEvents || this.#now() - this.#lastCheckpointAt >= this.#checkpoints.everyMs)) {
       await this.#writeCheckpoint(head);
     }
   }
 
+  /** Stops the checkpoint timer (writes nothing; call `checkpoint()` first at shutdown). */
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
   /** Writes a checkpoint of the current head now (e.g. at shutdown, or from a timer). */
   async checkpoint(): Promise<AuditCheckpoint> {
-    return this.#writeCheckpoint(await this.head());
+    const head = await this.head();
+    // Never sign a head below (or beside) this sink's own last line: that would bless a cut tail.
+    await this.#stillHolds(this.#db, head).catch((e: unknown) => {
+      throw e instanceof StoreError ? e : this.#fail('read', sqlState(e));
+    });
+    return this.#writeCheckpoint(head);
   }
 
   /** The last stored position (checked: a head whose line does not verify is an error). */
@@ -161,15 +185,47 @@ export class PgAuditSink implements AuditSink {
     return { seq: last.seq, mac: last.mac };
   }
 
+  /**
+   * The head this sink last wrote must still be in the table, unchanged: a DB writer who deleted
+   * the rows after it (or swapped them) would otherwise have them written over without a trace.
+   */
+  async #stillHolds(tx: SqlClient, last: ChainHead): Promise<void> {
+    const mine = this.#written;
+    if (!mine) return;
+    let mac = last.seq === mine.seq ? last.mac : undefined;
+    if (last.seq > mine.seq) {
+      const { rows } = await tx.query(`SELECT line FROM ${this.table} WHERE seq = $1`, [mine.seq]);
+      const row = rows[0] as LineRow | undefined;
+      mac = row ? checkAuditLine(row.line, this.#key)?.mac : undefined;
+    }
+    if (mac === undefined || mac !== mine.mac) {
+      throw new StoreError('audit_chain_broken', `audit table ${this.table}: line ${mine.seq}, written by this instance, is gone or changed (rows deleted or replaced); nothing is opened until it is repaired`);
+    }
+  }
+
+  async #onTimer(): Promise<void> {
+    const cp = this.#checkpoints;
+    if (!cp || this.#sinceCheckpoint === 0 || this.#now() - this.#lastCheckpointAt < cp.everyMs) return;
+    // A failure here is retried by the next write, which then fails (and so does its open).
+    await this.checkpoint().catch(() => {});
+  }
+
   async #writeCheckpoint(head: ChainHead): Promise<AuditCheckpoint> {
     const sink = this.#checkpoints?.sink;
     if (!sink) throw new ConfigError('PgAuditSink has no checkpoint sink');
     const now = this.#now();
     // Reset before waiting, so writes that finish meanwhile do not checkpoint again.
+    const before = { since: this.#sinceCheckpoint, at: this.#lastCheckpointAt };
     this.#sinceCheckpoint = 0;
     this.#lastCheckpointAt = now;
     const checkpoint = signCheckpoint(this.#checkpointKey, this.table, head, new Date(now));
-    await sink.write(checkpoint);
+    try {
+      await sink.write(checkpoint);
+    } catch (e) {
+      this.#sinceCheckpoint += before.since;
+      this.#lastCheckpointAt = before.at;
+      throw e;
+    }
     return checkpoint;
   }
 

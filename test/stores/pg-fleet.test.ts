@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   auditKey,
   createSealer,
@@ -129,6 +129,42 @@ describe('PgAuditSink (PGlite)', () => {
     // A checkpoint moved back by someone without the key does not verify.
     const forged = { ...place.checkpoints[4]!, seq: 13, mac: (await sink.head()).mac };
     expect(newestCheckpoint(key, table, [...place.checkpoints.slice(0, 2), forged])).toMatchObject({ ok: false, index: 3 });
+  });
+
+  it('a DB writer who deletes the rows after the newest checkpoint cannot have them written over: the sink refuses, and signs no checkpoint of the cut table', async () => {
+    const table = `${prefix()}_audit`;
+    const place = new MemoryCheckpointSink();
+    const sink = await PgAuditSink.create(lite, keyring, { table, checkpoints: { sink: place } }); // every 100 events
+    for (let i = 0; i < 100; i++) await sink.write(event(`clerk${i}`));
+    for (let i = 0; i < 50; i++) await sink.write(event(`insider${i}`));
+    expect(place.checkpoints.map((c) => c.seq)).toEqual([100]);
+    await lite.query(`DELETE FROM ${table} WHERE seq > 100`); // the insider's opens
+    await expect(sink.write(event('clerk-next'))).rejects.toMatchObject({ reason: 'audit_chain_broken' });
+    await expect(sink.checkpoint()).rejects.toMatchObject({ reason: 'audit_chain_broken' });
+    expect((await lite.query(`SELECT max(seq) AS m FROM ${table}`)).rows).toEqual([{ m: 100 }]);
+    expect(place.checkpoints.map((c) => c.seq)).toEqual([100]);
+    sink.close();
+
+    // The same cut, then another instance (which wrote nothing yet) fills seq 101..: the first sink still sees its line 10 changed.
+    const t2 = `${prefix()}_audit`;
+    const a = await PgAuditSink.create(lite, keyring, { table: t2 });
+    const b = await PgAuditSink.open(lite, keyring, { table: t2 });
+    for (let i = 0; i < 10; i++) await a.write(event(`a${i}`));
+    await lite.query(`DELETE FROM ${t2} WHERE seq > 5`);
+    for (let i = 0; i < 8; i++) await b.write(event(`b${i}`));
+    await expect(a.write(event('a-next'))).rejects.toMatchObject({ reason: 'audit_chain_broken' });
+  });
+
+  it('checkpoints on a timer: an instance that stops writing still checkpoints its last lines', async () => {
+    const table = `${prefix()}_audit`;
+    const place = new MemoryCheckpointSink();
+    const sink = await PgAuditSink.create(lite, keyring, { table, checkpoints: { sink: place, everyMs: 150 } });
+    for (let i = 0; i < 3; i++) await sink.write(event(`k${i}`));
+    expect(place.checkpoints).toEqual([]);
+    await vi.waitFor(() => expect(place.checkpoints.map((c) => c.seq)).toEqual([3]), { timeout: 5000, interval: 50 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(place.checkpoints.length).toBe(1); // nothing new written: no new checkpoint
+    sink.close();
   });
 
   it('time-based checkpoints, and checkpoints in another database', async () => {
