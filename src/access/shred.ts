@@ -10,6 +10,7 @@
  * process keeps an unwrapped key in memory.
  */
 import { ConfigError } from '../errors.js';
+import { shredClasses } from '../keys/index-keys.js';
 import type { DataKeyRecord, KeyStore } from '../keys/key-store.js';
 import type { AuditSink } from './audit.js';
 
@@ -23,7 +24,7 @@ export interface ShredOptions {
 }
 
 export interface ShredBeforeOptions extends ShredOptions {
-  /** Only these key classes (e.g. `['identity']` for real-name records); default: all. */
+  /** Only these key classes (e.g. `['identity']` for real-name records) and their index keys; default: all. */
   readonly keyClasses?: readonly string[];
 }
 
@@ -36,12 +37,15 @@ export interface ShredReport {
 
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
-/** Shreds every generation of one key class in one scope (`keyClass` `'*'`: all classes). */
+/**
+ * Shreds every generation of one key class in one scope (`keyClass` `'*'`: all classes), with the
+ * class's index keys (`<class>-index`): the scope's tokens can no longer be computed either.
+ */
 export async function shred(keyStore: KeyStore, keyClass: string, scope: string, options: ShredOptions = {}): Promise<ShredReport> {
   if (typeof keyClass !== 'string' || keyClass === '' || typeof scope !== 'string' || scope === '') {
     throw new ConfigError('shred needs a key class (or "*") and a scope');
   }
-  const records = await keyStore.list(keyClass === '*' ? { scope } : { keyClass, scope });
+  const records = keyClass === '*' ? await keyStore.list({ scope }) : (await Promise.all(shredClasses(keyClass).map((c) => keyStore.list({ keyClass: c, scope })))).flat();
   return tombstone(keyStore, records, { keyClass, scope }, options);
 }
 
@@ -52,11 +56,11 @@ export async function shred(keyStore: KeyStore, keyClass: string, scope: string,
  */
 export async function shredBefore(keyStore: KeyStore, before: string | Date, options: ShredBeforeOptions = {}): Promise<ShredReport> {
   const cutoff = cutoffMonth(before);
-  const classes = options.keyClasses;
+  const classes = options.keyClasses?.flatMap(shredClasses);
   const records = (await keyStore.list()).filter(
     (r) => MONTH.test(r.scope) && r.scope < cutoff && (classes === undefined || classes.includes(r.keyClass)),
   );
-  return tombstone(keyStore, records, { before: cutoff, ...(classes ? { keyClasses: classes.join(',') } : {}) }, options);
+  return tombstone(keyStore, records, { before: cutoff, ...(options.keyClasses ? { keyClasses: options.keyClasses.join(',') } : {}) }, options);
 }
 
 function cutoffMonth(before: string | Date): string {

@@ -27,7 +27,8 @@ import { AccessGuard, type Authorization, type OpenContext, type ScopeCondition,
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../schema/indexes.js';
-import { forgetMacKeys } from '../search/tokens.js';
+import { forgetMacKeys, tokenScope, tokenVersion } from '../search/tokens.js';
+import { IndexKeys, windowProblem, type SearchWindow } from '../keys/index-keys.js';
 import { indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
 import { partsFromRecord } from '../search/transforms.js';
 
@@ -46,6 +47,14 @@ export interface SealerOptions {
   messageCap?: number;
   /** Keyed hash of blind indexes (default `hmac-sha256`; `hmac-sm3` for national-algorithm deployments). */
   indexHash?: IndexHash;
+  /**
+   * Where search tokens' keys come from. `'secret'` (default for now): the keyring's long-lived
+   * `index` secret. `'key-store'`: a random index key per field key class and month, of key class
+   * `<class>-index` (the keyring needs a KEK for it), wrapped and stored like data keys and shredded
+   * with the month's data keys; tokens read `<month>~<generation>.…` and a query returns one token per
+   * live month in its `window`. `reindex` with such a sealer moves records to these tokens.
+   */
+  indexKeys?: 'secret' | 'key-store';
   /**
    * Who may open what (policy, quotas, audit): `createAccessGuard({ policy, audit })`. Required for
    * `open`; `'allow-all'` opens whatever is asked, unaudited, and must be said explicitly.
@@ -110,6 +119,11 @@ export interface SearchRequest {
   readonly context?: Readonly<Record<string, string>>;
   /** Region for phone numbers written without a country code (default CN). */
   readonly country?: string;
+  /**
+   * Key-store index keys (`indexKeys: 'key-store'`): the months to search, `{ from?: 'YYYY-MM', to?:
+   * 'YYYY-MM' }` (default: every month whose index key is live). One token per month and generation.
+   */
+  readonly window?: SearchWindow;
 }
 
 /** One authorised query: its tokens, its scope, and where its result counts go. */
@@ -198,7 +212,9 @@ export function createSealer(options: SealerOptions): Sealer {
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
-  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend);
+  if (options.indexKeys !== undefined && options.indexKeys !== 'secret' && options.indexKeys !== 'key-store') throw new ConfigError('indexKeys must be "secret" or "key-store"');
+  const indexKeys = options.indexKeys === 'key-store' ? new IndexKeys(options.keyring, options.keyStore, options.cache) : undefined;
+  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend, indexKeys);
   const integrity = options.integrity === false || options.integrity === true || options.integrity === undefined ? {} : options.integrity;
   const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { ...integrity, backend });
   const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T, version?: number): Promise<T> => {
@@ -251,7 +267,7 @@ export function createSealer(options: SealerOptions): Sealer {
       // plaintext through the copy; the loop below replaces it with sealed fields.
       for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value;
       const version = batch.indexVersion;
-      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone, ...(version === undefined ? {} : { version }) });
+      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone, scope, ...(version === undefined ? {} : { version }) });
     }
 
     // Key classes of this record (a schema has few) with their field counts, in first-use order.
@@ -296,6 +312,7 @@ export function createSealer(options: SealerOptions): Sealer {
   function close(): void {
     tagger?.close();
     search.close();
+    indexKeys?.close();
     keys.close();
     forgetPreparedKeys();
     forgetMacKeys();
@@ -534,7 +551,7 @@ export function createSealer(options: SealerOptions): Sealer {
       context: { ...request.context },
       ...(unscoped ? { unscoped } : {}),
     });
-    const tokens = await search.queryTokens(schema, index, value, country);
+    const tokens = await search.queryTokens(schema, index, value, { ...country, ...(request.window ? { window: request.window } : {}) });
     // No token leaves before its query is durably audited.
     await auth.issued(tokens.length);
     return { tokens, scope: auth.scope, inScope: (r) => auth.inScope(r), done: (result) => auth.done(result) };
@@ -548,7 +565,7 @@ export function createSealer(options: SealerOptions): Sealer {
       // Asked once per batch instead of once per record: which index and integrity secret versions to
       // write (a keyring that rotates during the batch is followed from the next call on).
       const batch: Batch = {
-        indexVersion: records.length > 1 && Object.keys(indexesOf(schema)).length > 0 ? (await search.versions()).at(-1) : undefined,
+        indexVersion: records.length > 1 && !search.scoped && Object.keys(indexesOf(schema)).length > 0 ? (await search.versions()).at(-1) : undefined,
         tagVersion: records.length > 1 && tagger ? await tagger.currentVersion() : undefined,
       };
       for (const r of records) out.push(await seal(schema, r, batch));
@@ -563,6 +580,8 @@ export function createSealer(options: SealerOptions): Sealer {
     }) as Sealer['openMany'],
     forget() {
       keys.forget();
+      indexKeys?.forget();
+      search.forgetScoped();
       forgetPreparedKeys();
     },
     indexHash: search.hash,
@@ -583,7 +602,10 @@ export function createSealer(options: SealerOptions): Sealer {
   };
   INTERNALS.set(sealer, {
     confirm: (schema, sealed, index, wanted, request) => confirm(schema, sealed as SealedRecord<Schema>, index, wanted, request),
-    recordTokens: (schema, record, o) => search.recordTokens(schema, record, o),
+    recordTokens: (schema, record, o) => search.recordTokens(schema, record, { ...o, scope: scopeOf(scopeFn, record as Record<string, unknown>, schema) }),
+    tokenCurrent: (schema, record, token, version) =>
+      search.scoped ? tokenScope(token) === scopeOf(scopeFn, record as Record<string, unknown>, schema) : tokenVersion(token) === version,
+    reindexTarget: async () => (search.scoped ? 0 : (await search.versions()).at(-1)!),
   });
   return sealer;
 }
@@ -611,6 +633,10 @@ export interface SealerInternals {
   confirm(schema: Schema, sealed: unknown, index: string, wanted: readonly string[], request: SearchRequest): Promise<ConfirmResult>;
   /** The tokens `seal` stores for a plain record (re-indexing only). */
   recordTokens(schema: Schema, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
+  /** Whether a stored token is what re-indexing targets (the `version` of `reindexTarget`, or the record's month's index keys). */
+  tokenCurrent(schema: Schema, record: unknown, token: string, version: number): boolean;
+  /** The index-secret version re-indexing writes (0 with key-store index keys). */
+  reindexTarget(): Promise<number>;
 }
 
 const INTERNALS = new WeakMap<object, SealerInternals>();
@@ -684,6 +710,8 @@ function checkSearchRequest(request: SearchRequest): void {
   if (!request || typeof request.principal !== 'string' || request.principal.length === 0) {
     throw new ConfigError('search needs a request with a principal: { principal, purpose?, context? }');
   }
+  const bad = windowProblem(request.window);
+  if (bad !== undefined) throw new ConfigError(`search request ${bad}`);
   if (request.purpose !== undefined && (typeof request.purpose !== 'string' || request.purpose.length === 0)) throw new ConfigError('search request purpose must be a non-empty string');
   checkContext(request.context);
 }

@@ -1,11 +1,15 @@
 /**
  * The search engine a sealer holds: derives per-index keys from the keyring's `index` secret
- * (lazily, once per index and version), writes tokens at seal time and computes query tokens.
+ * (lazily, once per index and version), or with key-store index keys from the month's index data key
+ * (one per field key class and scope: keys/index-keys.ts), writes tokens at seal time and computes
+ * query tokens.
  */
 import { encodeParts, wipe } from '../crypto/bytes.js';
 import { ConfigError, KeyError, ValidationError } from '../errors.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import type { Keyring } from '../keys/keyring.js';
+import type { IndexKey, IndexKeys, SearchWindow } from '../keys/index-keys.js';
+import { protectedFields } from '../schema/paths.js';
 import type { PhoneParser } from '../normalize/phone-core.js';
 import type { Schema } from '../schema/schema.js';
 import { FF1_MIN_DIGITS, type IndexHash, type IndexSpec } from '../schema/indexes.js';
@@ -24,6 +28,8 @@ export interface TokenQueryOptions {
   readonly country?: string;
   /** Only this index-secret version (default: every version the keyring holds, newest first). */
   readonly version?: number;
+  /** Key-store index keys: the months to search (default: every month whose index key is live). */
+  readonly window?: SearchWindow;
 }
 
 export interface RecordTokenOptions {
@@ -31,6 +37,8 @@ export interface RecordTokenOptions {
   readonly version?: number;
   /** Skip FF1 tokens of too-short digit strings instead of throwing ValidationError. */
   readonly lenient?: boolean;
+  /** Key-store index keys: the record's data-key scope (its month), whose index key makes its tokens. */
+  readonly scope?: string;
 }
 
 /** Internal: the phone parser the sealer uses for the record (one parse per value). */
@@ -71,13 +79,23 @@ export class SearchEngine {
   #closed = false;
 
   readonly #backend: BackendChoice;
+  readonly #indexKeys: IndexKeys | undefined;
 
-  /** `backend: 'js'` keeps token MACs on the portable path (same tokens). */
-  constructor(keyring: TokenKeySource, hash: IndexHash = 'hmac-sha256', backend: BackendChoice = 'auto') {
+  /**
+   * `backend: 'js'` keeps token MACs on the portable path (same tokens). With `indexKeys`, tokens
+   * come from the key store's per-month index keys instead of the keyring's `index` secret.
+   */
+  constructor(keyring: TokenKeySource, hash: IndexHash = 'hmac-sha256', backend: BackendChoice = 'auto', indexKeys?: IndexKeys) {
     hashOf(hash);
     this.#keyring = keyring;
     this.hash = hash;
     this.#backend = backend;
+    this.#indexKeys = indexKeys;
+  }
+
+  /** Whether tokens come from key-store index keys (per month) rather than the index secret. */
+  get scoped(): boolean {
+    return this.#indexKeys !== undefined;
   }
 
   /** Index-secret versions the keyring holds, ascending (the last is current). */
@@ -96,43 +114,65 @@ export class SearchEngine {
     const specs = specsOf(schema);
     const out: Record<string, Record<string, string>> = {};
     if (specs.length === 0) return out;
-    const version = options.version ?? (await this.versions()).at(-1)!;
+    const indexKeys = this.#indexKeys;
+    if (indexKeys !== undefined && options.scope === undefined) throw new ConfigError('key-store index keys need the record scope');
+    const version = indexKeys !== undefined ? 0 : (options.version ?? (await this.versions()).at(-1)!);
     for (const spec of specs) {
       const primary = spec.parts[0]!.path;
+      const key = indexKeys === undefined ? version : await indexKeys.forSeal(classOf(schema, spec), options.scope!);
+      const label = typeof key === 'number' ? key : labelOf(key);
       let token: string | undefined;
       if (spec.type === 'blind') {
         const parts = partsFromRecord(spec.parts, record, options.phone);
         if (parts === undefined) continue;
-        const ready = this.#entries.get(entryId(schema, spec, version));
-        token = (ready !== undefined && 'blind' in ready ? ready.blind : await this.#blind(schema, spec, version)).token(parts);
+        const ready = this.#entries.get(entryId(schema, spec, label));
+        token = (ready !== undefined && 'blind' in ready ? ready.blind : await this.#blind(schema, spec, key)).token(parts);
       } else {
         const d = ff1Digits(spec.parts[0]!.transform, valueAt(record, primary), countryAt(record, primary), options.phone);
         if (d === undefined) continue;
         if (d.digits.length < FF1_MIN_DIGITS && options.lenient === true) continue;
-        token = `${version}.${ff1EncryptDigits(await this.#ff1(schema, spec, version, d.callingCode), d.digits, primary)}`;
+        token = `${label}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, primary)}`;
       }
       (out[primary] ??= {})[spec.name] = token;
     }
     return out;
   }
 
-  /** Every token that may match `value` in `index`: one per held index-secret version, newest first. */
+  /**
+   * Every token that may match `value` in `index`: one per held index-secret version, newest first;
+   * with key-store index keys, one per live index key (month and generation) in the window.
+   */
   async queryTokens(schema: Schema, index: string, value: string | readonly string[], options: WithParser<TokenQueryOptions> = {}): Promise<string[]> {
     const spec = indexSpec(schema, index);
     const parts = queryParts(spec, value, options.country, options.phone);
-    const versions = options.version !== undefined ? [options.version] : (await this.versions()).reverse();
+    const keys: (number | IndexKey)[] =
+      this.#indexKeys !== undefined
+        ? await this.#indexKeys.live(classOf(schema, spec), options.window)
+        : options.version !== undefined
+          ? [options.version]
+          : (await this.versions()).reverse();
     const tokens: string[] = [];
-    for (const version of versions) {
+    for (const key of keys) {
       if (spec.type === 'blind') {
-        tokens.push((await this.#blind(schema, spec, version)).token(parts));
+        tokens.push((await this.#blind(schema, spec, key)).token(parts));
       } else {
         const raw = typeof value === 'string' ? value : value[0];
         const d = ff1Digits(spec.parts[0]!.transform, raw, options.country, options.phone);
         if (d === undefined) throw new ValidationError(spec.name, 'not_normalizable');
-        tokens.push(`${version}.${ff1EncryptDigits(await this.#ff1(schema, spec, version, d.callingCode), d.digits, spec.name)}`);
+        tokens.push(`${typeof key === 'number' ? key : labelOf(key)}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, spec.name)}`);
       }
     }
     return tokens;
+  }
+
+  /** Drops keys derived from key-store index keys (after `forget()`: a shredded month's keys must not linger). */
+  forgetScoped(): void {
+    for (const [id, entry] of this.#entries) {
+      if (!id.includes('~')) continue;
+      if ('blind' in entry) entry.blind.destroy();
+      else wipe(entry.ff1Key);
+      this.#entries.delete(id);
+    }
   }
 
   /** Destroys derived keys; the engine refuses work afterwards. */
@@ -146,13 +186,13 @@ export class SearchEngine {
     this.#pending.clear();
   }
 
-  async #blind(schema: Schema, spec: IndexSpec, version: number): Promise<BlindTokenizer> {
+  async #blind(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<BlindTokenizer> {
     const entry = await this.#entry(schema, spec, version);
     if (!('blind' in entry)) throw new ConfigError(`index ${spec.name} is not a blind index`);
     return entry.blind;
   }
 
-  async #ff1(schema: Schema, spec: IndexSpec, version: number, callingCode: string): Promise<Ff1Cipher> {
+  async #ff1(schema: Schema, spec: IndexSpec, version: number | IndexKey, callingCode: string): Promise<Ff1Cipher> {
     const entry = await this.#entry(schema, spec, version);
     if (!('ff1Key' in entry)) throw new ConfigError(`index ${spec.name} is not an FF1 index`);
     let cipher = entry.ciphers.get(callingCode);
@@ -163,9 +203,9 @@ export class SearchEngine {
     return cipher;
   }
 
-  async #entry(schema: Schema, spec: IndexSpec, version: number): Promise<Entry> {
+  async #entry(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
     if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
-    const id = entryId(schema, spec, version);
+    const id = entryId(schema, spec, typeof version === 'number' ? version : labelOf(version));
     const ready = this.#entries.get(id);
     if (ready) return ready;
     let pending = this.#pending.get(id);
@@ -181,14 +221,20 @@ export class SearchEngine {
     return pending;
   }
 
-  async #derive(schema: Schema, spec: IndexSpec, version: number): Promise<Entry> {
-    if (!Number.isSafeInteger(version) || version < 1) throw new ConfigError('index secret versions are positive integers');
-    if (typeof this.#keyring.secret !== 'function') throw new KeyError('no_secret', 'this keyring holds no index secret (needed for search tokens)');
-    // The keyring owns the root secret: derive from it, never wipe it.
-    const root = await this.#keyring.secret('index', version);
+  async #derive(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
+    let root: Uint8Array;
+    if (typeof version === 'number') {
+      if (!Number.isSafeInteger(version) || version < 1) throw new ConfigError('index secret versions are positive integers');
+      if (typeof this.#keyring.secret !== 'function') throw new KeyError('no_secret', 'this keyring holds no index secret (needed for search tokens)');
+      // The keyring owns the root secret: derive from it, never wipe it.
+      root = await this.#keyring.secret('index', version);
+    } else {
+      // The key manager owns the index data key (and zeroes it on forget): derive from it, never wipe it.
+      root = version.key;
+    }
     if (spec.type === 'blind') {
       const key = deriveKey(this.hash, root, keyInfo(INDEX_KEY_LABEL, this.hash, schema.name, spec.name, spec.id));
-      const blind = new BlindTokenizer(this.hash, key, spec.bits, version, this.#backend);
+      const blind = new BlindTokenizer(this.hash, key, spec.bits, typeof version === 'number' ? version : labelOf(version), this.#backend);
       wipe(key);
       return { blind };
     }
@@ -196,7 +242,16 @@ export class SearchEngine {
   }
 }
 
-const entryId = (schema: Schema, spec: IndexSpec, version: number): string => `${version}\u0000${schema.name}\u0000${spec.name}\u0000${spec.id}`;
+const entryId = (schema: Schema, spec: IndexSpec, label: number | string): string => `${label}\u0000${schema.name}\u0000${spec.name}\u0000${spec.id}`;
+
+/** The token prefix of a key-store index key: `<scope>~<generation>`. */
+const labelOf = (key: IndexKey): string => `${key.scope}~${key.generation}`;
+
+/** The field key class whose index keys make an index's tokens: its first protected source's ('plain' for none). */
+function classOf(schema: Schema, spec: IndexSpec): string {
+  const source = spec.parts.find((p) => p.protected);
+  return (source && protectedFields(schema).get(source.path)?.keyClass) ?? 'plain';
+}
 
 const specCache = new WeakMap<object, readonly IndexSpec[]>();
 /** A schema's index definitions as an array (memoised per `indexes` object). */

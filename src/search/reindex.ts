@@ -51,18 +51,18 @@ export async function* reindex<S extends Schema>(
   const internals = sealerInternals(sealer);
   const skip = options.resumeFrom ?? 0;
   const specs = Object.values(indexesOf(schema));
-  const target = (await sealer.indexVersions()).at(-1)!;
+  const target = await internals.reindexTarget();
   let seen = 0;
   for await (const record of records) {
     seen++;
     if (seen <= skip) continue;
-    const updated = isCurrent(schema, specs, record, target) ? undefined : await retoken(sealer, internals, schema, specs, record, target, options);
+    const updated = isCurrent(schema, specs, record, (token) => internals.tokenCurrent(schema, record, token, target)) ? undefined : await retoken(sealer, internals, schema, specs, record, target, options);
     yield { record: updated ?? record, changed: updated !== undefined, checkpoint: seen };
   }
 }
 
-/** Every stored token is of the target version, and every index whose sources are present has one. */
-function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, target: number): boolean {
+/** Every stored token is current (target version, or the record month's index key), and every index whose sources are present has one. */
+function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, current: (token: string) => boolean): boolean {
   const { leaves } = walkRecord(schema.shape, record, 'sealed');
   const expected = new Map<string, Set<string>>();
   for (const spec of specs) {
@@ -75,7 +75,7 @@ function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown,
     const tok = leaf.value.tok ?? {};
     const want = expected.get(leaf.path) ?? new Set<string>();
     if (Object.keys(tok).length !== want.size) return false;
-    for (const [name, token] of Object.entries(tok)) if (!want.has(name) || tokenVersion(token) !== target) return false;
+    for (const [name, token] of Object.entries(tok)) if (!want.has(name) || !current(token)) return false;
   }
   return true;
 }

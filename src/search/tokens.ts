@@ -149,12 +149,13 @@ export class BlindTokenizer {
   readonly #bits: number;
   readonly #prefix: string;
 
-  constructor(hash: IndexHash, key: Uint8Array, bits: number, version: number, backend: BackendChoice = 'auto') {
+  /** `label`: the index-secret version, or `<scope>~<generation>` of a key-store index key. */
+  constructor(hash: IndexHash, key: Uint8Array, bits: number, label: number | string, backend: BackendChoice = 'auto') {
     this.#mac = keyedMac(hash, key);
     // Kept (and wiped by destroy) only where a native HMAC-SHA-256 may use it.
     this.#key = hash === 'hmac-sha256' && backend !== 'js' ? key.slice() : undefined;
     this.#bits = bits;
-    this.#prefix = `${version}.`;
+    this.#prefix = `${label}.`;
   }
 
   token(parts: readonly string[]): string {
@@ -181,6 +182,13 @@ export function truncate(mac: Uint8Array, bits: number): Uint8Array {
   if (spare > 0) out[out.length - 1]! &= (0xff << spare) & 0xff;
   wipe(mac);
   return out;
+}
+
+/** The scope of a key-store token (`<scope>~<generation>.…`), or undefined for other tokens. */
+export function tokenScope(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  const m = /^([A-Za-z0-9_-]{1,64})~[1-9][0-9]{0,8}\./.exec(token);
+  return m ? m[1] : undefined;
 }
 
 /** The index-secret version a token was made with (the digits before the first dot), or undefined. */

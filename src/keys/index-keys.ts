@@ -1,0 +1,112 @@
+/**
+ * Index keys as data keys (`createSealer({ indexKeys: 'key-store' })`): the root of a month's search
+ * tokens is a random 256-bit key of its own key class (`<field key class>-index`, e.g.
+ * `contact-index`), per scope, wrapped by that class's KEK and kept in the key store next to the
+ * field data keys. It is created, cached, retired and shredded by the same `DataKeyManager` code, so
+ * nobody holds a long-lived secret that derives every token, and shredding a month (`shred`,
+ * `shredBefore`) destroys its tokens' key with its data keys: the month's tokens can no longer be
+ * computed by anyone.
+ */
+import { ShreddedError } from '../errors.js';
+import type { KeyCacheOptions } from './cache.js';
+import { DataKeyManager, type DataKey } from './data-keys.js';
+import type { KeyStore } from './key-store.js';
+import type { Keyring } from './keyring.js';
+
+/** The key class of the index keys of fields of `keyClass`. */
+export const indexKeyClass = (keyClass: string): string => `${keyClass}-index`;
+
+/** The key classes a shred of `keyClass` covers: the class and its index keys. */
+export const shredClasses = (keyClass: string): readonly string[] => (keyClass.endsWith('-index') ? [keyClass] : [keyClass, indexKeyClass(keyClass)]);
+
+/**
+ * Index keys are 32 random bytes. The stored row names this suite only for its key length and wrap
+ * context; no field is ever encrypted under an index key (its class is never a field's class).
+ */
+export const INDEX_KEY_SUITE = 'xchacha20-poly1305';
+
+/** Months `from` … `to` (`YYYY-MM`, both included); either end open. */
+export interface SearchWindow {
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** One live index key: its scope and generation name the tokens it makes (`<scope>~<generation>.…`). */
+export interface IndexKey extends DataKey {
+  readonly scope: string;
+  readonly generation: number;
+}
+
+export class IndexKeys {
+  // No message cap: an index key encrypts nothing, and every process must share one per scope.
+  readonly #keys: DataKeyManager;
+  readonly #store: KeyStore;
+
+  constructor(keyring: Keyring, store: KeyStore, cache?: KeyCacheOptions) {
+    this.#keys = new DataKeyManager(keyring, store, cache ? { cache } : {});
+    this.#store = store;
+  }
+
+  /** The index key new seals of (field key class, scope) use: created on first use. */
+  async forSeal(keyClass: string, scope: string): Promise<IndexKey> {
+    const key = await this.#keys.forSeal(indexKeyClass(keyClass), scope, INDEX_KEY_SUITE);
+    return { ...key, scope, generation: generationOf(key.id) };
+  }
+
+  /**
+   * Every index key of a field key class that is not shredded and whose scope lies in the window
+   * (scopes that are not months only without a window), newest scope and generation first: a query
+   * makes one token with each.
+   */
+  async live(keyClass: string, window: SearchWindow = {}): Promise<IndexKey[]> {
+    const rows = (await this.#store.list({ keyClass: indexKeyClass(keyClass) }))
+      .filter((r) => r.shreddedAt === undefined && inWindow(r.scope, window))
+      .sort((a, b) => (a.scope === b.scope ? b.generation - a.generation : a.scope < b.scope ? 1 : -1));
+    const out: IndexKey[] = [];
+    for (const r of rows) {
+      try {
+        out.push({ ...(await this.#keys.forOpen(r.id, r.suite)), scope: r.scope, generation: r.generation });
+      } catch (e) {
+        // Shredded between the listing and the read: that month is gone.
+        if (!(e instanceof ShreddedError)) throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Changes whenever held keys may have been zeroed (see DataKeyManager.epoch). */
+  get epoch(): number {
+    return this.#keys.epoch;
+  }
+
+  forget(): void {
+    this.#keys.forget();
+  }
+
+  close(): void {
+    this.#keys.close();
+  }
+}
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+function inWindow(scope: string, window: SearchWindow): boolean {
+  if (window.from === undefined && window.to === undefined) return true;
+  if (!MONTH.test(scope)) return false;
+  return (window.from === undefined || scope >= window.from) && (window.to === undefined || scope <= window.to);
+}
+
+/** Checks a search window: months `YYYY-MM`, `from` ≤ `to`. Returns an error message, or undefined. */
+export function windowProblem(window: unknown): string | undefined {
+  if (window === undefined) return undefined;
+  if (typeof window !== 'object' || window === null) return 'window must be { from?, to? }';
+  const { from, to, ...rest } = window as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return 'window takes only from and to';
+  for (const m of [from, to]) if (m !== undefined && (typeof m !== 'string' || !MONTH.test(m))) return 'window months look like 2025-03';
+  if (typeof from === 'string' && typeof to === 'string' && from > to) return 'window.from is after window.to';
+  return undefined;
+}
+
+function generationOf(id: string): number {
+  return Number(id.slice(id.lastIndexOf('/') + 1));
+}
