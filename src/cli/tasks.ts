@@ -100,8 +100,8 @@ export const policyFrom = (policyJson: unknown, policyPath: string | undefined) 
 async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
   await loadNativeCrypto();
   if (spec.verifyKey !== undefined) return createVerifier(await loadVerifyKeys(spec.verifyKey));
-  const { keys, alg } = await integrityKeysFromFile(spec.keys!);
-  return createVerifier(keys, { alg });
+  const { keys, alg, accept } = await integrityKeysFromFile(spec.keys!);
+  return createVerifier(keys, { alg, ...(accept.length > 0 ? { accept } : {}) });
 }
 
 /** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */

@@ -25,7 +25,17 @@ export interface KeyFile extends LocalKeyMaterial {
    * default), or a signature by the private key in `secrets.ed25519` / `secrets.sm2`.
    */
   readonly integrity?: SignatureAlg;
+  /**
+   * Record-tag keys (`"hmac-sha256:1"`, `"ed25519:1"`) sealers built from this file accept besides
+   * their current one: written by `keys add-integrity --accept-previous`, so records tagged before a
+   * switch to signatures keep opening until they are re-tagged. Absent: the current key only.
+   */
+  readonly integrityAccept?: readonly TagKeyRef[];
 }
+
+/** A record-tag key reference of `integrityAccept`: `alg:version` (a `TagKeyRef` of src/integrity/tag.ts). */
+type TagKeyRef = `${'hmac-sha256' | 'hmac-sm3' | SignatureAlg}:${number}`;
+const TAG_KEY_REF = /^(hmac-sha256|hmac-sm3|ed25519|sm2):[1-9][0-9]{0,8}$/;
 
 export interface NewKeyFileOptions {
   /** KEK wrapping algorithm; default `sm4-gcm` for the `sm4-gcm` suite, else `xchacha20-poly1305`. */
@@ -55,7 +65,37 @@ export function parseKeyFile(json: unknown): KeyFile {
   if (integrity !== undefined && !(isPlainObject(json['secrets']) && Array.isArray(json['secrets'][integrity]))) {
     throw new KeyError('bad_key_file', `integrity is ${integrity} but the file holds no ${integrity} signing key`);
   }
+  integrityAcceptOf(json);
   return json as unknown as KeyFile;
+}
+
+/** A key file's `integrityAccept` (full or integrity-only file), checked; [] when absent. */
+export function integrityAcceptOf(json: Record<string, unknown>): readonly TagKeyRef[] {
+  const accept = json['integrityAccept'];
+  if (accept === undefined) return [];
+  if (!(Array.isArray(accept) && accept.every((r) => typeof r === 'string' && TAG_KEY_REF.test(r)))) {
+    throw new KeyError('bad_key_file', 'integrityAccept must list "alg:version" record-tag keys');
+  }
+  return accept as TagKeyRef[];
+}
+
+const newest = (list: readonly { version: number }[] | undefined): number => (list ?? []).reduce((max, s) => Math.max(max, s.version), 0);
+
+/**
+ * The key file with `key` as a new version (newest + 1) of signing key `alg`, which becomes the file's
+ * record-tag algorithm. With `acceptPrevious`, the tag key its sealers wrote until now (HMAC under the
+ * newest `integrity` secret, or the previous signing key) is added to `integrityAccept`, so records
+ * tagged before keep opening; without, they are refused until re-tagged. Pure.
+ */
+export function withSigningKey(file: KeyFile, alg: SignatureAlg, key: Uint8Array, acceptPrevious = false): KeyFile {
+  const version = newest(file.secrets?.[alg]) + 1;
+  const secrets = { ...file.secrets, [alg]: [...(file.secrets?.[alg] ?? []), { version, key: toBase64Url(key) }] };
+  let previous: TagKeyRef[] = [];
+  if (file.integrity !== undefined) previous = [`${file.integrity}:${newest(file.secrets?.[file.integrity])}`];
+  else if (newest(file.secrets?.integrity) > 0) previous = (['hmac-sha256', 'hmac-sm3'] as const).map((h) => `${h}:${newest(file.secrets?.integrity)}` as const);
+  const accept = [...new Set([...(file.integrityAccept ?? []), ...(acceptPrevious ? previous : [])])];
+  const { integrityAccept: _old, ...rest } = file;
+  return { ...rest, integrity: alg, secrets, ...(accept.length > 0 ? { integrityAccept: accept } : {}) };
 }
 
 function isKekVersion(v: unknown): boolean {

@@ -2,8 +2,8 @@
 import { constants } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { FileError, KeyError } from '../errors.js';
-import { newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
-import type { IntegrityKeySource, IntegrityOptions } from '../integrity/tag.js';
+import { integrityAcceptOf, newKeyFile, parseKeyFile, type KeyFile } from '../keys/key-file.js';
+import type { IntegrityKeySource, IntegrityOptions, TagKeyRef } from '../integrity/tag.js';
 import { isSignatureAlg, type SignatureAlg } from '../crypto/signature.js';
 import { parseVerifyKeys, type VerifyKeyFile, type VerifyKeys } from '../integrity/verify-keys.js';
 import type { SecretName } from '../keys/keyring.js';
@@ -55,8 +55,9 @@ const TAG_SECRETS = ['integrity', 'ed25519', 'sm2'] as const;
  * key source for `createVerifier`, and the tag algorithm the file names (`integrity`, default
  * HMAC). No KEK is read.
  */
-export async function integrityKeysFromFile(path: string): Promise<{ keys: IntegrityKeySource; alg: 'hmac' | SignatureAlg }> {
+export async function integrityKeysFromFile(path: string): Promise<{ keys: IntegrityKeySource; alg: 'hmac' | SignatureAlg; accept: readonly TagKeyRef[] }> {
   const json = await readKeyFileJson(path);
+  const accept = isPlainObject(json) ? integrityAcceptOf(json) : [];
   const secrets = isPlainObject(json) && isPlainObject(json['secrets']) ? json['secrets'] : {};
   const alg = isPlainObject(json) && isSignatureAlg(json['integrity']) ? json['integrity'] : 'hmac';
   const keys = new Map<string, Uint8Array>();
@@ -75,6 +76,7 @@ export async function integrityKeysFromFile(path: string): Promise<{ keys: Integ
   if (!versions.get(needed)?.length) throw new KeyError('no_secret', `${path} holds no ${alg === 'hmac' ? 'integrity secret' : `${alg} signing key`}`);
   return {
     alg,
+    accept,
     keys: {
       async secret(name: SecretName, version?: number) {
         const key = keys.get(`${name}:${version ?? versions.get(name)?.at(-1)}`);
@@ -94,7 +96,10 @@ export async function loadVerifyKeys(path: string): Promise<VerifyKeys> {
 }
 
 /** The record tags of sealers built from a key file: HMAC, or signatures by its `integrity` algorithm. */
-export const integrityOf = (file: KeyFile): IntegrityOptions => (file.integrity ? { alg: file.integrity } : {});
+export const integrityOf = (file: KeyFile): IntegrityOptions => ({
+  ...(file.integrity ? { alg: file.integrity } : {}),
+  ...(file.integrityAccept?.length ? { accept: file.integrityAccept } : {}),
+});
 
 /** Loads a key file: its keyring, and a key store on the same file. */
 export async function loadKeyFile(path: string): Promise<LoadedKeys> {

@@ -8,7 +8,9 @@
  *   retire  → a version removed from the file; refused while it is current or wraps any data key
  */
 import { KeyError } from '../errors.js';
-import { parseKeyFile, type KeyFile } from '../keys/key-file.js';
+import { wipe } from '../crypto/bytes.js';
+import { newSigningKey, type SignatureAlg } from '../crypto/signature.js';
+import { parseKeyFile, withSigningKey, type KeyFile } from '../keys/key-file.js';
 import { kekId as localKekId } from '../keys/local-keyring.js';
 import {
   addKekVersion,
@@ -105,6 +107,37 @@ export async function retireKeyFileKek(path: string, version: number): Promise<v
     for (const r of doc.dataKeys) if (r.shreddedAt === undefined) usage.set(r.kekId, (usage.get(r.kekId) ?? 0) + 1);
     return removeKekVersion(doc as RotatableKeyMaterial & Doc, version, usage);
   });
+}
+
+export interface AddSigningKeyOptions {
+  /** Add a new version when the file already holds a signing key of this algorithm (else refused). */
+  readonly force?: boolean;
+  /** Keep accepting the tag key the file's sealers wrote until now (`integrityAccept`). */
+  readonly acceptPrevious?: boolean;
+}
+
+/**
+ * Adds a signing key (`keys add-integrity`) to a key file and makes signatures of `alg` its record
+ * tags, under the store's lock, written atomically. Returns the new key's version and the file's
+ * `integrityAccept`. Refused (KeyError `signing_key_present`) if the file holds one already, unless `force`.
+ */
+export async function addSigningKeyFile(path: string, alg: SignatureAlg, options: AddSigningKeyOptions = {}): Promise<{ version: number; accept: readonly string[] }> {
+  const key = await newSigningKey(alg);
+  let result = { version: 0, accept: [] as readonly string[] };
+  try {
+    await updateDoc(path, (doc) => {
+      const held = doc.secrets?.[alg] ?? [];
+      if (held.length > 0 && options.force !== true) {
+        throw new KeyError('signing_key_present', `${path} already holds an ${alg} signing key (v${held.map((s) => s.version).join(', v')}); --force adds a new version`);
+      }
+      const next = withSigningKey(doc, alg, key, options.acceptPrevious === true);
+      result = { version: next.secrets![alg]!.at(-1)!.version, accept: next.integrityAccept ?? [] };
+      return next;
+    });
+  } finally {
+    wipe(key);
+  }
+  return result;
 }
 
 async function readDoc(path: string): Promise<Doc> {

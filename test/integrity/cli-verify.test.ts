@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -138,5 +138,72 @@ describe('signed records on the command line', () => {
     const r = await cli(['keys', 'export-verify', '--keys', join(dir, 'keys.json'), '--out', join(dir, 'verify.json')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/HMAC record tags/);
+  });
+});
+
+describe('keys add-integrity: signatures for an existing key file', () => {
+  const open = (keys: string, file: string) => cli(['open', '--keys', keys, '--principal', 'a', '--purpose', 'audit', '--ticket', 'T-1', '--in', file, '--quiet']);
+
+  it('adds an ed25519 key to an HMAC file (KEKs, data keys and secrets kept), refuses a second without --force, and old HMAC tags open only with --accept-previous', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-addsig-'));
+    const at = (f: string) => join(dir, f);
+    expect((await cli(['keygen', '--out', at('keys.json'), '--quiet'])).code).toBe(0);
+    await writeFile(at('plain.jsonl'), JSON.stringify(sampleWaybill()));
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('hmac.jsonl'), '--quiet'])).code).toBe(0);
+    const before = JSON.parse(await readFile(at('keys.json'), 'utf8'));
+    // A copy of the file at this point, for the --accept-previous run.
+    await writeFile(at('keys2.json'), JSON.stringify(before), { mode: 0o600 });
+
+    const added = await cli(['keys', 'add-integrity', '--keys', at('keys.json'), '--integrity', 'ed25519', '--json']);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toEqual({ alg: 'ed25519', version: 1, accept: [] });
+    const after = JSON.parse(await readFile(at('keys.json'), 'utf8'));
+    expect(after.integrity).toBe('ed25519');
+    expect(after.secrets.ed25519.map((s: { version: number }) => s.version)).toEqual([1]);
+    for (const k of ['keks', 'currentKek', 'dataKeys', 'suite'] as const) expect(after[k]).toEqual(before[k]);
+    for (const name of Object.keys(before.secrets)) expect(after.secrets[name]).toEqual(before.secrets[name]);
+    expect(after.integrityAccept).toBeUndefined();
+    // Written by rename under the lock: no temp or lock file left behind.
+    expect((await readdir(dir)).sort()).toEqual(['hmac.jsonl', 'keys.json', 'keys2.json', 'plain.jsonl']);
+
+    // A second run would replace nothing silently: refused, file unchanged.
+    const text = await readFile(at('keys.json'), 'utf8');
+    const again = await cli(['keys', 'add-integrity', '--keys', at('keys.json'), '--integrity', 'ed25519']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds an ed25519 signing key \(v1\); --force/);
+    expect(await readFile(at('keys.json'), 'utf8')).toBe(text);
+    expect((await cli(['keys', 'add-integrity', '--keys', at('keys.json')])).code).toBe(1);
+
+    // New records are signed, and a printer checks them with the exported public key.
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('signed.jsonl'), '--quiet'])).code).toBe(0);
+    expect(JSON.parse(await readFile(at('signed.jsonl'), 'utf8')).$tag).toMatch(/^t1\.ed25519\.1\./);
+    expect((await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('verify.json')])).code).toBe(0);
+    expect((await cli(['verify', '--verify-key', at('verify.json'), '--in', at('signed.jsonl')])).code).toBe(0);
+    // The HMAC tag (which printers holding the HMAC secret could have forged) is no longer trusted.
+    expect((await open(at('keys.json'), at('signed.jsonl'))).stdout).toContain('张三');
+    const refused = await open(at('keys.json'), at('hmac.jsonl'));
+    expect(refused.stderr).toMatch(/line 1: rejected: INTEGRITY.*key_not_accepted/);
+    expect(refused.stdout).not.toContain('张三');
+
+    // --accept-previous: the HMAC key that tagged the old records stays accepted (named in the file).
+    const kept = await cli(['keys', 'add-integrity', '--keys', at('keys2.json'), '--integrity', 'ed25519', '--accept-previous', '--json']);
+    expect(JSON.parse(kept.stdout)).toEqual({ alg: 'ed25519', version: 1, accept: ['hmac-sha256:1', 'hmac-sm3:1'] });
+    expect((await open(at('keys2.json'), at('hmac.jsonl'))).stdout).toContain('张三');
+    // verify --keys accepts exactly what open accepts.
+    expect((await cli(['verify', '--keys', at('keys.json'), '--in', at('hmac.jsonl')])).code).toBe(4);
+    expect((await cli(['verify', '--keys', at('keys2.json'), '--in', at('hmac.jsonl')])).code).toBe(0);
+  });
+
+  it('--force adds a new version (rotation); two concurrent runs both land (the file lock), none lost', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-addsig-'));
+    const keys = join(dir, 'keys.json');
+    expect((await cli(['keygen', '--out', keys, '--integrity', 'ed25519', '--quiet'])).code).toBe(0);
+    const runs = await Promise.all([1, 2].map(() => cli(['keys', 'add-integrity', '--keys', keys, '--integrity', 'ed25519', '--force', '--accept-previous', '--json'])));
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    expect(runs.map((r) => JSON.parse(r.stdout).version).sort()).toEqual([2, 3]);
+    const file = JSON.parse(await readFile(keys, 'utf8'));
+    expect(file.secrets.ed25519.map((s: { version: number }) => s.version)).toEqual([1, 2, 3]);
+    expect(file.integrityAccept).toEqual(['ed25519:1', 'ed25519:2']);
+    expect((await readdir(dir)).sort()).toEqual(['keys.json']);
   });
 });

@@ -1,7 +1,7 @@
 import { isSuiteName, SUITES } from '../../crypto/aead.js';
 import { isSignatureAlg, newSigningKey, SIGNATURE_ALGS } from '../../crypto/signature.js';
-import { toBase64Url } from '../../crypto/bytes.js';
-import { defaultKekAlg, KEY_FILE_FORMAT, newKeyFile, type KeyFile } from '../../keys/key-file.js';
+import { wipe } from '../../crypto/bytes.js';
+import { defaultKekAlg, KEY_FILE_FORMAT, newKeyFile, withSigningKey, type KeyFile } from '../../keys/key-file.js';
 import { generateLocalKeyMaterial } from '../../keys/local-keyring.js';
 import { writeNewKeyFile } from '../../node/key-file-io.js';
 import { KEY_CLASSES } from '../../schema/kinds.js';
@@ -54,9 +54,9 @@ export async function run(argv: string[]): Promise<number> {
     const key = await newSigningKey(integrity);
     // No HMAC integrity secret: nothing in a signing deployment needs one, and a copy handed out
     // could otherwise be offered as a way to vouch for records.
-    const secrets = { ...file.secrets };
-    delete secrets.integrity;
-    file = { ...file, integrity, secrets: { ...secrets, [integrity]: [{ version: 1, key: toBase64Url(key) }] } };
+    const { integrity: _hmac, ...secrets } = file.secrets ?? {};
+    file = withSigningKey({ ...file, secrets }, integrity, key);
+    wipe(key);
   }
   await writeNewKeyFile(out, file);
   if (values['quiet'] !== true) {

@@ -1,10 +1,11 @@
 import { exportVerifyKeys } from '../../integrity/verify-keys.js';
 import { KeyError } from '../../errors.js';
 import { loadKeyFile, writeNewKeyFile } from '../../node/key-file-io.js';
-import { keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
+import { isSignatureAlg, SIGNATURE_ALGS } from '../../crypto/signature.js';
+import { addSigningKeyFile, keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
 import { parse, required, UsageError } from '../args.js';
 
-export const help = `waybill-seal keys <list|rotate|rewrap|retire|export-verify> --keys keys.json [--version N] [--out FILE] [--json]
+export const help = `waybill-seal keys <list|rotate|rewrap|retire|add-integrity|export-verify> --keys keys.json [--version N] [--integrity ed25519|sm2] [--accept-previous] [--force] [--out FILE] [--json]
 
 KEK rotation for a local key file, without downtime (sealing may go on meanwhile):
   list     KEK versions (numbered from 1 in creation order), which is current, and how many data
@@ -14,6 +15,12 @@ KEK rotation for a local key file, without downtime (sealing may go on meanwhile
            Resumable and idempotent: stop it at any point and run it again
   retire   remove KEK version N (--version N); refused while it is current or still wraps a
            data key (run rewrap first, after every sealing process has reloaded the key file)
+  add-integrity  add a signing key (--integrity ed25519|sm2) to an existing key file and make
+           sealers built from it sign their record tags (as keygen --integrity does). Refused if the
+           file holds a key of that algorithm already; --force adds a new version. Records tagged
+           before are refused by open until re-tagged, unless --accept-previous lists the key that
+           tagged them in the file's "integrityAccept" (remove the entry when they are re-tagged:
+           whoever holds that key can make such tags). Then run export-verify for the printers
   export-verify  write --out FILE (mode 0600, never overwritten): the public keys of the file's
            record signatures (keygen --integrity ed25519|sm2), for printers, stations, and
            "mask/verify --verify-key FILE". It holds no secret: it cannot sign, open or search.
@@ -23,12 +30,21 @@ Example:
   waybill-seal keys rotate --keys keys.json && waybill-seal keys rewrap --keys keys.json
   waybill-seal keys list --keys keys.json
   waybill-seal keys retire --version 1 --keys keys.json
+  waybill-seal keys add-integrity --keys keys.json --integrity ed25519 --accept-previous
   waybill-seal keys export-verify --keys keys.json --out verify.json
 
-Exit codes: 0 done, 1 usage or configuration error (also a refused retire).`;
+Exit codes: 0 done, 1 usage or configuration error (also a refused retire or add-integrity).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { keys: { type: 'string' }, version: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' } });
+  const { values, positionals } = parse(argv, {
+    keys: { type: 'string' },
+    version: { type: 'string' },
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    integrity: { type: 'string' },
+    force: { type: 'boolean' },
+    'accept-previous': { type: 'boolean' },
+  });
   const [action, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const path = required(values, 'keys');
@@ -69,6 +85,14 @@ export async function run(argv: string[]): Promise<number> {
       out({ retired: Number(v) }, `KEK version ${v} removed from ${path}`);
       return 0;
     }
+    case 'add-integrity': {
+      const alg = values['integrity'];
+      if (!isSignatureAlg(alg)) throw new UsageError(`--integrity ${SIGNATURE_ALGS.join('|')} is required (HMAC tags need no key to add)`);
+      const r = await addSigningKeyFile(path, alg, { force: values['force'] === true, acceptPrevious: values['accept-previous'] === true });
+      const accepting = r.accept.length > 0 ? `; also accepted: ${r.accept.join(', ')}` : '';
+      out({ alg, version: r.version, accept: r.accept }, `${alg} signing key v${r.version} added to ${path}; record tags are now ${alg} signatures${accepting}. Now run: waybill-seal keys export-verify --keys ${path} --out verify.json`);
+      return 0;
+    }
     case 'export-verify': {
       const target = required(values, 'out');
       const keys = await loadKeyFile(path);
@@ -86,6 +110,6 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap, retire or export-verify' : `unknown keys action "${action}"`);
+      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap, retire, add-integrity or export-verify' : `unknown keys action "${action}"`);
   }
 }
