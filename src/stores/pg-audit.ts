@@ -16,7 +16,7 @@
  * is refused (`audit_chain_broken`) instead of written over, so a cut tail is not re-filled.
  */
 import { AuditChain, auditKey, AuditVerifier, checkAuditLine, GENESIS, type AuditEvent, type AuditSink, type AuditVerification, type ChainHead, type VerifyOptions } from '../access/audit.js';
-import { deriveCheckpointKey, signCheckpoint, type AuditCheckpoint, type CheckpointSink } from '../access/checkpoint.js';
+import { deriveCheckpointKey, newestCheckpoint, signCheckpoint, type AuditCheckpoint, type CheckpointSelection, type CheckpointSink } from '../access/checkpoint.js';
 import { ConfigError, StoreError } from '../errors.js';
 import type { Keyring } from '../keys/keyring.js';
 import { inTransaction, runDdl, sqlClient, sqlState, tableName, type SqlClient } from './sql.js';
@@ -51,6 +51,7 @@ export class PgAuditSink implements AuditSink {
   readonly #checkpoints: { sink: CheckpointSink; everyEvents: number; everyMs: number } | undefined;
   readonly #now: () => number;
   readonly table: string;
+  #log: string;
   #sinceCheckpoint = 0;
   #lastCheckpointAt: number;
   /** The last line this sink wrote: the table must still hold it. */
@@ -60,6 +61,7 @@ export class PgAuditSink implements AuditSink {
   private constructor(db: SqlClient, key: Uint8Array, options: PgAuditSinkOptions) {
     this.#db = sqlClient('PgAuditSink', db);
     this.table = tableName('PgAuditSink', options.table ?? 'waybill_seal_audit');
+    this.#log = this.table;
     this.#key = key;
     this.#checkpointKey = deriveCheckpointKey(key);
     this.#now = options.now ?? Date.now;
@@ -81,14 +83,64 @@ export class PgAuditSink implements AuditSink {
    * secret, or the chain key itself.
    */
   static async create(db: SqlClient, key: Keyring | Uint8Array, options: PgAuditSinkOptions = {}): Promise<PgAuditSink> {
-    const sink = await PgAuditSink.open(db, key, options);
+    const sink = new PgAuditSink(db, key instanceof Uint8Array ? key : await auditKey(key), options);
     await sink.migrate();
+    await sink.#resolveLog();
     return sink;
   }
 
   /** A sink on a table that exists (e.g. to verify it: creates nothing). */
   static async open(db: SqlClient, key: Keyring | Uint8Array, options: PgAuditSinkOptions = {}): Promise<PgAuditSink> {
-    return new PgAuditSink(db, key instanceof Uint8Array ? key : await auditKey(key), options);
+    const sink = new PgAuditSink(db, key instanceof Uint8Array ? key : await auditKey(key), options);
+    await sink.#resolveLog();
+    return sink;
+  }
+
+  /**
+   * The log's name in checkpoints: the table as `schema.table` (so `waybill_seal_audit` and
+   * `public.waybill_seal_audit` are one log, whatever the search path), or the name as given
+   * while the table does not exist.
+   */
+  get log(): string {
+    return this.#log;
+  }
+
+  async #resolveLog(): Promise<void> {
+    this.#log = (await this.#qualified([this.table])).get(this.table) ?? this.table;
+  }
+
+  /** `schema.table` of each name that resolves to a table here. */
+  async #qualified(names: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await this.#db
+      .query(
+        `SELECT u.name, n.nspname || '.' || c.relname AS log FROM unnest($1::text[]) AS u(name)
+           JOIN pg_class c ON c.oid = to_regclass(u.name) JOIN pg_namespace n ON n.oid = c.relnamespace`,
+        [names],
+      )
+      .catch((e: unknown) => {
+        throw this.#fail('read', sqlState(e));
+      });
+    return new Map((rows as { name: string; log: string }[]).map((r) => [r.name, r.log]));
+  }
+
+  /**
+   * Checks every checkpoint's tag and picks the newest of this log, under any name that resolves
+   * to this table (checkpoints written before names were resolved, or under another spelling).
+   */
+  async selectCheckpoint(checkpoints: Iterable<unknown>): Promise<CheckpointSelection> {
+    const list = [...checkpoints];
+    const checked = newestCheckpoint(this.#checkpointKey, this.#log, list);
+    if (!checked.ok) return checked;
+    const names = [...new Set(list.map((c) => (c as AuditCheckpoint).log))].filter((n) => n !== this.#log);
+    const qualified = names.length ? await this.#qualified(names.filter((n) => /^[A-Za-z0-9_.]{1,130}$/.test(n))) : new Map<string, string>();
+    let best: CheckpointSelection = checked;
+    for (const name of names.filter((n) => qualified.get(n) === this.#log)) {
+      const other = newestCheckpoint(this.#checkpointKey, name, list);
+      if (!other.ok || !best.ok) continue;
+      const newest: AuditCheckpoint | undefined = !best.newest || (other.newest && other.newest.seq > best.newest.seq) ? other.newest : best.newest;
+      best = { ok: true, count: best.count + other.count, ...(newest ? { newest } : {}) };
+    }
+    return best;
   }
 
   /** `CREATE TABLE IF NOT EXISTS` (safe to run from many instances at once). */
@@ -110,7 +162,7 @@ export class PgAuditSink implements AuditSink {
     let head: ChainHead;
     try {
       head = await inTransaction(this.#db, async (tx) => {
-        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('waybill-seal:audit'), hashtext($1))`, [this.table]);
+        await tx.query(`SELECT pg_advisory_xact_lock(hashtext('waybill-seal:audit'), hashtext($1))`, [this.#log]);
         const last = await this.#last(tx);
         await this.#stillHolds(tx, last);
         const chain = new AuditChain(this.#key, last);
@@ -218,7 +270,7 @@ export class PgAuditSink implements AuditSink {
     const before = { since: this.#sinceCheckpoint, at: this.#lastCheckpointAt };
     this.#sinceCheckpoint = 0;
     this.#lastCheckpointAt = now;
-    const checkpoint = signCheckpoint(this.#checkpointKey, this.table, head, new Date(now));
+    const checkpoint = signCheckpoint(this.#checkpointKey, this.#log, head, new Date(now));
     try {
       await sink.write(checkpoint);
     } catch (e) {

@@ -19,6 +19,7 @@ import {
   LocalKeyring,
   MemoryCheckpointSink,
   newestCheckpoint,
+  signCheckpoint,
   StoreError,
   type AuditEvent,
   type QuotaCounter,
@@ -117,8 +118,9 @@ describe('PgAuditSink (PGlite)', () => {
     expect(place.checkpoints.map((c) => c.seq)).toEqual([5, 10, 15, 20]);
     await sink.checkpoint();
     const key = deriveCheckpointKey(await auditKey(keyring));
-    const picked = newestCheckpoint(key, table, place.checkpoints);
-    expect(picked).toMatchObject({ ok: true, count: 5, newest: { seq: 23, log: table } });
+    expect(sink.log).toBe(`public.${table}`); // checkpoints name the resolved table, whatever the spelling
+    const picked = newestCheckpoint(key, sink.log, place.checkpoints);
+    expect(picked).toMatchObject({ ok: true, count: 5, newest: { seq: 23, log: sink.log } });
     if (!picked.ok || !picked.newest) throw new Error('no checkpoint');
     const checkpoint = picked.newest;
     expect(await sink.verify({ checkpoint })).toMatchObject({ ok: true, lines: 23 });
@@ -128,7 +130,11 @@ describe('PgAuditSink (PGlite)', () => {
     expect(await sink.verify({ checkpoint })).toMatchObject({ ok: false, reason: 'truncated' });
     // A checkpoint moved back by someone without the key does not verify.
     const forged = { ...place.checkpoints[4]!, seq: 13, mac: (await sink.head()).mac };
-    expect(newestCheckpoint(key, table, [...place.checkpoints.slice(0, 2), forged])).toMatchObject({ ok: false, index: 3 });
+    expect(newestCheckpoint(key, sink.log, [...place.checkpoints.slice(0, 2), forged])).toMatchObject({ ok: false, index: 3 });
+    // Checkpoints that name the table another way (written before names were resolved) still count.
+    const legacy = signCheckpoint(key, table, { seq: 24, mac: checkpoint.mac }, new Date());
+    expect(await sink.selectCheckpoint([...place.checkpoints, legacy])).toMatchObject({ ok: true, count: 6, newest: { seq: 24, log: table } });
+    expect(await sink.selectCheckpoint([signCheckpoint(key, 'some_other_table', checkpoint, new Date())])).toEqual({ ok: true, count: 0 });
   });
 
   it('a DB writer who deletes the rows after the newest checkpoint cannot have them written over: the sink refuses, and signs no checkpoint of the cut table', async () => {
@@ -179,7 +185,7 @@ describe('PgAuditSink (PGlite)', () => {
       await sink.write(event('c'));
       const stored = await place.list();
       expect(stored).toMatchObject([{ seq: 2, time: '1970-01-01T00:01:00.000Z' }]);
-      expect(newestCheckpoint(deriveCheckpointKey(await auditKey(keyring)), sink.table, stored)).toMatchObject({ ok: true, newest: { seq: 2 } });
+      expect(newestCheckpoint(deriveCheckpointKey(await auditKey(keyring)), sink.log, stored)).toMatchObject({ ok: true, newest: { seq: 2 } });
     }
   });
 });
@@ -252,4 +258,36 @@ describe.skipIf(server.skip !== undefined)('a fleet of processes on one PostgreS
     expect(cut.code).toBe(4);
     expect(JSON.parse(cut.out)).toMatchObject({ ok: false, reason: 'truncated', checkpoint: { seq: 400 }, head: { seq: 390 } });
   }, 180_000);
+
+  it('audit verify --checkpoints fails when no checkpoint is of this log (another spelling of the table, an emptied file) or the newest is too old', async () => {
+    const p = prefix();
+    const { files, keyring: k, dir } = await setUp(p);
+    const table = `${p}_audit`;
+    const sink = await PgAuditSink.create(pool!, k, { table: `public.${table}`, checkpoints: { sink: new FileCheckpointSink(files.checkpoints), everyEvents: 10 } });
+    for (let i = 0; i < 20; i++) await sink.write(event(`k${i}`));
+    sink.close();
+    const cli = (args: string[]) =>
+      run(process.execPath, [BIN, 'audit', 'verify', '--keys', files.keys, '--database', server.url!, '--json', ...args]).then(
+        (r) => ({ code: 0, out: JSON.parse(r.stdout) as Record<string, unknown> }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, out: JSON.parse(e.stdout) as Record<string, unknown> }),
+      );
+    expect(await cli(['--table', table, '--checkpoints', files.checkpoints])).toMatchObject({ code: 0, out: { ok: true, checkpoints: 2, checkpoint: { seq: 20 }, newestCheckpoint: { ageSeconds: expect.any(Number) } } });
+    await pool!.query(`DELETE FROM ${table} WHERE seq > 5`); // the DB writer cuts the tail
+    // The application wrote `public.<table>`; the operator types `<table>`: the same log, still caught.
+    for (const spelling of [table, `public.${table}`]) {
+      expect(await cli(['--table', spelling, '--checkpoints', files.checkpoints])).toMatchObject({ code: 4, out: { ok: false, reason: 'truncated' } });
+    }
+    // An emptied (or swapped-in, other table's) checkpoint file proves nothing: it fails, never passes.
+    const empty = join(dir, 'empty.jsonl');
+    await writeFile(empty, '');
+    expect(await cli(['--table', table, '--checkpoints', empty])).toMatchObject({ code: 4, out: { ok: false, reason: 'no_checkpoint', checkpoints: 0 } });
+    // A file rolled back to an old copy: its newest checkpoint's age shows, and --max-checkpoint-age fails it.
+    const old = join(dir, 'old.jsonl');
+    const t2 = `${p}_audit2`;
+    const stale = await PgAuditSink.create(pool!, k, { table: t2, now: () => Date.now() - 3_600_000, checkpoints: { sink: new FileCheckpointSink(old), everyEvents: 2 } });
+    for (let i = 0; i < 4; i++) await stale.write(event(`s${i}`));
+    stale.close();
+    expect(await cli(['--table', t2, '--checkpoints', old])).toMatchObject({ code: 0, out: { ok: true, newestCheckpoint: { ageSeconds: expect.toSatisfy((n: number) => n >= 3599) } } });
+    expect(await cli(['--table', t2, '--checkpoints', old, '--max-checkpoint-age', '600'])).toMatchObject({ code: 4, out: { ok: false, reason: 'checkpoint_stale' } });
+  }, 120_000);
 });

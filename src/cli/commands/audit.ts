@@ -1,5 +1,4 @@
 import { auditKey, GENESIS, type AuditVerification, type ChainHead } from '../../access/audit.js';
-import { deriveCheckpointKey, newestCheckpoint } from '../../access/checkpoint.js';
 import { repairAuditFile, verifyAuditFile } from '../../node/audit-file-sink.js';
 import { readCheckpointFile } from '../../node/checkpoint-file.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
@@ -9,7 +8,7 @@ import { connectDatabase } from '../database.js';
 import { warnKeyFile } from './shared.js';
 
 export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
-waybill-seal audit verify --keys keys.json --database URL [--table NAME] [--checkpoints FILE] [--json]
+waybill-seal audit verify --keys keys.json --database URL [--table NAME] [--checkpoints FILE [--max-checkpoint-age S]] [--json]
 waybill-seal audit repair --keys keys.json FILE
 
 Verifies a tamper-evident audit log: every line's HMAC (keyed by the key file's audit secret), its
@@ -20,10 +19,14 @@ MAC) when the log is intact.
 
 Cutting lines off the end is only detectable against a checkpoint: --checkpoint SEQ:MAC (a head
 printed earlier), or --checkpoints FILE, the signed checkpoints PgAuditSink wrote to a file
-(FileCheckpointSink): every one must verify, and the log must still hold the newest one's entry.
+(FileCheckpointSink): every one must verify, at least one must name this table (under any
+spelling that resolves to it), and the log must still hold the newest one's entry; its time and
+age are printed, and --max-checkpoint-age S fails when it is older (a file rolled back). Keep the
+checkpoints append-only (WORM, a log service) and out of reach of the database's writers.
 
 Exit codes: 0 intact; 4 a line was altered, removed, reordered or spliced, the log is shorter
-than the checkpoint (the first bad line number is printed), or a checkpoint does not verify;
+than the checkpoint (the first bad line number is printed), a checkpoint does not verify, none
+names this table (no_checkpoint), or the newest is too old (checkpoint_stale);
 1 usage or configuration error (also: database unreachable).
 
 audit repair: a crash or a full disk during a write can leave the log ending mid-line, and then
@@ -45,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     checkpoints: { type: 'string' },
     database: { type: 'string' },
     table: { type: 'string' },
+    'max-checkpoint-age': { type: 'string' },
     json: { type: 'boolean' },
   });
   const [sub, ...rest] = positionals;
@@ -63,6 +67,10 @@ export async function run(argv: string[]): Promise<number> {
   if (database === undefined && (values['checkpoints'] !== undefined || values['table'] !== undefined)) {
     throw new UsageError('--checkpoints and --table go with --database');
   }
+  const maxAge = values['max-checkpoint-age'] === undefined ? undefined : Number(values['max-checkpoint-age']);
+  if (maxAge !== undefined && (values['checkpoints'] === undefined || !Number.isSafeInteger(maxAge) || maxAge < 1)) {
+    throw new UsageError('--max-checkpoint-age takes whole seconds and goes with --checkpoints');
+  }
   let checkpoint: ChainHead | undefined;
   if (typeof values['checkpoint'] === 'string') {
     const m = /^([1-9][0-9]*):([A-Za-z0-9_-]{43})$/.exec(values['checkpoint']);
@@ -75,6 +83,7 @@ export async function run(argv: string[]): Promise<number> {
   const where = database === undefined ? `audit log ${file}` : 'audit table';
   let result: AuditVerification;
   let checkpointCount: number | undefined;
+  let newestAt: { time: string; ageSeconds: number } | undefined;
   if (database === undefined) {
     result = await verifyAuditFile(file!, keys.keyring, checkpoint ? { checkpoint } : {});
   } else {
@@ -83,9 +92,17 @@ export async function run(argv: string[]): Promise<number> {
     try {
       const sink = await PgAuditSink.open(client, key, typeof values['table'] === 'string' ? { table: values['table'] } : {});
       if (typeof values['checkpoints'] === 'string') {
-        const picked = newestCheckpoint(deriveCheckpointKey(key), sink.table, await readCheckpointFile(values['checkpoints']));
+        const file = values['checkpoints'];
+        const picked = await sink.selectCheckpoint(await readCheckpointFile(file));
         if (!picked.ok) return report(json, { ok: false, reason: 'checkpoint_forged', message: picked.message, line: 0, head: GENESIS }, where);
+        // A checkpoint file that names another table, or was emptied, proves nothing: fail, never pass.
+        if (!picked.newest) return report(json, { ok: false, reason: 'no_checkpoint', message: `no checkpoint in ${file} is of ${sink.log}`, line: 0, head: GENESIS }, where, undefined, 0);
         checkpointCount = picked.count;
+        newestAt = { time: picked.newest.time, ageSeconds: Math.round((Date.now() - Date.parse(picked.newest.time)) / 1000) };
+        if (maxAge !== undefined && !(newestAt.ageSeconds <= maxAge)) {
+          const message = `the newest checkpoint of ${sink.log} (${newestAt.time}) is ${newestAt.ageSeconds} s old, over --max-checkpoint-age ${maxAge}`;
+          return report(json, { ok: false, reason: 'checkpoint_stale', message, line: 0, head: GENESIS }, where, undefined, checkpointCount, newestAt);
+        }
         // The newer of the two checkpoints given (a file's newest, or --checkpoint) is the one the log must reach.
         if (picked.newest && (!checkpoint || picked.newest.seq > checkpoint.seq)) checkpoint = { seq: picked.newest.seq, mac: picked.newest.mac };
       }
@@ -94,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
       await client.end().catch(() => {});
     }
   }
-  return report(json, result, where, checkpoint, checkpointCount);
+  return report(json, result, where, checkpoint, checkpointCount, newestAt);
 }
 
 function report(
@@ -103,11 +120,12 @@ function report(
   where: string,
   checkpoint?: ChainHead,
   checkpoints?: number,
+  newest?: { time: string; ageSeconds: number },
 ): number {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ ...result, ...(checkpoint ? { checkpoint } : {}), ...(checkpoints !== undefined ? { checkpoints } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, ...(checkpoint ? { checkpoint } : {}), ...(checkpoints !== undefined ? { checkpoints } : {}), ...(newest ? { newestCheckpoint: newest } : {}) })}\n`);
   } else if (result.ok) {
-    const against = checkpoint ? `; reaches checkpoint ${checkpoint.seq}` : '';
+    const against = checkpoint ? `; reaches checkpoint ${checkpoint.seq}${newest ? ` (newest checkpoint ${newest.time}, ${newest.ageSeconds} s old)` : ''}` : '';
     process.stdout.write(`ok: ${result.lines} line(s) intact${against}; head ${result.head.seq}:${result.head.mac}\n`);
   } else {
     process.stdout.write(`FAILED: ${result.message} [${result.reason}]\n`);
