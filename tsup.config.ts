@@ -15,6 +15,7 @@ export default defineConfig([
       'aws-kms': 'src/aws-kms.ts',
       pg: 'src/pg.ts',
       prisma: 'src/prisma.ts',
+      typeorm: 'src/typeorm.ts',
       // The test kit (never for production code) and its matcher registrations per test runner.
       testing: 'src/testing.ts',
       'testing/vitest': 'src/testing/vitest.ts',

@@ -10,7 +10,7 @@ export default defineConfig({
       { find: /^waybill-seal$/, replacement: src('index.ts') },
       { find: /^waybill-seal\/node$/, replacement: src('node.ts') },
       { find: /^waybill-seal\/sm$/, replacement: src('sm.ts') },
-      { find: /^waybill-seal\/(pkcs11|vault|aws-kms|pg|prisma|mask|phone|testing)$/, replacement: src('$1.ts') },
+      { find: /^waybill-seal\/(pkcs11|vault|aws-kms|pg|prisma|typeorm|mask|phone|testing)$/, replacement: src('$1.ts') },
       { find: /^waybill-seal\/testing\/(vitest|jest)$/, replacement: src('testing/$1.ts') },
       // The core's native crypto module (package.json "imports": `node` condition).
       { find: /^#backend$/, replacement: src('crypto/backend-node.ts') },

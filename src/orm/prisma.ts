@@ -16,24 +16,14 @@
  * documented `$extends` surface (query components, `$allModels`, `$allOperations`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AccessDeniedError, ConfigError, IntegrityError, UnsupportedQueryError } from '../errors.js';
-import type { IndexName } from '../schema/indexes.js';
-import type { PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
+import { AccessDeniedError, ConfigError, UnsupportedQueryError } from '../errors.js';
+import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
-import { mask, type Profile } from '../seal/mask-view.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
-import { createFinder, storedToken } from '../search/find.js';
+import { createFinder } from '../search/find.js';
+import { confirmRows, maskRow, pageOf, sealRow, type SealedModel } from './rows.js';
 
-/** How one Prisma model holds a schema's records. */
-export interface SealedModel<S extends Schema = Schema> {
-  readonly schema: S;
-  /** The `Json` column that holds the sealed record. */
-  readonly column: string;
-  /** Token columns (`String?`, indexed): column name → index name of the schema. */
-  readonly tokens?: Readonly<Record<string, IndexName<S>>>;
-  /** Mask profile of reads (default `screen`). */
-  readonly profile?: Profile;
-}
+export type { SealedModel } from './rows.js';
 
 export interface PrismaSealOptions {
   readonly sealer: Sealer;
@@ -86,14 +76,7 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
   const sealData = (model: string, data: unknown): Promise<unknown> =>
     perRow(data, async (out) => {
       const m = models[model];
-      if (m) {
-        for (const col of Object.keys(m.tokens ?? {})) if (col in out) throw new UnsupportedQueryError(model, col, 'token columns are written by sealing only');
-        if (m.column in out) {
-          const sealed = await sealer.seal(m.schema, out[m.column] as PlainRecord<Schema>);
-          out[m.column] = sealed;
-          for (const [col, index] of Object.entries(m.tokens ?? {})) out[col] = storedToken(m.schema, sealed, index) ?? null;
-        }
-      }
+      if (m) await sealRow(sealer, model, m, out);
       for (const [field, value] of Object.entries(out)) {
         const child = relations[model]?.[field];
         if (child && isPlainObject(value)) out[field] = await nestedWrite(child, value);
@@ -157,15 +140,7 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
   const present = (model: string, value: unknown): Promise<unknown> =>
     perRow(value, async (out) => {
       const m = models[model];
-      if (m) {
-        for (const col of Object.keys(m.tokens ?? {})) delete out[col];
-        const sealed = out[m.column];
-        if (sealed !== undefined && sealed !== null) {
-          const checked = await sealer.verify(m.schema, sealed as SealedRecord<Schema>);
-          if (!checked.ok) throw new IntegrityError(checked.path, checked.reason);
-          out[m.column] = mask(m.schema, sealed as SealedRecord<Schema>, m.profile ?? 'screen');
-        }
-      }
+      if (m) await maskRow(sealer, m, out);
       for (const [field, child] of Object.entries(relations[model] ?? {})) if (field in out) out[field] = await present(child, out[field]);
     });
 
@@ -185,15 +160,9 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
     const wantsColumn = !isPlainObject(select) || select[m.column] === true;
     const args: Args = { ...rest, where, ...(isPlainObject(select) && op.operation !== 'count' ? { select: { ...select, [m.column]: true } } : {}) };
     if (op.operation === 'count') Object.assign(args, { select: { [m.column]: true } });
-    const rows = await client[lowerFirst(op.model)]!.findMany(args);
-    const confirmed: Args[] = [];
-    try {
-      for (const row of rows as Args[]) if (await finder.matches(row[m.column] as SealedRecord<Schema>)) confirmed.push(row);
-    } finally {
-      await finder.done();
-    }
+    const confirmed = await confirmRows(finder, m.column, (await client[lowerFirst(op.model)]!.findMany(args)) as Args[]);
     if (op.operation === 'count') return confirmed.length;
-    const page = confirmed.slice(skip ?? 0, take === undefined ? undefined : (skip ?? 0) + take);
+    const page = pageOf(confirmed, skip, take);
     if (!wantsColumn) for (const row of page) delete row[m.column];
     if (op.operation === 'findMany') return present(op.model, page);
     if (page[0] === undefined && op.operation === 'findFirstOrThrow') throw new AccessDeniedError('not_found', `no ${op.model} matches`);

@@ -1,0 +1,274 @@
+/**
+ * waybill-seal/typeorm on a real TypeORM 1.x DataSource (an EntitySchema, the postgres driver over
+ * `pg`) against the PostgreSQL server of the test run, query logging on. Written as the insider
+ * scenario: a pickup-station principal of one outlet, the search quota, the audit trail, and what
+ * reaches the database, the query log and the application's hands.
+ */
+import pg from 'pg';
+import { DataSource, EntitySchema, ILike, In, LessThan, Like, Not, Raw, type Logger, type Repository } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccessDeniedError,
+  createAccessGuard,
+  createSealer,
+  generateLocalKeyMaterial,
+  IntegrityError,
+  LocalKeyring,
+  MemoryAuditSink,
+  MemoryKeyStore,
+  ValidationError,
+  waybill,
+  waybillPolicy,
+  type PlainRecord,
+  type SearchEvent,
+  type WaybillSchema,
+} from '../../src/index.js';
+import { planMigration, runMigrationWorker, sealRows } from '../../src/pg.js';
+import { findPlaintext } from '../../src/testing.js';
+import { typeormSeal, UnsupportedQueryError, type SealedRepository, type TypeormSeal } from '../../src/typeorm.js';
+import { sampleWaybill } from '../helpers.js';
+import { needPg } from '../keyrings/native.js';
+
+const server = needPg();
+type Plain = PlainRecord<WaybillSchema>;
+
+interface Parcel {
+  id: string;
+  status: string;
+  sealed: unknown;
+  receiverMobile?: string | null;
+  receiverLast4?: string | null;
+}
+
+const ParcelEntity = new EntitySchema<Parcel>({
+  name: 'Parcel',
+  tableName: 'parcel',
+  columns: {
+    id: { type: 'text', primary: true },
+    status: { type: 'text', default: 'new' },
+    sealed: { type: 'jsonb' },
+    receiverMobile: { type: 'text', nullable: true, name: 'receiver_mobile_tok' },
+    receiverLast4: { type: 'text', nullable: true, name: 'receiver_last4_tok' },
+  },
+  indices: [{ columns: ['receiverMobile'] }, { columns: ['receiverLast4'] }],
+});
+
+const DB = `ws_typeorm_${process.pid}`;
+const queries: string[] = [];
+const logger: Logger = {
+  logQuery: (q, p) => void queries.push(`${q} ${JSON.stringify(p ?? [])}`),
+  logQueryError: (e, q, p) => void queries.push(`ERROR ${String(e)} ${q} ${JSON.stringify(p ?? [])}`),
+  logQuerySlow: (_t, q, p) => void queries.push(`${q} ${JSON.stringify(p ?? [])}`),
+  logSchemaBuild: (m) => void queries.push(m),
+  logMigration: (m) => void queries.push(m),
+  log: (_l, m) => void queries.push(String(m)),
+};
+
+let admin: pg.Client;
+let raw: pg.Client;
+let ds: DataSource;
+let repo: Repository<Parcel>;
+let parcels: SealedRepository<Parcel>;
+let seal: TypeormSeal;
+let audit: MemoryAuditSink;
+const plains: Plain[] = [];
+let now = Date.parse('2026-03-01T08:00:00Z');
+const keyring = new LocalKeyring(generateLocalKeyMaterial());
+const keyStore = new MemoryKeyStore();
+
+function parcel(i: number, mobile: string, outlet: string): Plain {
+  const w = sampleWaybill();
+  w.waybillNo = `TO${String(i).padStart(4, '0')}`;
+  w.receiver.mobile = mobile;
+  w.receiver.name = ['欧阳娜娜', '张三', '阿依古丽·买买提', '李小龙'][i % 4]!;
+  const p = { ...w, routing: { destOutlet: outlet } } as Plain;
+  plains.push(p);
+  return p;
+}
+
+const station = (outlet: string) => ({ principal: `station-${outlet}`, purpose: 'pickup', context: { outlet } });
+
+beforeAll(async () => {
+  if (!server.url) return;
+  admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${DB}`);
+  const url = new URL(server.url);
+  url.pathname = `/${DB}`;
+  raw = new pg.Client({ connectionString: url.href });
+  await raw.connect();
+  audit = new MemoryAuditSink();
+  const guard = createAccessGuard({ policy: waybillPolicy, audit, now: () => now });
+  const sealer = createSealer({ keyring, keyStore, guard });
+  seal = typeormSeal({
+    sealer,
+    entities: { Parcel: { schema: waybill, column: 'sealed', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
+  });
+  ds = new DataSource({ type: 'postgres', url: url.href, entities: [ParcelEntity], subscribers: [seal.subscriber], synchronize: true, logging: 'all', logger });
+  await ds.initialize();
+  repo = ds.getRepository(ParcelEntity);
+  parcels = seal.repository(repo);
+}, 120_000);
+
+afterAll(async () => {
+  if (ds?.isInitialized) await ds.destroy();
+  await raw?.end();
+  await admin?.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  await admin?.end();
+});
+
+describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, postgres driver, PostgreSQL)', () => {
+  it('insert, save (one and many) and the entity manager seal before anything reaches the database', async () => {
+    await repo.insert({ id: 'p0', sealed: parcel(0, '13900001111', 'OUT-A') });
+    await repo.save([1, 2, 3].map((i) => ({ id: `p${i}`, sealed: parcel(i, ['13700001111', '13900002222', '13600002222'][i - 1]!, i % 2 === 0 ? 'OUT-A' : 'OUT-B') })));
+    await ds.manager.save(ParcelEntity, { id: 'p4', sealed: parcel(4, '13512345678', 'OUT-A') });
+    await ds.transaction((tx) => tx.insert(ParcelEntity, { id: 'p5', sealed: parcel(5, '13812345678', 'OUT-B') }));
+
+    const { rows } = await raw.query(`SELECT * FROM parcel ORDER BY id`);
+    expect(rows.map((r) => r.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
+    for (const r of rows) {
+      expect(r.sealed.receiver.mobile.enc).toMatch(/^ws1\./);
+      expect(r.receiver_mobile_tok).toMatch(/^\d+\./);
+      expect(r.receiver_last4_tok).toMatch(/^\d+\./);
+    }
+    // Nothing of the plain records in the table, nor in any query TypeORM logged (parameters included).
+    expect(queries.some((q) => q.startsWith('INSERT INTO "parcel"'))).toBe(true);
+    expect(findPlaintext(rows, plains)).toEqual([]);
+    expect(findPlaintext(queries, plains)).toEqual([]);
+  });
+
+  it('reads through the sealed repository are masked views; token columns never come back', async () => {
+    const all = await parcels.find({ order: { id: 'ASC' } });
+    expect(all.map((p) => (p['sealed'] as { receiver: { mobile: string } }).receiver.mobile)).toEqual([
+      '139****1111',
+      '137****1111',
+      '139****2222',
+      '136****2222',
+      '135****5678',
+      '138****5678',
+    ]);
+    for (const p of all) expect(Object.keys(p)).not.toContain('receiverLast4');
+    expect(await parcels.findOneBy({ id: 'p3' })).toMatchObject({ id: 'p3', status: 'new' });
+    expect(await parcels.count()).toBe(6);
+    expect(findPlaintext(all, plains)).toEqual([]);
+  });
+
+  it("a station finds its own parcel by the last four digits; another outlet's parcel with the same digits is not returned", async () => {
+    const mine = await seal.as(station('OUT-A'), () => parcels.findBy({ receiverLast4: '1111' }));
+    expect(mine.map((p) => p['id'])).toEqual(['p0']); // p1 has 1111 too, at OUT-B
+    const theirs = await seal.as(station('OUT-B'), () => parcels.find({ where: { receiverLast4: '1111' } }));
+    expect(theirs.map((p) => p['id'])).toEqual(['p1']);
+    expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '2222' }))).toBe(1);
+    const first = await seal.as(station('OUT-B'), () => parcels.findOne({ where: { receiverLast4: '2222' }, select: { id: true } }));
+    expect(first).toEqual({ id: 'p3' });
+    // Audited without the value or a token; the query log holds tokens, never the digits.
+    const searches = audit.events.filter((e) => e.type === 'search');
+    expect(searches.length).toBeGreaterThanOrEqual(4);
+    expect(JSON.stringify(audit.events)).not.toContain('1111');
+    expect(findPlaintext(queries, plains)).toEqual([]);
+    expect(queries.filter((q) => q.includes('receiver_last4_tok" IN')).every((q) => !q.includes('"1111"'))).toBe(true);
+  });
+
+  it('a token filter without a search request is refused (search is an access); the station cannot search the full mobile', async () => {
+    await expect(parcels.findBy({ receiverLast4: '1111' })).rejects.toThrow(AccessDeniedError);
+    await expect(seal.as(station('OUT-A'), () => parcels.findBy({ receiverMobile: '13900001111' }))).rejects.toThrow(AccessDeniedError);
+  });
+
+  it('queries that would need plaintext are refused with UnsupportedQueryError', async () => {
+    const as = <T>(f: () => Promise<T>) => seal.as(station('OUT-A'), f);
+    for (const where of [
+      { receiverLast4: Like('%11') },
+      { receiverLast4: ILike('%11') },
+      { receiverLast4: LessThan('2') },
+      { receiverLast4: In(['1111', '2222']) },
+      { receiverLast4: Not('1111') },
+      { receiverLast4: Raw((a) => `${a} IS NOT NULL`) },
+      { sealed: Raw((a) => `${a}->'receiver' IS NOT NULL`) },
+    ]) {
+      await expect(as(() => parcels.findBy(where as never)), JSON.stringify(Object.keys(where))).rejects.toThrow(UnsupportedQueryError);
+    }
+    await expect(parcels.find({ order: { receiverMobile: 'ASC' } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(parcels.find({ order: { sealed: 'DESC' } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(as(() => parcels.find({ where: [{ receiverLast4: '1111' }, { id: 'p3' }] }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(as(() => parcels.findBy({ receiverLast4: '1111', receiverMobile: '13900001111' }))).rejects.toThrow(UnsupportedQueryError);
+    await expect(parcels.open({ receiverLast4: '1111' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' } })).rejects.toThrow(UnsupportedQueryError);
+    expect(await repo.count()).toBe(6);
+  });
+
+  it('a masked view read back cannot be saved over the sealed record; token columns set by hand are replaced', async () => {
+    const view = (await parcels.findOneBy({ id: 'p0' }))!;
+    await expect(repo.save({ ...(view as unknown as Parcel), status: 'delivered' })).rejects.toThrow(UnsupportedQueryError);
+    // Other columns are updated by id; the sealed record is untouched.
+    await repo.update({ id: 'p0' }, { status: 'delivered' });
+    const { rows } = await raw.query(`SELECT status, sealed, receiver_last4_tok FROM parcel WHERE id = 'p0'`);
+    expect(rows[0].status).toBe('delivered');
+    expect(rows[0].sealed.receiver.mobile.enc).toMatch(/^ws1\./);
+    // A forged token column is not written: the subscriber derives tokens from the record.
+    await repo.save({ id: 'p9', sealed: parcel(9, '13900009999', 'OUT-A'), receiverLast4: '1.forged' });
+    const forged = await raw.query(`SELECT receiver_last4_tok FROM parcel WHERE id = 'p9'`);
+    expect(forged.rows[0].receiver_last4_tok).not.toBe('1.forged');
+    expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '9999' }))).toBe(1);
+    // A masked value written as if it were plain is refused by the schema.
+    await expect(repo.insert({ id: 'px', sealed: { ...plains[0]!, receiver: { ...plains[0]!.receiver, mobile: '139****1111' } } })).rejects.toThrow(ValidationError);
+  });
+
+  it('update reseals the replacement record; the tokens follow it', async () => {
+    const moved: Plain = { ...plains[4]!, receiver: { ...plains[4]!.receiver, mobile: '13500004444' } };
+    plains.push(moved);
+    await repo.update({ id: 'p4' }, { sealed: moved });
+    expect(((await parcels.findOneBy({ id: 'p4' }))!['sealed'] as { receiver: { mobile: string } }).receiver.mobile).toBe('135****4444');
+    expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '4444' }))).toBe(1);
+    expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '5678' }))).toBe(0);
+    expect(findPlaintext(queries, plains)).toEqual([]);
+  });
+
+  it('plaintext only through open: the guard decides, the audit records it', async () => {
+    const opened = await parcels.open<WaybillSchema>({ id: 'p0' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' }, reveal: 'plain' });
+    expect(opened.opened).toEqual(['receiver.mobile']);
+    expect(opened.record.receiver.mobile).toBe('13900001111');
+    expect(audit.events.some((e) => e.type === 'access' && e.principal === 'agent-7')).toBe(true);
+    await expect(parcels.open({ id: 'p0' }, { principal: 'agent-7', purpose: 'customer-service' })).rejects.toThrow(AccessDeniedError);
+    // The station (pickup, its own outlet) cannot open another outlet's parcel.
+    await expect(parcels.open({ id: 'p1' }, { ...station('OUT-A'), reveal: 'plain' })).rejects.toThrow(AccessDeniedError);
+    expect(findPlaintext([queries, audit.events], plains)).toEqual([]);
+  });
+
+  it('a database writer who edits a stored mask gets an integrity error on read, not a forged phone on the screen', async () => {
+    await raw.query(`UPDATE parcel SET sealed = jsonb_set(sealed, '{receiver,mobile,mask,screen}', '"139****9999"') WHERE id = 'p2'`);
+    await expect(parcels.findOneBy({ id: 'p2' })).rejects.toThrow(IntegrityError);
+  });
+
+  it('the README migration from plaintext: plain JSON in the column, sealed in place by the migration worker, token columns filled by SQL, then found by search', async () => {
+    const legacy = parcel(20, '13700007777', 'OUT-A');
+    await raw.query(`INSERT INTO parcel (id, status, sealed) VALUES ('p20', 'new', $1::jsonb)`, [JSON.stringify(legacy)]);
+    const url = new URL(server.url!);
+    url.pathname = `/${DB}`;
+    const pool = new pg.Pool({ connectionString: url.href, max: 2 });
+    try {
+      await planMigration(pool, { job: 'typeorm-seal', table: 'parcel', column: 'sealed', chunkSize: 100 });
+      const migrator = createSealer({ keyring, keyStore, passSealed: true });
+      await runMigrationWorker(pool, { job: 'typeorm-seal', table: 'parcel', column: 'sealed', transform: sealRows(migrator, waybill), maintenanceIntervalSeconds: 1 });
+      migrator.close();
+    } finally {
+      await pool.end();
+    }
+    await raw.query(`UPDATE parcel SET receiver_mobile_tok = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile',
+      receiver_last4_tok = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile:last4'`);
+    const { rows } = await raw.query(`SELECT sealed FROM parcel WHERE id = 'p20'`);
+    expect(rows[0].sealed.receiver.mobile.enc).toMatch(/^ws1\./);
+    expect(findPlaintext(rows, [legacy])).toEqual([]);
+    const found = await seal.as(station('OUT-A'), () => parcels.findBy({ receiverLast4: '7777' }));
+    expect(found.map((p) => p['id'])).toEqual(['p20']);
+  });
+
+  it('the 61st search of a station in an hour is refused and audited', async () => {
+    const as = () => seal.as(station('OUT-B'), () => parcels.countBy({ receiverLast4: '1111' }));
+    let refused: unknown;
+    for (let i = 0; i < 70 && refused === undefined; i++) await as().catch((e: unknown) => (refused = e));
+    expect(refused).toBeInstanceOf(AccessDeniedError);
+    const mine = audit.events.filter((e): e is SearchEvent => e.type === 'search' && e.principal === 'station-OUT-B');
+    expect(mine.some((e) => e.outcome === 'denied')).toBe(true);
+    now += 3_600_001;
+    await expect(as()).resolves.toBe(1);
+  });
+});
