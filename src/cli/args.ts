@@ -39,8 +39,25 @@ export const BULK: Options = {
 export const JOBS: Options = { jobs: { type: 'string', short: 'j' } };
 
 export function parse(argv: string[], options: Options) {
+  const all: Options = { ...COMMON, ...options };
+  // `--budget -5`: a value that looks like a negative number is the flag's value (so its own check
+  // names what is wrong), not an "ambiguous" flag.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const takesValue = a.startsWith('--') && !a.includes('=') && all[a.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({ args, options: all, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

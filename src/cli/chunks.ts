@@ -72,8 +72,11 @@ export type TaskStats = Record<string, number | string>;
 export interface Task {
   /** How CSV cells of protected fields are read; `schemaless` for commands that take any record (inspect). */
   readonly decode: DecodeMode | 'schemaless';
-  /** The output for one record: an object to encode, `PASS`, or undefined for nothing. Throws to reject the line. */
-  handle(record: unknown, line: number): Promise<unknown>;
+  /**
+   * The output for one record: an object to encode, `PASS`, or undefined for nothing. Throws to reject
+   * the line (a ConfigError stops the run). `first`: the input's first record (whichever thread runs it).
+   */
+  handle(record: unknown, line: number, first: boolean): Promise<unknown>;
   /** CSV header and rows of one output, when they are not the record's columns (inspect, verify). */
   readonly csvHeader?: readonly string[];
   csvRows?(output: unknown): (string | undefined)[][];
@@ -116,11 +119,14 @@ export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<Chu
   const csvOut: (string | undefined)[][] = [];
   let read = 0;
   let written = 0;
+  let first = chunk.seq === 0;
 
   const emit = async (record: unknown, line: number, original: string | undefined): Promise<void> => {
     let out: unknown;
+    const isFirst = first;
+    first = false;
     try {
-      out = await task.handle(record, line);
+      out = await task.handle(record, line, isFirst);
     } catch (e) {
       // A configuration error (audit log not writable, phone metadata missing …) is not this
       // line's fault and would fail every line: it stops the run (exit 1) instead.

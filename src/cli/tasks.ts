@@ -8,7 +8,7 @@ import type { QuotaStore } from '../access/quota.js';
 import { parsePolicy } from '../access/policy.js';
 import { waybillPolicy } from '../access/waybill-policy.js';
 import type { SuiteName } from '../crypto/aead.js';
-import { AccessDeniedError, IntegrityError } from '../errors.js';
+import { AccessDeniedError, ConfigError, IntegrityError } from '../errors.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
 import { integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
@@ -109,6 +109,23 @@ function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, option
   return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
 
+/**
+ * The wrong `--keys` file is a configuration error, not a bad record: when the input's first record
+ * names data keys of which the key file holds none (not even a shredded key's tombstone), the run
+ * stops (exit 1) instead of rejecting every line or finding nothing.
+ */
+async function refuseForeignKeyFile(keys: LoadedKeys, keysPath: string, record: unknown): Promise<void> {
+  let ids: string[];
+  try {
+    ids = [...new Set(inspect(record).map((f) => f.dataKeyId))];
+  } catch {
+    return; // not a sealed record: the task rejects the line
+  }
+  if (ids.length === 0) return;
+  for (const id of ids) if (await keys.keyStore.get(id)) return;
+  throw new ConfigError(`key file ${keysPath} holds none of the data keys the input was sealed under (${ids.join(', ')}): is it the key file these records were sealed with?`);
+}
+
 export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = {}): Promise<Task> {
   switch (spec.command) {
     case 'seal': {
@@ -140,7 +157,8 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
       const stats: TaskStats = {};
       return {
         decode: 'sealed',
-        async handle(record) {
+        async handle(record, _line, first) {
+          if (first) await refuseForeignKeyFile(keys, spec.keys, record);
           try {
             return (await sealer.open(schema, record as never, access)).record;
           } catch (e) {
@@ -200,8 +218,9 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         const finder = finderFor(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, request, grant);
         return {
           decode: 'sealed',
-          async handle(record) {
+          async handle(record, _line, first) {
             walkRecord(schema.shape, record, 'sealed');
+            if (first) await refuseForeignKeyFile(keys, spec.keys, record);
             if (spec.candidates) return finder.isCandidate(record as never) ? PASS : undefined;
             try {
               return (await finder.matches(record as never)) ? PASS : undefined;

@@ -72,9 +72,9 @@ describe('waybill-seal open under the built-in policy', () => {
     expect(lines(id.stdout)[0].sender.idNumber).toBe('11010519491231002X');
     expect(lines(id.stdout)[0].sender.mobile).toBe('138****5678');
     const unknown = await cli(['open', '--keys', keys, '--principal', 'x', '--purpose', 'sell'], sealed);
-    expect(unknown.code).toBe(0);
-    expect(unknown.stderr).toContain('unknown_purpose: 1');
-    expect(lines(unknown.stdout)[0].sender.idNumber).toBe('1****************X');
+    // A purpose the policy does not define is a usage error before any record is read (issue 15).
+    expect(unknown).toMatchObject({ code: 1, stdout: '' });
+    expect(unknown.stderr).toContain('--purpose "sell" is not a purpose of the policy');
   });
 
   it('the default quota is 200 opened records per principal per hour: the 201st is masked, exit 3, and the state persists', async () => {

@@ -235,7 +235,7 @@ describe('rejected lines, progress and exit codes', () => {
 
   it('--help of every command has examples and exit codes; waybill-seal --help lists every exit code', async () => {
     const main = await cli(['--help']);
-    for (const code of ['0  done', '1  usage', '2  some input lines were rejected', '3  open: a quota', '4  integrity']) expect(main.stdout).toContain(code);
+    for (const code of ['0   done', '1   usage', '2   some input lines were rejected', '3   open: a quota', '4   integrity', '130 interrupted']) expect(main.stdout).toContain(code);
     for (const c of ['keygen', 'seal', 'mask', 'open', 'inspect', 'keys', 'reseal', 'find', 'token', 'audit', 'shred', 'convert', 'schema']) {
       const h = await cli([c, '--help']);
       expect(h.code).toBe(0);

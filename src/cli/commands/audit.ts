@@ -6,6 +6,9 @@ import { PgAuditSink } from '../../stores/pg-audit.js';
 import { parse, required, UsageError } from '../args.js';
 import { connectDatabase } from '../database.js';
 import { warnKeyFile } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.INTEGRITY] as const;
 
 export const help = `waybill-seal audit verify --keys keys.json [--checkpoint SEQ:MAC] FILE   (or --in FILE)
 waybill-seal audit verify --keys keys.json --database URL [--table NAME] [--checkpoints FILE [--max-checkpoint-age S]] [--json]
@@ -24,10 +27,10 @@ spelling that resolves to it), and the log must still hold the newest one's entr
 age are printed, and --max-checkpoint-age S fails when it is older (a file rolled back). Keep the
 checkpoints append-only (WORM, a log service) and out of reach of the database's writers.
 
-Exit codes: 0 intact; 4 a line was altered, removed, reordered or spliced, the log is shorter
-than the checkpoint (the first bad line number is printed), a checkpoint does not verify, none
-names this table (no_checkpoint), or the newest is too old (checkpoint_stale);
-1 usage or configuration error (also: database unreachable).
+${exitLine(EXITS)}
+4: a line was altered, removed, reordered or spliced, the log is shorter than the checkpoint (the
+first bad line number is printed), a checkpoint does not verify, none names this table
+(no_checkpoint), or the newest is too old (checkpoint_stale); 1 also: database unreachable.
 
 audit repair: a crash or a full disk during a write can leave the log ending mid-line, and then
 every open refuses to extend it. repair takes the writers' lock, verifies every whole line, and cuts

@@ -1,7 +1,10 @@
 import { BULK, bulkOptions, JOBS, parse } from '../args.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
-import { bulkHelp, EXIT_SHORT, exitCode } from './shared.js';
+import { bulkHelp, exitCode } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED] as const;
 
 export const help = `waybill-seal convert [--schema NAME|FILE.json] --in-format F --out-format F [--in FILE] [--out FILE]
 
@@ -16,7 +19,7 @@ Examples:
   waybill-seal convert --in sealed.csv --out sealed.jsonl        # then: waybill-seal reseal --in sealed.jsonl …
   waybill-seal convert --in waybills.jsonl --out-format csv --map "手机=receiver.mobile" > waybills.csv
 
-${EXIT_SHORT}`;
+${exitLine(EXITS)}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...BULK, ...JOBS });

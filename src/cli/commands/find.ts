@@ -9,11 +9,13 @@ import type { Schema } from '../../schema/schema.js';
 import { INDEX_HASHES, type IndexHash } from '../../schema/indexes.js';
 import { indexesOf } from '../../search/engine.js';
 import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
-import { EXIT } from '../exit.js';
+import { EXIT, exitLine } from '../exit.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
 import { policyFrom } from '../tasks.js';
 import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, warnKeyFile } from './shared.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.QUOTA] as const;
 
 export const help = `waybill-seal find --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--candidates] [--country CC] [--index-hash H] [--schema NAME|FILE.json] [--jobs N] [--in FILE] [--out FILE] [--format jsonl|csv] VALUE...
 
@@ -47,8 +49,9 @@ Examples:
   waybill-seal find --keys keys.json --principal cs-4 --purpose customer-service --ticket T-1 --index receiver.mobile:last4+district 5678 西湖区 --in sealed.jsonl
   waybill-seal find --keys keys.json --principal cs-4 --ticket T-1 --index sender.idNumber 11010519491231002x --in sealed.csv --jobs 2
 
-Exit codes: 0 done, 1 usage or configuration error (also a query the policy refuses), 2 some lines
-rejected, 3 the search quota (or the open quota while confirming) was reached.`;
+${exitLine(EXITS)}
+1 also: a query the policy refuses; 3: the search quota (or the open quota while
+confirming) was reached.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {

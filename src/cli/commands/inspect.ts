@@ -1,7 +1,10 @@
 import { BULK, bulkOptions, JOBS, parse } from '../args.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
-import { bulkHelp, EXIT_SHORT, exitCode } from './shared.js';
+import { bulkHelp, exitCode } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED] as const;
 
 export const help = `waybill-seal inspect [--in FILE] [--out FILE] [--format jsonl|csv]
 
@@ -16,7 +19,7 @@ Examples:
   waybill-seal inspect --in sealed.jsonl
   waybill-seal inspect --in sealed.csv --out-format csv --out fields.csv
 
-${EXIT_SHORT}`;
+${exitLine(EXITS)}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...BULK, ...JOBS });

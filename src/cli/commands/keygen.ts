@@ -9,6 +9,9 @@ import { protectedFields } from '../../schema/paths.js';
 import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
 import { backendLine } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
 export const help = `waybill-seal keygen --out keys.json [--suite ${SUITES.join('|')}] [--integrity hmac|${SIGNATURE_ALGS.join('|')}] [--schema FILE.json] [--classes C,C] [--quiet]
 
@@ -30,7 +33,8 @@ Examples:
   waybill-seal keygen --out keys-cn.json --suite sm4-gcm --integrity sm2
   waybill-seal keygen --out parcel-keys.json --schema parcel.json   # KEKs for its custom key classes too
 
-Exit codes: 0 done, 1 usage error or the file exists.`;
+${exitLine(EXITS)}
+1 also: the file exists.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { suite: { type: 'string', default: 'xchacha20-poly1305' }, classes: { type: 'string' }, integrity: { type: 'string', default: 'hmac' } });

@@ -4,6 +4,9 @@ import { loadKeyFile, writeNewKeyFile } from '../../node/key-file-io.js';
 import { isSignatureAlg, SIGNATURE_ALGS } from '../../crypto/signature.js';
 import { addSigningKeyFile, keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
 import { parse, required, UsageError } from '../args.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
 export const help = `waybill-seal keys <list|rotate|rewrap|retire|add-integrity|export-verify> --keys keys.json [--version N] [--integrity ed25519|sm2] [--accept-previous] [--force] [--out FILE] [--json]
 
@@ -33,7 +36,8 @@ Example:
   waybill-seal keys add-integrity --keys keys.json --integrity ed25519 --accept-previous
   waybill-seal keys export-verify --keys keys.json --out verify.json
 
-Exit codes: 0 done, 1 usage or configuration error (also a refused retire or add-integrity).`;
+${exitLine(EXITS)}
+1 also: a refused retire or add-integrity.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {

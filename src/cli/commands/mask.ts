@@ -1,8 +1,11 @@
-import { BULK, bulkOptions, JOBS, parse } from '../args.js';
+import type { AnyNode, Shape } from '../../schema/builder.js';
+import { BULK, bulkOptions, JOBS, parse, UsageError } from '../args.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
-import { EXIT } from '../exit.js';
-import { bulkHelp, EXIT_SHORT, exitCode } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+import { bulkHelp, exitCode } from './shared.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.INTEGRITY] as const;
 
 export const help = `waybill-seal mask [--profile label|screen|NAME] [--verify-key verify.json] [--schema NAME|FILE.json] [--in FILE] [--out FILE] [--format jsonl|csv]
 
@@ -19,14 +22,30 @@ Examples:
   waybill-seal mask --profile label --verify-key verify.json --in sealed.jsonl --out labels.jsonl
   waybill-seal mask --in sealed.jsonl --out-format csv --out screen.csv
 
-${EXIT_SHORT} With --verify-key: 4 some record did not verify.`;
+${exitLine(EXITS)}
+4: with --verify-key, some record did not verify (it is not printed).`;
+
+/** The mask profiles every sealed field of a schema stores: label, screen and the schema's custom ones. */
+function profilesOf(shape: Shape, into = new Set<string>(['label', 'screen'])): Set<string> {
+  const visit = (node: AnyNode): void => {
+    const def = node.def;
+    if (def.type === 'protected') for (const name of Object.keys(def.mask.custom ?? {})) into.add(name);
+    else if (def.type === 'object') profilesOf(def.shape, into);
+    else if (def.type === 'array') visit(def.element);
+  };
+  for (const node of Object.values(shape)) visit(node);
+  return into;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...BULK, ...JOBS, profile: { type: 'string', default: 'screen' }, 'verify-key': { type: 'string' } });
   const bulk = bulkOptions(values);
   const schema = await loadSchema(values['schema'] as string);
   const verifyKey = values['verify-key'] as string | undefined;
-  const spec = { command: 'mask', profile: values['profile'] as string, ...(verifyKey === undefined ? {} : { verifyKey }) } as const;
+  const profile = values['profile'] as string;
+  const profiles = profilesOf(schema.schema.shape);
+  if (!profiles.has(profile)) throw new UsageError(`--profile "${profile}" is not a mask profile of schema ${schema.schema.name} (profiles: ${[...profiles].join(', ')})`);
+  const spec = { command: 'mask', profile, ...(verifyKey === undefined ? {} : { verifyKey }) } as const;
   const summary = await runPipeline({ command: 'mask', bulk, schema, spec });
   const failed = Number(summary.stats['failed'] ?? 0);
   const code = failed > 0 ? EXIT.INTEGRITY : exitCode(summary);

@@ -8,6 +8,9 @@ import { parse, required, UsageError } from '../args.js';
 import { connectDatabase } from '../database.js';
 import { loadSchema } from '../schemas.js';
 import { warnKeyFile } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
 export const help = `waybill-seal migrate plan   --database URL --job NAME --table T --column C [--key-column id] [--chunk-size 5000] [--chunk-timeout 900]
 waybill-seal migrate work   --database URL --job NAME --table T --column C [--key-column id] --keys keys.json --op seal|reseal [--schema NAME|FILE.json] [--key-table T] [--batch 500] [--concurrency 1] [--json-progress | --quiet]
@@ -36,7 +39,8 @@ Examples:
   waybill-seal migrate work --database $DB --job seal-2024 --table waybills --column sealed --keys keys.json --op seal --schema waybill
   waybill-seal migrate status --database $DB --job seal-2024
 
-Exit codes: 0 done, 1 usage or configuration error (also: database unreachable).`;
+${exitLine(EXITS)}
+1 also: database unreachable.`;
 
 const positiveInt = (values: Record<string, unknown>, name: string): number | undefined => {
   const v = values[name];

@@ -1,16 +1,21 @@
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
-import { EXIT } from '../exit.js';
+import { EXIT, exitLine } from '../exit.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
-import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, warnKeyFile } from './shared.js';
+import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, requirePurpose, warnKeyFile } from './shared.js';
+import { policyFrom } from '../tasks.js';
 
-export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [options]
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.QUOTA] as const;
 
-Sealed JSON Lines in, opened JSON Lines out, under an access policy. Every record's decision is
-appended to a tamper-evident audit log before its plaintext is written. A record the principal may
-not open is written as its screen-masked view (the denial is in the audit log; exit 0). A record
-refused because a quota or export budget is spent is written masked too, and the run exits 3.
+export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [--in FILE] [--out FILE] [--format jsonl|csv] [options]
+
+Sealed records in, opened records out (JSON Lines or CSV: --format, --in-format, --out-format),
+under an access policy. Every record's decision is appended to a tamper-evident audit log before
+its plaintext is written. A record the principal may not open is written as its screen-masked
+view (the denial is in the audit log; exit 0). A record refused because a quota or export budget
+is spent is written masked too, and the run exits 3. An unknown --purpose is a usage error (exit 1)
+before any record is read.
 
 Evidence (recorded in the audit log):
   --ticket ID          ticket / case id (customer-service, realname-verify, audit)
@@ -41,8 +46,8 @@ Examples:
 
 ${bulkHelp({ jobs: false })}
 
-Exit codes: 0 done (also when records were written masked), 1 usage or configuration error,
-2 some lines rejected, 3 a quota or export budget was reached.`;
+${exitLine(EXITS)}
+0 also when records were written masked (the denial is in the audit log).`;
 
 const DEFAULT_BUDGET = 1000;
 
@@ -68,6 +73,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isSafeInteger(budget) || budget < 0) throw new UsageError('--budget must be a non-negative integer');
   const policyPath = values['policy'] as string | undefined;
   const policyJson = await policyOf(policyPath, schema.schema);
+  requirePurpose(policyFrom(policyJson, policyPath), purpose);
 
   const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);

@@ -5,10 +5,12 @@ import { integrityOf, loadKeyFile } from '../../node/key-file-io.js';
 import { resealFile, type ResealProgress } from '../../node/reseal-file.js';
 import { parse, required, UsageError } from '../args.js';
 import { rejectOf } from '../chunks.js';
-import { EXIT } from '../exit.js';
+import { EXIT, exitLine } from '../exit.js';
 import { Progress } from '../progress.js';
 import { loadSchema } from '../schemas.js';
 import { warnKeyFile } from './shared.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED] as const;
 
 export const help = `waybill-seal reseal --keys keys.json --in sealed.jsonl --out resealed.jsonl [--scope S] [--key-class C] [--only-retired] [--suite NAME] [--checkpoint FILE] [--schema NAME|FILE.json] [--rejects FILE] [--progress | --json-progress | --quiet]
 
@@ -28,7 +30,7 @@ with "waybill-seal convert" first. It runs on one thread (--jobs does not apply)
 Example:
   waybill-seal reseal --keys keys.json --scope 2025-03 --in sealed.jsonl --out resealed.jsonl
 
-Exit codes: 0 done, 1 usage or configuration error, 2 some lines rejected.`;
+${exitLine(EXITS)}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

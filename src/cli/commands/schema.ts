@@ -3,6 +3,9 @@ import { protectedFields } from '../../schema/paths.js';
 import { schemaToJson } from '../../schema/from-json.js';
 import { parse, UsageError } from '../args.js';
 import { builtInSchemaNames, loadSchema } from '../schemas.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
 export const help = `waybill-seal schema <check|show> [NAME|FILE.json]
 
@@ -36,7 +39,8 @@ Examples:
   waybill-seal schema check parcel.json
   waybill-seal seal --keys keys.json --schema parcel.json --in parcels.csv --out sealed.csv
 
-Exit codes: 0 valid, 1 invalid or unreadable (the message names the JSON path and the reason).`;
+${exitLine(EXITS)}
+1: invalid or unreadable (the message names the JSON path and the reason).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {});

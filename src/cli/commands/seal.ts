@@ -4,7 +4,10 @@ import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
 import { indexHashOption } from './find.js';
-import { bulkHelp, EXIT_SHORT, exitCode, warnKeyFile } from './shared.js';
+import { bulkHelp, exitCode, warnKeyFile } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED] as const;
 
 export const help = `waybill-seal seal --keys keys.json [--schema NAME|FILE.json] [--suite NAME] [--index-hash NAME] [--lenient] [--jobs N] [--in FILE] [--out FILE] [--format jsonl|csv]
 
@@ -25,7 +28,7 @@ Examples:
   waybill-seal seal --keys keys.json --jobs auto --in waybills.csv --out sealed.csv --rejects rejects.jsonl
   waybill-seal seal --keys keys.json --schema parcel.json --format csv --map "收件人手机=phone" < parcels.csv
 
-${EXIT_SHORT}`;
+${exitLine(EXITS)}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

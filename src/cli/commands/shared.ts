@@ -4,6 +4,7 @@ import { JsonlAuditSink } from '../../node/audit-file-sink.js';
 import { JsonFileQuotaStore } from '../../node/json-file-quota-store.js';
 import type { LoadedKeys } from '../../node/key-file-io.js';
 import { describeBackend } from '../../crypto/backend-load.js';
+import type { AccessPolicy } from '../../access/policy.js';
 import type { Schema } from '../../schema/schema.js';
 import { readJsonFile, UsageError } from '../args.js';
 import { EXIT } from '../exit.js';
@@ -41,7 +42,6 @@ ${o.jobs ? '  -j, --jobs N|auto       worker threads (default 1); output order a
   --progress              draw the progress bar even when stderr is not a terminal
   --progress-interval MS  --json-progress period (default 1000; 0: after every chunk)`;
 
-export const EXIT_SHORT = 'Exit codes: 0 done, 1 usage or configuration error, 2 some lines rejected (see "waybill-seal --help").';
 
 /** Which crypto runs here, per suite (`WAYBILL_SEAL_BACKEND=js|openssl` in the environment changes it). */
 export const backendLine = async (): Promise<string> => `crypto: ${await describeBackend()} (WAYBILL_SEAL_BACKEND=js|openssl changes it)`;
@@ -102,4 +102,11 @@ export async function policyOf(path: string | undefined, schema: Schema): Promis
   const json = await readJsonFile(path, 'policy file');
   checkPolicy(parsePolicy(json, path), schema);
   return json;
+}
+
+/** `--purpose` must be one of the policy's: a typo is a usage error before any record is read, not a run of masked records. */
+export function requirePurpose(policy: AccessPolicy, purpose: string): void {
+  if (!Object.hasOwn(policy.purposes, purpose)) {
+    throw new UsageError(`--purpose "${purpose}" is not a purpose of the policy (purposes: ${Object.keys(policy.purposes).join(', ')})`);
+  }
 }

@@ -3,6 +3,9 @@ import { JsonlAuditSink } from '../../node/audit-file-sink.js';
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { parse, required, UsageError } from '../args.js';
 import { siblingOf, warnKeyFile } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
 export const help = `waybill-seal shred --keys keys.json (--before YYYY-MM | --scope SCOPE) [--class C[,C]] [--dry-run] [--audit FILE]
 
@@ -23,7 +26,7 @@ Examples:
   waybill-seal shred --keys keys.json --before 2023-06 --class identity # real-name records only
   waybill-seal shred --keys keys.json --scope 2025-02 --class contact --dry-run
 
-Exit codes: 0 done, 1 usage or configuration error.`;
+${exitLine(EXITS)}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

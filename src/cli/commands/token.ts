@@ -3,6 +3,9 @@ import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
 import { authorizedQuery, indexHashOption, indexName, searchAccess } from './find.js';
 import { ACCESS, accessSinks, warnKeyFile } from './shared.js';
+import { EXIT, exitLine } from '../exit.js';
+
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.QUOTA] as const;
 
 export const help = `waybill-seal token --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
 
@@ -24,8 +27,9 @@ Examples:
   waybill-seal token --keys keys.json --principal cs-4 --ticket T-1 --index receiver.mobile "+86 138-1234-5678"
   waybill-seal token --keys keys.json --principal cs-4 --purpose customer-service --ticket T-1 --index receiver.mobile:last4 5678
 
-Exit codes: 0 done, 1 usage or configuration error (also a value that does not normalise, or a
-query the policy refuses), 3 the search quota is spent.`;
+${exitLine(EXITS)}
+1 also: a value that does not normalise, or a query the policy refuses; 3: the search
+quota is spent.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {

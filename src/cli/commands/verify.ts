@@ -1,12 +1,14 @@
 import { BULK, bulkOptions, JOBS, parse, required, UsageError } from '../args.js';
-import { EXIT } from '../exit.js';
+import { EXIT, exitLine } from '../exit.js';
 import { runPipeline } from '../pipeline.js';
 import { loadSchema } from '../schemas.js';
 import { bulkHelp } from './shared.js';
 
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.INTEGRITY] as const;
+
 export const help = `waybill-seal verify --keys FILE | --verify-key FILE [--schema waybill|FILE.json] [--in FILE] [--out FILE] [--format jsonl|csv]
 
-Checks the integrity tag of every sealed record: masks, tokens, ciphertexts and signed plain fields
+Reads sealed records (JSON Lines or CSV) and checks each one's integrity tag: masks, tokens, ciphertexts and signed plain fields
 (district, routing, items, weight) must be as sealed. Writes one result per record: JSON Lines
 {"line":N,"ok":true} or {"line":N,"ok":false,"path":"receiver.mobile","reason":"altered"}; CSV
 rows line,ok,path,reason. Lines that are not records (invalid JSON, bad CSV cells) are rejected.
@@ -21,8 +23,8 @@ Examples:
   waybill-seal verify --verify-key verify.json --in sealed.jsonl
   waybill-seal verify --keys keys.json --in sealed.csv --out-format csv --jobs auto | grep ',false,'
 
-Exit codes: 0 every record verifies, 4 some record failed verification, 2 some line was rejected
-(not a record), 1 usage or key error.`;
+${exitLine(EXITS)}
+2: a line is not a record; 4: some record failed verification.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { ...BULK, ...JOBS, keys: { type: 'string' }, 'verify-key': { type: 'string' } });

@@ -1,0 +1,109 @@
+/**
+ * Exit codes mean one thing each (issue 15): 1 for usage and configuration, found before any record
+ * is written; 2 bad records; 3 quota; 4 integrity. README, `--help` and each command's help line come
+ * from src/cli/exit.ts.
+ */
+import { access, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, EXIT_CODES_MARKDOWN, EXIT_CODES_TEXT, EXIT_TABLE, exitLine, type ExitCode } from '../../src/cli/exit.js';
+import { sampleWaybill } from '../helpers.js';
+import { cli, jsonl } from './run.js';
+
+const README = new URL('../../README.md', import.meta.url);
+const COMMANDS = ['keygen', 'seal', 'mask', 'open', 'inspect', 'verify', 'keys', 'reseal', 'find', 'token', 'audit', 'migrate', 'shred', 'convert', 'schema'];
+
+let dir: string;
+let keys: string;
+let sealed: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-exit-'));
+  keys = join(dir, 'keys.json');
+  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  const r = await cli(['seal', '--keys', keys], jsonl([sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF2' }]));
+  expect(r.code).toBe(0);
+  sealed = r.stdout;
+});
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+describe('one source of exit codes', () => {
+  it('the README and docs/CLI.md tables and waybill-seal --help are generated from src/cli/exit.ts', async () => {
+    expect(await readFile(README, 'utf8')).toContain(EXIT_CODES_MARKDOWN);
+    expect(await readFile(new URL('../../docs/CLI.md', import.meta.url), 'utf8')).toContain(EXIT_CODES_MARKDOWN);
+    expect((await cli(['--help'])).stdout).toContain(EXIT_CODES_TEXT);
+    expect(EXIT_TABLE.map((r) => r.code)).toEqual([0, 1, 2, 3, 4, 130]);
+  });
+
+  it("every command's --help has one exit-code line built from the table", async () => {
+    for (const c of COMMANDS) {
+      const h = await cli([c, '--help']);
+      const line = h.stdout.split('\n').filter((l) => l.startsWith('Exit codes:'));
+      expect(line, c).toHaveLength(1);
+      const codes = [...line[0]!.matchAll(/(?:: |, )(\d+) /g)].map((m) => Number(m[1]) as ExitCode);
+      expect(codes.length, c).toBeGreaterThan(1);
+      expect(line[0], c).toBe(exitLine(codes));
+    }
+  });
+
+  it('open --help and verify --help say they read CSV too', async () => {
+    for (const c of ['open', 'verify']) expect((await cli([c, '--help'])).stdout).toMatch(/JSON Lines or CSV/);
+  });
+});
+
+describe('exit 1: usage and configuration errors, before any record is written', () => {
+  it('a --purpose the policy does not define: no record read, nothing audited', async () => {
+    const audit = join(dir, 'typo.audit.jsonl');
+    const r = await cli(['open', '--keys', keys, '--audit', audit, '--principal', 'u1', '--purpose', 'delivr', '--route', 'R1'], sealed);
+    expect(r.code).toBe(EXIT.USAGE);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--purpose "delivr" is not a purpose of the policy \(purposes: deliver,/);
+    expect(await exists(audit)).toBe(false);
+  });
+
+  it('mask --profile the schema does not have', async () => {
+    const r = await cli(['mask', '--profile', 'bogus'], sealed);
+    expect(r).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+    expect(r.stderr).toMatch(/--profile "bogus" is not a mask profile of schema waybill \(profiles: label, screen\)/);
+    expect(r.stderr).not.toMatch(/line \d/);
+  });
+
+  it('--budget -5 names the flag and what it takes', async () => {
+    const r = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'export', '--approval', 'A-1', '--budget', '-5'], sealed);
+    expect(r).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+    expect(r.stderr).toMatch(/--budget must be a non-negative integer/);
+  });
+
+  it('a valid key file that is not the one the records were sealed with: open and find stop, not one rejection per line or 0 matches', async () => {
+    const other = join(dir, 'other.json');
+    expect((await cli(['keygen', '--out', other])).code).toBe(0);
+    for (const jobs of ['1', '2']) {
+      const o = await cli(['open', '--keys', other, '--jobs', jobs, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], sealed);
+      expect(o).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+      expect(o.stderr).toMatch(/key file .*other\.json holds none of the data keys the input was sealed under \(contact\/2025-03\/1/);
+      expect(o.stderr).not.toMatch(/line \d+: rejected/);
+    }
+    const f = await cli(['find', '--keys', other, '--principal', 'cs-4', '--purpose', 'customer-service', '--ticket', 'T-1', '--index', 'receiver.mobile', '13987654321'], sealed);
+    expect(f).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+    expect(f.stderr).toMatch(/holds none of the data keys/);
+    // The right key file still opens the same input.
+    expect((await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], sealed)).code).toBe(EXIT.OK);
+  });
+
+  it('an unreadable schema file, and a CSV header that is not the schema', async () => {
+    const s = await cli(['seal', '--keys', keys, '--schema', join(dir, 'nope.json')], jsonl([sampleWaybill()]));
+    expect(s).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+    expect(s.stderr).toMatch(/cannot read schema file/);
+    const h = await cli(['seal', '--keys', keys, '--format', 'csv'], 'foo,bar\n1,2\n3,4\n');
+    expect(h).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+    expect(h.stderr).toMatch(/CSV column "foo" is not a field of schema waybill/);
+    expect(h.stderr).not.toMatch(/line \d+: rejected/);
+  });
+
+  it('a bad record is 2, not 1', async () => {
+    const r = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], `${sealed}{not json\n`);
+    expect(r.code).toBe(EXIT.REJECTED);
+  });
+});
