@@ -47,10 +47,14 @@ export class IndexKeys {
     this.#store = store;
   }
 
-  /** The index key new seals of (field key class, scope) use: created on first use. */
+  /**
+   * The index key new seals of (field key class, scope) use: created on first use. Like `live`, it
+   * returns a copy of the key bytes (a concurrent `forget()` zeroes the manager's, not this one):
+   * the caller wipes it when done.
+   */
   async forSeal(keyClass: string, scope: string): Promise<IndexKey> {
     const key = await this.#keys.forSeal(indexKeyClass(keyClass), scope, INDEX_KEY_SUITE);
-    return { ...key, scope, generation: generationOf(key.id) };
+    return { ...key, key: key.key.slice(), scope, generation: generationOf(key.id) };
   }
 
   /**
@@ -65,7 +69,8 @@ export class IndexKeys {
     const out: IndexKey[] = [];
     for (const r of rows) {
       try {
-        out.push({ ...(await this.#keys.forOpen(r.id, r.suite)), scope: r.scope, generation: r.generation });
+        const key = await this.#keys.forOpen(r.id, r.suite);
+        out.push({ ...key, key: key.key.slice(), scope: r.scope, generation: r.generation });
       } catch (e) {
         // Shredded between the listing and the read: that month is gone.
         if (!(e instanceof ShreddedError)) throw e;

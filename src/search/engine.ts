@@ -117,23 +117,29 @@ export class SearchEngine {
     const indexKeys = this.#indexKeys;
     if (indexKeys !== undefined && options.scope === undefined) throw new ConfigError('key-store index keys need the record scope');
     const version = indexKeys !== undefined ? 0 : (options.version ?? (await this.versions()).at(-1)!);
-    for (const spec of specs) {
-      const primary = spec.parts[0]!.path;
-      const key = indexKeys === undefined ? version : await indexKeys.forSeal(classOf(schema, spec), options.scope!);
-      const label = typeof key === 'number' ? key : labelOf(key);
-      let token: string | undefined;
-      if (spec.type === 'blind') {
-        const parts = partsFromRecord(spec.parts, record, options.phone);
-        if (parts === undefined) continue;
-        const ready = this.#entries.get(entryId(schema, spec, label));
-        token = (ready !== undefined && 'blind' in ready ? ready.blind : await this.#blind(schema, spec, key)).token(parts);
-      } else {
-        const d = ff1Digits(spec.parts[0]!.transform, valueAt(record, primary), countryAt(record, primary), options.phone);
-        if (d === undefined) continue;
-        if (d.digits.length < FF1_MIN_DIGITS && options.lenient === true) continue;
-        token = `${label}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, primary)}`;
+    // Key-store index keys: one per field key class of this record (copies, wiped at the end).
+    const held = new Map<string, IndexKey>();
+    try {
+      for (const spec of specs) {
+        const primary = spec.parts[0]!.path;
+        const key = indexKeys === undefined ? version : await heldKey(held, indexKeys, classOf(schema, spec), options.scope!);
+        const label = typeof key === 'number' ? key : labelOf(key);
+        let token: string | undefined;
+        if (spec.type === 'blind') {
+          const parts = partsFromRecord(spec.parts, record, options.phone);
+          if (parts === undefined) continue;
+          const ready = this.#entries.get(entryId(schema, spec, label));
+          token = (ready !== undefined && 'blind' in ready ? ready.blind : await this.#blind(schema, spec, key)).token(parts);
+        } else {
+          const d = ff1Digits(spec.parts[0]!.transform, valueAt(record, primary), countryAt(record, primary), options.phone);
+          if (d === undefined) continue;
+          if (d.digits.length < FF1_MIN_DIGITS && options.lenient === true) continue;
+          token = `${label}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, primary)}`;
+        }
+        (out[primary] ??= {})[spec.name] = token;
       }
-      (out[primary] ??= {})[spec.name] = token;
+    } finally {
+      for (const key of held.values()) wipe(key.key);
     }
     return out;
   }
@@ -152,15 +158,19 @@ export class SearchEngine {
           ? [options.version]
           : (await this.versions()).reverse();
     const tokens: string[] = [];
-    for (const key of keys) {
-      if (spec.type === 'blind') {
-        tokens.push((await this.#blind(schema, spec, key)).token(parts));
-      } else {
-        const raw = typeof value === 'string' ? value : value[0];
-        const d = ff1Digits(spec.parts[0]!.transform, raw, options.country, options.phone);
-        if (d === undefined) throw new ValidationError(spec.name, 'not_normalizable');
-        tokens.push(`${typeof key === 'number' ? key : labelOf(key)}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, spec.name)}`);
+    try {
+      for (const key of keys) {
+        if (spec.type === 'blind') {
+          tokens.push((await this.#blind(schema, spec, key)).token(parts));
+        } else {
+          const raw = typeof value === 'string' ? value : value[0];
+          const d = ff1Digits(spec.parts[0]!.transform, raw, options.country, options.phone);
+          if (d === undefined) throw new ValidationError(spec.name, 'not_normalizable');
+          tokens.push(`${typeof key === 'number' ? key : labelOf(key)}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, spec.name)}`);
+        }
       }
+    } finally {
+      for (const key of keys) if (typeof key !== 'number') wipe(key.key);
     }
     return tokens;
   }
@@ -243,6 +253,16 @@ export class SearchEngine {
 }
 
 const entryId = (schema: Schema, spec: IndexSpec, label: number | string): string => `${label}\u0000${schema.name}\u0000${spec.name}\u0000${spec.id}`;
+
+/** The index key of a field key class for this record, taken once per record. */
+async function heldKey(held: Map<string, IndexKey>, indexKeys: IndexKeys, keyClass: string, scope: string): Promise<IndexKey> {
+  let key = held.get(keyClass);
+  if (key === undefined) {
+    key = await indexKeys.forSeal(keyClass, scope);
+    held.set(keyClass, key);
+  }
+  return key;
+}
 
 /** The token prefix of a key-store index key: `<scope>~<generation>`. */
 const labelOf = (key: IndexKey): string => `${key.scope}~${key.generation}`;
