@@ -3,5 +3,5 @@
  * equality filters on token columns as audited searches, and opens only through the guard.
  * Prisma is not imported: pass `prismaSeal(options).extension` to your client's `$extends`.
  */
-export { prismaSeal, type PrismaSeal, type PrismaSealOptions, type SealedModel } from './orm/prisma.js';
+export { prismaSeal, OrmQueryError, type PrismaSeal, type PrismaSealOptions, type SealedModel } from './orm/prisma.js';
 export { UnsupportedQueryError } from './errors.js';

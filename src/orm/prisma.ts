@@ -1,27 +1,33 @@
 /**
  * A Prisma client extension (Prisma 7, any driver adapter) that keeps a schema's records sealed in
- * a JSON column plus one column per search index, so application code keeps using the Prisma API:
+ * a JSON column plus one column per search index, so application code keeps using the Prisma API.
  *
- * - writes (`create`, `createMany`, `update`, `upsert`, and nested writes through the relations the
- *   options name) seal the plain record given for the column and fill the token columns;
- * - every read returns the record's masked view (tag checked first); token columns never leave;
- * - `where: { receiverMobile: '13812345678' }` on a token column is a search: an access through the
- *   sealer's guard (the request from `seal.as(request, fn)` or `options.access()`), its candidates
- *   confirmed inside the library and the counts audited;
- * - plaintext only through `seal.open(...)`, an ordinary audited `sealer.open`;
- * - queries that would need plaintext in the database (`contains`, ranges, ordering on a protected
- *   column, writes filtered by a token column) are refused with `UnsupportedQueryError`.
+ * The sealed column and the token columns are recognised by name, at every depth of every query
+ * of every model (nested writes, includes, relation filters, the fluent API), so their names must be
+ * unique in the Prisma schema (checked here across the sealed models; a `ws_` prefix helps):
+ *
+ * - writes seal the plain record found for the sealed column wherever it is written (`data`,
+ *   `create`, `update`, nested writes through any relation) and fill the token columns;
+ * - results: every sealed record found anywhere is tag-checked and replaced by its masked view; token
+ *   columns are removed at every depth;
+ * - `where: { receiverMobile: '13812345678' }` at the top level of a sealed model's read is a search:
+ *   an access through the sealer's guard (the request from `seal.as(request, fn)` or
+ *   `options.access()`), candidates confirmed inside the library, counts audited;
+ * - anywhere else a token or sealed column may only be selected (`select`/`omit`): filters (nested,
+ *   relation filters), ordering, `distinct`, `groupBy`, aggregates and writes of token columns are
+ *   refused with `UnsupportedQueryError`;
+ * - plaintext only through `seal.open(...)`, an ordinary audited `sealer.open`.
  *
  * Nothing here imports Prisma: an extension is a function of the client, written against the
  * documented `$extends` surface (query components, `$allModels`, `$allOperations`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AccessDeniedError, ConfigError, UnsupportedQueryError } from '../errors.js';
+import { AccessDeniedError, ConfigError, UnsupportedQueryError, ValidationError, WaybillSealError } from '../errors.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
 import { createFinder } from '../search/find.js';
-import { confirmRows, maskRow, pageOf, sealRow, type SealedModel } from './rows.js';
+import { checkRowBinding, confirmRows, maskRow, pageOf, sealRow, type SealedModel } from './rows.js';
 
 export type { SealedModel } from './rows.js';
 
@@ -29,12 +35,6 @@ export interface PrismaSealOptions {
   readonly sealer: Sealer;
   /** Sealed models by Prisma model name (as in schema.prisma, e.g. `Waybill`). */
   readonly models: Readonly<Record<string, SealedModel<any>>>;
-  /**
-   * Relation fields through which nested writes and `include` reach a sealed model:
-   * `{ Customer: { waybills: 'Waybill' } }`. A nested write through a relation not named here
-   * would store the plain record as given, so it is refused when it carries the sealed column.
-   */
-  readonly relations?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** The search request of the current caller when no `seal.as(...)` is active (e.g. from your request context). */
   readonly access?: () => SearchRequest | undefined;
 }
@@ -48,101 +48,142 @@ export interface PrismaSeal {
   open<S extends Schema>(client: unknown, model: string, where: Record<string, unknown>, access: AccessRequest): Promise<OpenResult<S>>;
 }
 
+/**
+ * A query the database refused after the extension put sealed records or tokens into it. Prisma's
+ * own message would print them (masks, tokens); this names the model, operation and Prisma's error
+ * code only.
+ */
+export class OrmQueryError extends WaybillSealError {
+  readonly model: string;
+  readonly operation: string;
+  readonly prismaCode: string | undefined;
+  constructor(model: string, operation: string, prismaCode: string | undefined) {
+    super('ORM_QUERY_FAILED', `${model}.${operation} failed in the database${prismaCode ? ` (${prismaCode})` : ''}; the message is withheld because the query held sealed data`);
+    this.model = model;
+    this.operation = operation;
+    this.prismaCode = prismaCode;
+  }
+}
+
 type Args = Record<string, unknown>;
-type Query = (args: Args) => Promise<unknown>;
 interface Op {
   model?: string;
   operation: string;
   args: Args;
-  query: Query;
+  query: (args: Args) => Promise<unknown>;
 }
+type Named = readonly [model: string, config: SealedModel];
 
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
 const SEARCHES = new Set(['findFirst', 'findFirstOrThrow', 'findMany', 'count']);
+/** Keys whose value is a row to write (or, for `update` of a to-many relation, `{ where, data }`). */
+const PAYLOAD_KEYS = new Set(['data', 'create', 'update']);
+/** Keys under which a column name may appear with `true`/`false`: choosing what comes back. */
+const CHOICE_KEYS = new Set(['select', 'omit']);
+/** Keys whose values are lists of column names. */
+const NAME_LIST_KEYS = new Set(['distinct', 'by']);
 
 export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
   const { sealer, models } = options;
-  const relations = options.relations ?? {};
+  // Column name → its sealed model; each name stands for one thing wherever it appears.
+  const sealedColumns = new Map<string, Named>();
+  const tokenColumns = new Map<string, Named>();
   for (const [name, m] of Object.entries(models)) {
     if (!isPlainObject(m) || typeof m.column !== 'string' || !m.schema) throw new ConfigError(`prisma model ${name}: needs a schema and a column`);
+    for (const col of [m.column, ...Object.keys(m.tokens ?? {})]) {
+      if (sealedColumns.has(col) || tokenColumns.has(col)) throw new ConfigError(`prisma column name "${col}" is used twice: sealed and token column names must be unique`);
+      (col === m.column ? sealedColumns : tokenColumns).set(col, [name, m]);
+    }
     for (const index of Object.values(m.tokens ?? {})) if (!(index in m.schema.indexes)) throw new ConfigError(`prisma model ${name}: "${String(index)}" is not an index of schema ${m.schema.name}`);
-  }
-  for (const [parent, fields] of Object.entries(relations)) {
-    for (const [field, child] of Object.entries(fields)) if (!models[child]) throw new ConfigError(`prisma relation ${parent}.${field} names ${child}, which is not a sealed model`);
   }
   const current = new AsyncLocalStorage<SearchRequest>();
   const raw = new AsyncLocalStorage<true>();
 
-  const sealData = (model: string, data: unknown): Promise<unknown> =>
-    perRow(data, async (out) => {
-      const m = models[model];
-      if (m) await sealRow(sealer, model, m, out);
-      for (const [field, value] of Object.entries(out)) {
-        const child = relations[model]?.[field];
-        if (child && isPlainObject(value)) out[field] = await nestedWrite(child, value);
+  /** Seals every row payload under `data`/`create`/`update` at any depth (not inside `where`); marks what it sealed. */
+  const sealWrites = async (value: unknown, sealed: Set<object>, payload: boolean, operation: string): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map((v) => sealWrites(v, sealed, payload, operation)));
+    if (!isPlainObject(value)) return value;
+    const out: Args = { ...value };
+    if (payload) {
+      for (const [col, [model, m]] of sealedColumns) {
+        if (!(col in out) || typeof out[col] === 'boolean') continue;
+        if (operation.startsWith('updateMany')) throw new UnsupportedQueryError(model, col, 'one sealed record cannot be written to many rows: update each row by its id');
+        await sealRow(sealer, model, m, out);
+        const record = out[col] as Args;
+        if (m.recordIdColumn && m.recordIdColumn in out && out[m.recordIdColumn] !== record[m.schema.recordId]) {
+          throw new ValidationError(m.recordIdColumn, 'record_id_mismatch');
+        }
+        sealed.add(record);
+        sealed.add(out);
       }
-    });
-
-  const nestedWrite = async (child: string, ops: Args): Promise<Args> => {
-    const out: Args = { ...ops };
-    const each = async (v: unknown, f: (x: Args) => Promise<Args>) => (Array.isArray(v) ? Promise.all(v.map((x) => f(x as Args))) : f(v as Args));
-    if (out['create'] !== undefined) out['create'] = await sealData(child, out['create']);
-    if (out['createMany'] !== undefined) out['createMany'] = { ...(out['createMany'] as Args), data: await sealData(child, (out['createMany'] as Args)['data']) };
-    if (out['connectOrCreate'] !== undefined) out['connectOrCreate'] = await each(out['connectOrCreate'], async (x) => ({ ...x, create: await sealData(child, x['create']) }));
-    if (out['upsert'] !== undefined) out['upsert'] = await each(out['upsert'], async (x) => ({ ...x, create: await sealData(child, x['create']), update: await sealData(child, x['update']) }));
-    if (out['update'] !== undefined) out['update'] = await each(out['update'], async (x) => ('data' in x && 'where' in x ? { ...x, data: await sealData(child, x['data']) } : ((await sealData(child, x)) as Args)));
-    // An update replaces the whole sealed record (its fields are bound to each other); many rows cannot share one.
-    if (out['updateMany'] !== undefined) await each(out['updateMany'], async (x) => (refuseColumn(child, x['data'], 'updateMany'), x));
+    }
+    for (const [key, v] of Object.entries(out)) {
+      if (key === 'where' || (payload && sealedColumns.has(key))) continue;
+      const nested = key === 'updateMany' ? 'updateMany' : operation;
+      out[key] = await sealWrites(v, sealed, PAYLOAD_KEYS.has(key), nested);
+    }
     return out;
   };
 
-  const refuseColumn = (model: string, data: unknown, operation: string): void => {
-    const m = models[model];
-    if (m && isPlainObject(data) && (m.column in data || Object.keys(m.tokens ?? {}).some((c) => c in data))) {
-      throw new UnsupportedQueryError(model, m.column, `${operation} cannot seal one record for many rows: update each row by its id`);
-    }
-  };
-
-  /** Checks a `where` for filters that would need plaintext; returns the one token filter, if any. */
-  const searchIn = (model: string, where: unknown, top = true): { column: string; value: string } | undefined => {
-    const m = models[model]!;
-    if (!isPlainObject(where)) return undefined;
-    let found: { column: string; value: string } | undefined;
-    for (const [key, cond] of Object.entries(where)) {
-      if (key === 'AND' || key === 'OR' || key === 'NOT') {
-        for (const sub of Array.isArray(cond) ? cond : [cond]) {
-          if (searchIn(model, sub, false)) throw new UnsupportedQueryError(model, key, 'a token filter must be a top-level equality');
-        }
-      } else if (key === m.column) {
-        throw new UnsupportedQueryError(model, key, 'the sealed column cannot be filtered (filter a token column by a plain value)');
-      } else if (m.tokens && key in m.tokens) {
-        const value = typeof cond === 'string' ? cond : isPlainObject(cond) && Object.keys(cond).length === 1 && typeof cond['equals'] === 'string' ? cond['equals'] : undefined;
-        if (value === undefined) throw new UnsupportedQueryError(model, key, 'only equality with a plain value can be served by tokens (no contains, ranges, in, not, mode)');
-        if (!top) throw new UnsupportedQueryError(model, key, 'a token filter must be a top-level equality');
-        if (found) throw new UnsupportedQueryError(model, key, 'one token filter per query');
-        found = { column: key, value };
+  /** Refuses every use of a sealed or token column that is not choosing it for the result, or a record just sealed. */
+  const checkArgs = (value: unknown, sealed: Set<object>, parent: string): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) {
+        if (NAME_LIST_KEYS.has(parent) && typeof v === 'string') refuseName(v, parent);
+        else checkArgs(v, sealed, parent);
       }
+      return;
     }
-    return found;
+    if (!isPlainObject(value)) {
+      if (NAME_LIST_KEYS.has(parent) && typeof value === 'string') refuseName(value, parent);
+      return;
+    }
+    for (const [key, v] of Object.entries(value)) {
+      const named = sealedColumns.get(key) ?? tokenColumns.get(key);
+      if (named) {
+        const chosen = typeof v === 'boolean' && CHOICE_KEYS.has(parent);
+        const written = sealedColumns.has(key) && isPlainObject(v) && sealed.has(v);
+        const tokenWritten = tokenColumns.has(key) && (typeof v === 'string' || v === null) && PAYLOAD_KEYS.has(parent);
+        if (!chosen && !written && !(tokenWritten && sealed.has(value))) refuseName(key, parent);
+        continue;
+      }
+      checkArgs(v, sealed, key);
+    }
   };
 
-  const refuseOrdering = (model: string, args: Args): void => {
+  const refuseName = (name: string, where: string): void => {
+    const named = sealedColumns.get(name) ?? tokenColumns.get(name);
+    if (named) throw new UnsupportedQueryError(named[0], name, `cannot be used in ${where || 'a query'} (only selected, or filtered by equality at the top level of a ${named[0]} read): it would need plaintext or expose tokens`);
+  };
+
+  /** Every sealed record in a result, at any depth, tag-checked, bound to its row and masked; token columns removed at every depth. */
+  const present = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map(present));
+    if (!isPlainObject(value)) return value;
+    const out: Args = { ...value };
+    for (const [key, v] of Object.entries(out)) {
+      const named = sealedColumns.get(key);
+      if (tokenColumns.has(key)) delete out[key];
+      else if (named && isPlainObject(v)) await maskRow(sealer, named[1], out);
+      else out[key] = await present(v);
+    }
+    return out;
+  };
+
+  /** The top-level token equality of a sealed model's `where`, removed from it (undefined: none). */
+  const searchOf = (model: string, args: Args): { column: string; value: string; rest: Args } | undefined => {
+    const where = args['where'];
+    if (!isPlainObject(where)) return undefined;
     const m = models[model]!;
-    const protectedCols = new Set([m.column, ...Object.keys(m.tokens ?? {})]);
-    const named = (v: unknown): string[] => (Array.isArray(v) ? v.flatMap(named) : isPlainObject(v) ? Object.keys(v) : typeof v === 'string' ? [v] : []);
-    for (const key of ['orderBy', 'cursor', 'distinct', 'by']) {
-      const bad = named(args[key]).find((c) => protectedCols.has(c));
-      if (bad) throw new UnsupportedQueryError(model, bad, `${key} on a protected column would need plaintext or leak token order`);
-    }
+    const found = Object.keys(where).filter((k) => m.tokens !== undefined && k in m.tokens);
+    if (found.length === 0) return undefined;
+    const column = found[0]!;
+    if (found.length > 1) throw new UnsupportedQueryError(model, found[1]!, 'one token filter per query');
+    const cond = where[column];
+    const value = typeof cond === 'string' ? cond : isPlainObject(cond) && Object.keys(cond).length === 1 && typeof cond['equals'] === 'string' ? cond['equals'] : undefined;
+    if (value === undefined) throw new UnsupportedQueryError(model, column, 'only equality with a plain value can be served by tokens (no contains, ranges, in, not, mode)');
+    const { [column]: _taken, ...rest } = where;
+    return { column, value, rest };
   };
-
-  /** Masked rows: the sealed column replaced by its masks after its tag checks, token columns removed. */
-  const present = (model: string, value: unknown): Promise<unknown> =>
-    perRow(value, async (out) => {
-      const m = models[model];
-      if (m) await maskRow(sealer, m, out);
-      for (const [field, child] of Object.entries(relations[model] ?? {})) if (field in out) out[field] = await present(child, out[field]);
-    });
 
   const searchRequest = (model: string, column: string): SearchRequest => {
     const request = current.getStore() ?? options.access?.();
@@ -150,23 +191,32 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
     return request;
   };
 
-  const search = async (client: Record<string, { findMany(a: Args): Promise<unknown[]> }>, op: Op & { model: string }, found: { column: string; value: string }): Promise<unknown> => {
-    const m = models[op.model]!;
-    if (!SEARCHES.has(op.operation)) throw new UnsupportedQueryError(op.model, found.column, `${op.operation} cannot be filtered by a token column: find the rows first, then write them by id`);
-    if (op.args['cursor'] !== undefined) throw new UnsupportedQueryError(op.model, found.column, 'cursor pagination with a token filter');
-    const finder = await createFinder(sealer, m.schema, m.tokens![found.column]!, found.value, searchRequest(op.model, found.column));
-    const { take, skip, select, ...rest } = op.args as Args & { take?: number; skip?: number; select?: Args };
-    const where = { ...(rest['where'] as Args), [found.column]: { in: [...finder.tokens] } };
-    const wantsColumn = !isPlainObject(select) || select[m.column] === true;
-    const args: Args = { ...rest, where, ...(isPlainObject(select) && op.operation !== 'count' ? { select: { ...select, [m.column]: true } } : {}) };
-    if (op.operation === 'count') Object.assign(args, { select: { [m.column]: true } });
-    const confirmed = await confirmRows(finder, m.column, (await client[lowerFirst(op.model)]!.findMany(args)) as Args[]);
-    if (op.operation === 'count') return confirmed.length;
+  const search = async (client: Record<string, { findMany(a: Args): Promise<unknown[]> }>, model: string, operation: string, args: Args, found: { column: string; value: string; rest: Args }): Promise<unknown> => {
+    const m = models[model]!;
+    if (!SEARCHES.has(operation)) throw new UnsupportedQueryError(model, found.column, `${operation} cannot be filtered by a token column: find the rows first, then write them by id`);
+    if (args['cursor'] !== undefined) throw new UnsupportedQueryError(model, found.column, 'cursor pagination with a token filter');
+    const { take, skip, select, ...rest } = args as Args & { take?: number; skip?: number; select?: unknown };
+    checkArgs({ ...rest, where: found.rest, ...(select === undefined ? {} : { select }) }, new Set(), '');
+    const finder = await createFinder(sealer, m.schema, m.tokens![found.column]!, found.value, searchRequest(model, found.column));
+    const wantsColumn = operation !== 'count' && (!isPlainObject(select) || select[m.column] === true);
+    const query: Args = { ...rest, where: { ...found.rest, [found.column]: { in: [...finder.tokens] } } };
+    const idColumn = m.recordIdColumn ? { [m.recordIdColumn]: true } : {};
+    if (operation === 'count') query['select'] = { [m.column]: true, ...idColumn };
+    else if (isPlainObject(select)) query['select'] = { ...select, [m.column]: true, ...idColumn };
+    let rows: Args[];
+    try {
+      rows = (await client[lowerFirst(model)]!.findMany(query)) as Args[];
+    } catch (e) {
+      await finder.done();
+      throw withheld(e, model, operation);
+    }
+    const confirmed = await confirmRows(finder, m, rows);
+    if (operation === 'count') return confirmed.length;
     const page = pageOf(confirmed, skip, take);
     if (!wantsColumn) for (const row of page) delete row[m.column];
-    if (op.operation === 'findMany') return present(op.model, page);
-    if (page[0] === undefined && op.operation === 'findFirstOrThrow') throw new AccessDeniedError('not_found', `no ${op.model} matches`);
-    return page[0] === undefined ? null : present(op.model, page[0]);
+    if (operation === 'findMany') return present(page);
+    if (page[0] === undefined && operation === 'findFirstOrThrow') throw new AccessDeniedError('not_found', `no ${model} matches`);
+    return page[0] === undefined ? null : present(page[0]);
   };
 
   const extension = <C>(client: C): C =>
@@ -175,27 +225,21 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
       query: {
         $allModels: {
           async $allOperations(op: Op) {
-            const model = op.model;
-            if (model === undefined || raw.getStore()) return op.query(op.args);
-            const sealedModel = models[model];
-            const related = relations[model];
-            if (!sealedModel && !related) return op.query(op.args);
-            const args: Args = { ...op.args };
-            if (sealedModel) {
-              refuseOrdering(model, args);
-              const found = searchIn(model, args['where']);
-              if (found) return search(client as never, { ...op, model, args }, found);
-              if (op.operation === 'updateMany' || op.operation === 'updateManyAndReturn') refuseColumn(model, args['data'], op.operation);
+            if (op.model === undefined || raw.getStore()) return op.query(op.args);
+            const found = models[op.model] ? searchOf(op.model, op.args) : undefined;
+            if (found) return search(client as never, op.model, op.operation, op.args, found);
+            // What this query sealed (short-lived: one query's rows).
+            const sealed = new Set<object>();
+            const args = (await sealWrites(op.args, sealed, false, op.operation)) as Args;
+            checkArgs(args, sealed, '');
+            let result: unknown;
+            try {
+              result = await op.query(args);
+            } catch (e) {
+              // Prisma's message would print the sealed records and tokens this query carries.
+              throw sealed.size > 0 || models[op.model] ? withheld(e, op.model, op.operation) : e;
             }
-            if (op.operation === 'upsert') {
-              args['create'] = await sealData(model, args['create']);
-              args['update'] = await sealData(model, args['update']);
-            } else if ('data' in args && !op.operation.startsWith('updateMany')) {
-              args['data'] = await sealData(model, args['data']);
-            }
-            const result = await op.query(args);
-            // count/aggregate/groupBy results hold no sealed column; createMany/updateMany return counts.
-            return READS.has(op.operation) || isPlainObject(result) || Array.isArray(result) ? present(model, result) : result;
+            return present(result);
           },
         },
       },
@@ -210,19 +254,20 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
       if (!m) throw new ConfigError(`prisma model ${model} is not a sealed model`);
       const delegate = (client as Record<string, { findUniqueOrThrow(a: Args): Promise<Args> }>)[lowerFirst(model)];
       if (!delegate) throw new ConfigError(`the Prisma client has no model ${model}`);
-      const row = await raw.run(true, async () => await delegate.findUniqueOrThrow({ where, select: { [m.column]: true } }));
-      return sealer.open(m.schema as S, row[m.column] as SealedRecord<S>, access) as Promise<OpenResult<S>>;
+      const select = { [m.column]: true, ...(m.recordIdColumn ? { [m.recordIdColumn]: true } : {}) };
+      const row = await raw.run(true, async () => await delegate.findUniqueOrThrow({ where, select }));
+      const record = row[m.column] as Args;
+      checkRowBinding(m, row);
+      return sealer.open(m.schema as S, record as SealedRecord<S>, access) as Promise<OpenResult<S>>;
     },
   };
 }
 
-const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
-
-/** `f` applied to a copy of each row object of `value` (one row or an array of rows); other values as they are. */
-async function perRow(value: unknown, f: (row: Args) => Promise<void>): Promise<unknown> {
-  if (Array.isArray(value)) return Promise.all(value.map((v) => perRow(v, f)));
-  if (!isPlainObject(value)) return value;
-  const out: Args = { ...value };
-  await f(out);
-  return out;
+/** Our own errors pass; a database or Prisma error loses its message (it may print what the query held). */
+function withheld(e: unknown, model: string, operation: string): unknown {
+  if (e instanceof WaybillSealError) return e;
+  const code = isPlainObject(e) || e instanceof Error ? (e as { code?: unknown }).code : undefined;
+  return new OrmQueryError(model, operation, typeof code === 'string' ? code : undefined);
 }
+
+const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);

@@ -17,6 +17,11 @@ export interface SealedModel<S extends Schema = Schema> {
   readonly column: string;
   /** Token columns (nullable text, indexed): property name → index name of the schema. */
   readonly tokens?: Readonly<Record<string, IndexName<S>>>;
+  /**
+   * A plain column holding the record id (the schema's `recordId`): reads check that the sealed
+   * record belongs to its row (a database writer cannot copy another row's record over it).
+   */
+  readonly recordIdColumn?: string;
   /** Mask profile of reads (default `screen`). */
   readonly profile?: Profile;
 }
@@ -48,14 +53,18 @@ export async function maskRow(sealer: Sealer, model: SealedModel, row: Row): Pro
   if (sealed === undefined || sealed === null) return undefined;
   const checked = await sealer.verify(model.schema, sealed as SealedRecord<Schema>);
   if (!checked.ok) throw new IntegrityError(checked.path, checked.reason);
+  checkRowBinding(model, row);
   return (row[model.column] = mask(model.schema, sealed as SealedRecord<Schema>, model.profile ?? 'screen'));
 }
 
 /** The rows whose sealed record the finder confirms (decrypted comparison inside the sealer); audits the counts. */
-export async function confirmRows<R extends Row>(finder: Finder<Schema>, column: string, rows: readonly R[]): Promise<R[]> {
+export async function confirmRows<R extends Row>(finder: Finder<Schema>, model: SealedModel, rows: readonly R[]): Promise<R[]> {
   const confirmed: R[] = [];
   try {
-    for (const row of rows) if (await finder.matches(row[column] as SealedRecord<Schema>)) confirmed.push(row);
+    for (const row of rows) {
+      checkRowBinding(model, row);
+      if (await finder.matches(row[model.column] as SealedRecord<Schema>)) confirmed.push(row);
+    }
   } finally {
     await finder.done();
   }
@@ -66,4 +75,11 @@ export async function confirmRows<R extends Row>(finder: Finder<Schema>, column:
 export function pageOf<R>(rows: readonly R[], skip: number | undefined, take: number | undefined): R[] {
   const from = skip ?? 0;
   return rows.slice(from, take === undefined ? undefined : from + take);
+}
+
+/** A sealed record in a row whose record-id column names another record was copied there by a database writer. */
+export function checkRowBinding(model: SealedModel, row: Row): void {
+  const sealed = row[model.column];
+  if (!model.recordIdColumn || !(model.recordIdColumn in row) || sealed === null || typeof sealed !== 'object') return;
+  if (row[model.recordIdColumn] !== (sealed as Row)[model.schema.recordId]) throw new IntegrityError(model.recordIdColumn, 'record belongs to another row');
 }

@@ -152,7 +152,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
         where: { ...(o.where as Row), [found.column]: In([...finder.tokens]) } as FindOptionsWhere<E>,
         ...(selected ? { select: Object.fromEntries([...selected, m.column].map((k) => [k, true])) as never } : {}),
       };
-      const confirmed = await confirmRows(finder, m.column, (await repo.find(args)) as Row[]);
+      const confirmed = await confirmRows(finder, m, (await repo.find(args)) as Row[]);
       const page = await Promise.all(pageOf(confirmed, skip, take).map(present));
       if (selected && !selected.includes(m.column)) for (const row of page) delete row[m.column];
       return page;

@@ -46,6 +46,8 @@ interface Delegate {
   upsert(a: object): Promise<any>;
   deleteMany(a?: object): Promise<any>;
   count(a?: object): Promise<number>;
+  aggregate(a: object): Promise<any>;
+  groupBy(a: object): Promise<any>;
 }
 interface Client {
   waybill: Delegate;
@@ -70,7 +72,7 @@ const keyStore = new MemoryKeyStore();
 
 function parcel(i: number, mobile: string, outlet: string): Plain {
   const w = sampleWaybill();
-  w.waybillNo = `PR${String(i).padStart(4, '0')}`;
+  w.waybillNo = `w${i}`; // the row id: `recordIdColumn` binds each sealed record to its row
   w.receiver.mobile = mobile;
   w.receiver.name = ['欧阳娜娜', '张三', '阿依古丽·买买提', '李小龙'][i % 4]!;
   const p = { ...w, routing: { destOutlet: outlet } } as Plain;
@@ -95,8 +97,9 @@ beforeAll(async () => {
   raw = new pg.Client({ connectionString: url.href });
   await raw.connect();
   await raw.query(`CREATE TABLE customer (id text PRIMARY KEY, name text NOT NULL)`);
+  await raw.query(`CREATE TABLE outlet (id text PRIMARY KEY)`);
   await raw.query(`CREATE TABLE waybill (id text PRIMARY KEY, sealed jsonb NOT NULL, "receiverMobile" text, "receiverLast4" text,
-    "customerId" text REFERENCES customer(id))`);
+    "customerId" text REFERENCES customer(id), "outletId" text REFERENCES outlet(id))`);
   await raw.query(`CREATE INDEX ON waybill ("receiverMobile")`);
   await raw.query(`CREATE INDEX ON waybill ("receiverLast4")`);
 
@@ -109,8 +112,7 @@ beforeAll(async () => {
   const sealer = createSealer({ keyring, keyStore, guard });
   seal = prismaSeal({
     sealer,
-    models: { Waybill: { schema: waybill, column: 'sealed', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
-    relations: { Customer: { waybills: 'Waybill' } },
+    models: { Waybill: { schema: waybill, column: 'sealed', recordIdColumn: 'id', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
   });
   prisma = base.$extends(seal.extension);
 }, 120_000);
@@ -182,7 +184,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapt
     await expect(as(() => prisma.waybill.findMany({ where: { OR: [{ receiverLast4: '1111' }, { id: 'w3' }] } }))).rejects.toThrow(UnsupportedQueryError);
     await expect(as(() => prisma.waybill.deleteMany({ where: { receiverLast4: '1111' } }))).rejects.toThrow(UnsupportedQueryError);
     await expect(prisma.waybill.updateMany({ where: { id: 'w0' }, data: { sealed: plains[0] } })).rejects.toThrow(UnsupportedQueryError);
-    await expect(prisma.waybill.create({ data: { id: 'wx', sealed: parcel(9, '13900009999', 'OUT-A'), receiverLast4: '1.abc' } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.create({ data: { id: 'w9', sealed: parcel(9, '13900009999', 'OUT-A'), receiverLast4: '1.abc' } })).rejects.toThrow(UnsupportedQueryError);
     expect(await prisma.waybill.count()).toBe(6);
   });
 
@@ -201,6 +203,58 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapt
     expect((opened.record as Plain).receiver.mobile).toBe('13900001111');
     expect(audit.events.some((e) => e.type === 'access' && e.principal === 'agent-7')).toBe(true);
     await expect(seal.open(prisma, 'Waybill', { id: 'w0' }, { principal: 'agent-7', purpose: 'customer-service' })).rejects.toThrow(AccessDeniedError);
+  });
+
+  it('attack (review F1): a nested write through a relation the extension was told nothing about (Outlet.waybills) is sealed, not stored in plain', async () => {
+    const viaOutlet = parcel(40, '13966668888', 'OUT-A');
+    const more = parcel(41, '13955554444', 'OUT-A');
+    await prisma.customer.create({ data: { id: 'c2', name: 'Other' } });
+    await (prisma as unknown as { outlet: Delegate }).outlet.create({
+      data: { id: 'O1', waybills: { create: [{ id: 'w40', sealed: viaOutlet }], createMany: { data: [{ id: 'w41', sealed: more }] } } },
+    });
+    await (prisma as unknown as { outlet: Delegate }).outlet.update({ where: { id: 'O1' }, data: { waybills: { update: { where: { id: 'w41' }, data: { sealed: { ...more, receiver: { ...more.receiver, mobile: '13922223333' } } } } } } });
+    plains.push({ ...more, receiver: { ...more.receiver, mobile: '13922223333' } } as Plain);
+    const { rows } = await raw.query(`SELECT * FROM waybill WHERE id IN ('w40', 'w41') ORDER BY id`);
+    expect(rows.map((r) => r.sealed.receiver.mobile.enc.slice(0, 4))).toEqual(['ws1.', 'ws1.']);
+    expect(rows[1].receiverLast4).toBe(rows[1].sealed.receiver.mobile.tok['receiver.mobile:last4']); // the token followed the update
+    expect(findPlaintext(rows, plains, { schema: waybill })).toEqual([]);
+  });
+
+  it('attack (review F2): no read path returns a sealed record unmasked or unchecked: the fluent API, includes two relations deep, an outlet include', async () => {
+    const fluent = await (prisma.customer.findUnique({ where: { id: 'c1' } }) as unknown as { waybills(): Promise<any[]> }).waybills();
+    expect(fluent[0].sealed.receiver.mobile).toBe('138****5678');
+    const deep = await prisma.waybill.findUnique({ where: { id: 'w5' }, include: { customer: { include: { waybills: true } } } });
+    for (const w of [deep, ...deep.customer.waybills]) {
+      expect(w.sealed.receiver.mobile).toMatch(/^\d{3}\*{4}\d{4}$/);
+      expect(Object.keys(w)).not.toContain('receiverMobile');
+    }
+    expect(JSON.stringify([fluent, deep])).not.toMatch(/"enc"|"tok"|"\$tag"/);
+    const viaOutlet = await (prisma as unknown as { outlet: Delegate }).outlet.findUnique({ where: { id: 'O1' }, include: { waybills: true } });
+    expect(JSON.stringify(viaOutlet)).not.toMatch(/"enc"|"tok"|"\$tag"|receiverLast4/);
+  });
+
+  it('attack (review F3/F4): tokens cannot be read through aggregates nor used as filters anywhere but the guarded top-level search', async () => {
+    await expect(prisma.waybill.aggregate({ _max: { receiverMobile: true } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.waybill.groupBy({ by: ['receiverLast4'] } as object as never)).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.customer.findMany({ select: { id: true, waybills: { where: { receiverMobile: '1.abc' } } } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.customer.findMany({ where: { waybills: { some: { receiverLast4: '1.abc' } } } })).rejects.toThrow(UnsupportedQueryError);
+    await expect((prisma.customer.findUnique({ where: { id: 'c1' } }) as unknown as { waybills(a: object): Promise<unknown> }).waybills({ where: { receiverMobile: '1.abc' } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.customer.findMany({ include: { waybills: { orderBy: { receiverLast4: 'asc' } } } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(prisma.customer.findMany({ where: { waybills: { some: { sealed: { path: ['receiver', 'mobile', 'mask', 'screen'], string_contains: '5678' } } } } })).rejects.toThrow(UnsupportedQueryError);
+    expect(audit.events.filter((e) => e.type === 'search').every((e) => e.principal.startsWith('station-'))).toBe(true);
+  });
+
+  it('attack (review F5): a query the database refuses does not print the sealed record or its tokens', async () => {
+    const again = parcel(0, '13900001111', 'OUT-A'); // w0 exists: a unique violation
+    const err = await prisma.waybill.create({ data: { id: 'w0', sealed: again } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ORM_QUERY_FAILED', prismaCode: 'P2002' });
+    expect(String((err as Error).message) + JSON.stringify(err)).not.toMatch(/ws1\.|\*{4}|"tok"/);
+  });
+
+  it('attack (review F6): a database writer who copies another row\'s sealed record over a row gets an integrity error, on read and on open', async () => {
+    await raw.query(`UPDATE waybill SET sealed = (SELECT sealed FROM waybill WHERE id = 'w3') WHERE id = 'w1'`);
+    await expect(prisma.waybill.findUnique({ where: { id: 'w1' } })).rejects.toThrow(IntegrityError);
+    await expect(seal.open(prisma, 'Waybill', { id: 'w1' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-2' } })).rejects.toThrow(IntegrityError);
   });
 
   it('a database writer who edits a stored mask gets an integrity error on read, not a forged phone on the screen', async () => {
@@ -232,7 +286,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/prisma (Prisma 7, adapt
   });
 
   it('the 61st search of a station in an hour is refused and audited', async () => {
-    const as = () => seal.as(station('OUT-B'), () => prisma.waybill.count({ where: { receiverLast4: '1111' } }));
+    const as = () => seal.as(station('OUT-B'), () => prisma.waybill.count({ where: { receiverLast4: '5678' } }));
     let refused: unknown;
     for (let i = 0; i < 70 && refused === undefined; i++) await as().catch((e: unknown) => (refused = e));
     expect(refused).toBeInstanceOf(AccessDeniedError);
@@ -249,7 +303,8 @@ describe('waybill-seal/prisma on PGlite (the embedded default: no server)', () =
     const { PrismaPGlite } = await import('pglite-prisma-adapter');
     const db = new PGlite();
     await db.exec(`CREATE TABLE customer (id text PRIMARY KEY, name text NOT NULL);
-      CREATE TABLE waybill (id text PRIMARY KEY, sealed jsonb NOT NULL, "receiverMobile" text, "receiverLast4" text, "customerId" text REFERENCES customer(id))`);
+      CREATE TABLE outlet (id text PRIMARY KEY);
+      CREATE TABLE waybill (id text PRIMARY KEY, sealed jsonb NOT NULL, "receiverMobile" text, "receiverLast4" text, "customerId" text REFERENCES customer(id), "outletId" text REFERENCES outlet(id))`);
     const { PrismaClient } = (await import(pathToFileURL(join(ROOT, '.tmp/prisma-client/client.ts')).href)) as { PrismaClient: new (o: object) => Client };
     const client = new PrismaClient({ adapter: new PrismaPGlite(db) });
     const events = new MemoryAuditSink();
@@ -257,11 +312,11 @@ describe('waybill-seal/prisma on PGlite (the embedded default: no server)', () =
     const embedded = prismaSeal({ sealer, models: { Waybill: { schema: waybill, column: 'sealed', tokens: { receiverLast4: 'receiver.mobile:last4' } } } });
     const lite = client.$extends(embedded.extension);
     const p = parcel(30, '13900003333', 'OUT-C');
-    expect((await lite.waybill.create({ data: { id: 'e1', sealed: p } })).sealed.receiver.mobile).toBe('139****3333');
+    expect((await lite.waybill.create({ data: { id: 'w30', sealed: p } })).sealed.receiver.mobile).toBe('139****3333');
     const stored = await db.query('SELECT * FROM waybill');
     expect(findPlaintext(stored.rows, [p], { schema: waybill })).toEqual([]);
     const found = await embedded.as(station('OUT-C'), () => lite.waybill.findMany({ where: { receiverLast4: '3333' } }));
-    expect(found.map((w) => w.id)).toEqual(['e1']);
+    expect(found.map((w) => w.id)).toEqual(['w30']);
     expect(events.events.filter((e) => e.type === 'search').length).toBeGreaterThan(0);
     await client.$disconnect();
     await db.close();
