@@ -11,7 +11,7 @@ import type { SuiteName } from '../crypto/aead.js';
 import { AccessDeniedError, ConfigError, IntegrityError } from '../errors.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
-import { integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
+import { indexKeysOf, integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
 import { inspect } from '../seal/inspect.js';
 import { mask } from '../seal/mask-view.js';
@@ -106,7 +106,7 @@ async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
 
 /** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */
 function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
-  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
+  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
 
 /**

@@ -31,6 +31,12 @@ export interface KeyFile extends LocalKeyMaterial {
    * switch to signatures keep opening until they are re-tagged. Absent: the current key only.
    */
   readonly integrityAccept?: readonly TagKeyRef[];
+  /**
+   * `"key-store"`: sealers built from this file take search-token keys from per-month index keys of
+   * the `<class>-index` key classes (`createSealer({ indexKeys: 'key-store' })`), whose KEKs the file
+   * holds; the file then has no `index` secret. Absent: the `index` secret.
+   */
+  readonly indexKeys?: 'key-store';
 }
 
 /** A record-tag key reference of `integrityAccept`: `alg:version` (a `TagKeyRef` of src/integrity/tag.ts). */
@@ -66,6 +72,7 @@ export function parseKeyFile(json: unknown): KeyFile {
     throw new KeyError('bad_key_file', `integrity is ${integrity} but the file holds no ${integrity} signing key`);
   }
   integrityAcceptOf(json);
+  if (json['indexKeys'] !== undefined && json['indexKeys'] !== 'key-store') throw new KeyError('bad_key_file', 'indexKeys must be "key-store"');
   return json as unknown as KeyFile;
 }
 

@@ -101,6 +101,9 @@ export const integrityOf = (file: KeyFile): IntegrityOptions => ({
   ...(file.integrityAccept?.length ? { accept: file.integrityAccept } : {}),
 });
 
+/** Where sealers built from a key file take search-token keys (`indexKeys` of createSealer). */
+export const indexKeysOf = (file: KeyFile): { indexKeys?: 'key-store' } => (file.indexKeys === 'key-store' ? { indexKeys: 'key-store' } : {});
+
 /** Loads a key file: its keyring, and a key store on the same file. */
 export async function loadKeyFile(path: string): Promise<LoadedKeys> {
   const file = parseKeyFile(await readKeyFileJson(path));

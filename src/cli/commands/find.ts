@@ -2,9 +2,10 @@ import { createAccessGuard } from '../../access/guard.js';
 import type { AuditSink } from '../../access/audit.js';
 import type { QuotaStore } from '../../access/quota.js';
 import { AccessDeniedError } from '../../errors.js';
-import { loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
+import { indexKeysOf, loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
 import { presetFor } from '../../presets/index.js';
 import { createSealer, type Sealer, type SearchRequest } from '../../seal/sealer.js';
+import { windowProblem, type SearchWindow } from '../../keys/index-keys.js';
 import type { Schema } from '../../schema/schema.js';
 import { INDEX_HASHES, type IndexHash } from '../../schema/indexes.js';
 import { indexesOf } from '../../search/engine.js';
@@ -17,7 +18,7 @@ import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, warnKeyFi
 
 const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.QUOTA] as const;
 
-export const help = `waybill-seal find --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--candidates] [--country CC] [--index-hash H] [--schema NAME|FILE.json] [--jobs N] [--in FILE] [--out FILE] [--format jsonl|csv] VALUE...
+export const help = `waybill-seal find --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--from YYYY-MM] [--to YYYY-MM] [--candidates] [--country CC] [--index-hash H] [--schema NAME|FILE.json] [--jobs N] [--in FILE] [--out FILE] [--format jsonl|csv] VALUE...
 
 Sealed records in; the records whose index matches VALUE out, unchanged (sealed). Give one
 VALUE per field of the index: a compound index such as receiver.mobile:last4+district takes the
@@ -29,7 +30,8 @@ default search, must exist, carry its evidence and be allowed to search the inde
 such as pickup --outlet only find records of their scope), charged to the principal's search quota
 (built-in policy: 60 queries an hour) and written to the audit log (index, scope, counts; never the
 value). Tokens of every index-secret version in the key file are tried, so records sealed before an
-index key rotation are found too. Truncated tokens have false positives by design: each token match
+index key rotation are found too. With a key file of per-month index keys (keygen --index-keys
+key-store), --from/--to limit the months searched (default every month not shredded). Truncated tokens have false positives by design: each token match
 is confirmed by opening the index's protected fields inside this process under the same principal
 and purpose (audited, charged to the open quota); only sealed records are printed. --candidates
 prints every token match in scope without opening anything.
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     ...BULK,
     ...JOBS,
     ...ACCESS,
+    ...WINDOW,
     keys: { type: 'string' },
     index: { type: 'string' },
     candidates: { type: 'boolean' },
@@ -78,7 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const value = positionals.length === 1 ? positionals[0]! : positionals;
     const country = typeof values['country'] === 'string' ? { country: values['country'] } : {};
-    const grant = await authorizedQuery(keys, indexHash.indexHash, { ...access, audit, quotaStore }, (sealer) => sealer.search(schema.schema, index, value, { ...access.request, ...country }));
+    const window = windowOption(values);
+    const grant = await authorizedQuery(keys, indexHash.indexHash, { ...access, audit, quotaStore }, (sealer) => sealer.search(schema.schema, index, value, { ...access.request, ...country, ...window }));
     if (typeof grant === 'number') return grant;
     const summary = await runPipeline({
       command: 'find',
@@ -147,7 +151,7 @@ export async function authorizedQuery<T>(
   query: (sealer: Sealer) => Promise<T>,
 ): Promise<T | number> {
   const guard = createAccessGuard({ policy: policyFrom(access.policyJson, access.policyPath), audit: access.audit, quotaStore: access.quotaStore });
-  const sealer = createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), keyring: keys.keyring, keyStore: keys.keyStore, guard });
+  const sealer = createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), keyring: keys.keyring, keyStore: keys.keyStore, guard });
   try {
     return await query(sealer);
   } catch (e) {
@@ -158,6 +162,18 @@ export async function authorizedQuery<T>(
     sealer.close();
   }
 }
+
+/** `--from YYYY-MM --to YYYY-MM`: the months a query searches (key files with per-month index keys). */
+export function windowOption(values: Record<string, unknown>): { window?: SearchWindow } {
+  const window = { ...(typeof values['from'] === 'string' ? { from: values['from'] } : {}), ...(typeof values['to'] === 'string' ? { to: values['to'] } : {}) };
+  if (Object.keys(window).length === 0) return {};
+  const bad = windowProblem(window);
+  if (bad !== undefined) throw new UsageError(`--from/--to: ${bad}`);
+  return { window };
+}
+
+/** The options of `windowOption`. */
+export const WINDOW = { from: { type: 'string' }, to: { type: 'string' } } as const;
 
 export function indexName(schema: Schema, name: string): string {
   const names = Object.keys(indexesOf(schema));

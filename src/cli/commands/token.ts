@@ -1,16 +1,18 @@
 import { loadKeyFile } from '../../node/key-file-io.js';
 import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
-import { authorizedQuery, indexHashOption, indexName, searchAccess } from './find.js';
+import { authorizedQuery, indexHashOption, indexName, searchAccess, WINDOW, windowOption } from './find.js';
 import { ACCESS, accessSinks, warnKeyFile } from './shared.js';
 import { EXIT, exitLine } from '../exit.js';
 
 const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.QUOTA] as const;
 
-export const help = `waybill-seal token --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
+export const help = `waybill-seal token --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--from YYYY-MM] [--to YYYY-MM] [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
 
 Prints the search token(s) of VALUE for an index, one per line: one per index-secret version the
-key file holds, newest first (during an index key rotation a record may carry either). Use them to
+key file holds, newest first (during an index key rotation a record may carry either); with a key
+file of per-month index keys (keygen --index-keys key-store), one per live month in --from..--to
+(default every live month), newest first: 24 months = 24 tokens, for WHERE tok = ANY($1). Use them to
 query a database column that stores the sealed field's tok member. A compound index takes one
 VALUE per field (receiver.mobile:last4+district 5678 西湖区). For an FF1 index the part after the
 dot is the format-preserving token. Values that begin with "-" go after "--".
@@ -34,6 +36,7 @@ quota is spent.`;
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...ACCESS,
+    ...WINDOW,
     keys: { type: 'string' },
     index: { type: 'string' },
     country: { type: 'string' },
@@ -50,9 +53,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const country = typeof values['country'] === 'string' ? { country: values['country'] } : {};
     const value = positionals.length === 1 ? positionals[0]! : positionals;
+    const window = windowOption(values);
     // Bare tokens carry no scope: a scoped purpose (pickup) is refused; `find` applies the scope.
     const tokens = await authorizedQuery(keys, indexHashOption(values['index-hash']).indexHash, { ...access, audit, quotaStore }, (sealer) =>
-      sealer.tokensFor(schema, index as never, value, { ...access.request, ...country }),
+      sealer.tokensFor(schema, index as never, value, { ...access.request, ...country, ...window }),
     );
     if (typeof tokens === 'number') return tokens;
     process.stdout.write(`${tokens.join('\n')}\n`);

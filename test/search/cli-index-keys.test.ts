@@ -1,0 +1,66 @@
+/**
+ * CLI with per-month index keys (issue 13, part 1): `keygen --index-keys key-store` writes KEKs for the
+ * `-index` classes and no index secret; seal writes month tokens; token and find search a window of
+ * months; shred takes a month's tokens with its data keys.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/run.js';
+import { parseKeyFile } from '../../src/index.js';
+import { sampleWaybill } from '../helpers.js';
+
+const ACCESS = ['--principal', 'test', '--policy', fileURLToPath(new URL('../fixtures/search-policy.json', import.meta.url))];
+const MOBILE = '13812345678';
+let dir: string;
+let keys: string;
+let sealed: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-index-keys-'));
+  keys = join(dir, 'keys.json');
+  expect((await cli(['keygen', '--out', keys, '--index-keys', 'key-store', '--quiet'])).code).toBe(0);
+  const plain = ['2025-01-15T08:00:00Z', '2025-02-15T08:00:00Z'].map((createdAt, i) => JSON.stringify({ ...sampleWaybill(), waybillNo: `M${i}`, createdAt, receiver: { ...sampleWaybill().receiver, mobile: MOBILE } }));
+  await writeFile(join(dir, 'plain.jsonl'), `${plain.join('\n')}\n`);
+  sealed = join(dir, 'sealed.jsonl');
+  expect((await cli(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealed])).code).toBe(0);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const tokens = async (...extra: string[]) => {
+  const r = await cli(['token', '--keys', keys, ...ACCESS, '--index', 'receiver.mobile', ...extra, MOBILE]);
+  expect(r.code).toBe(0);
+  return r.stdout.trim().split('\n').filter(Boolean);
+};
+
+describe('waybill-seal with per-month index keys', () => {
+  it('keygen writes index KEKs and no index secret; seal stores month tokens; token prints one per month in --from..--to', async () => {
+    const file = parseKeyFile(JSON.parse(await readFile(keys, 'utf8')));
+    expect(file.indexKeys).toBe('key-store');
+    expect(file.secrets?.index).toBeUndefined();
+    expect(Object.keys(file.keks[0]!.keys)).toEqual(expect.arrayContaining(['contact', 'contact-index', 'identity-index']));
+    const rows = (await readFile(sealed, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const stored = rows.map((r) => r.receiver.mobile.tok['receiver.mobile'] as string);
+    expect(stored[0]).toMatch(/^2025-01~1\./);
+    expect(stored[1]).toMatch(/^2025-02~1\./);
+    expect(await tokens()).toEqual([stored[1], stored[0]]);
+    expect(await tokens('--from', '2025-02')).toEqual([stored[1]]);
+    expect(await tokens('--to', '2025-01')).toEqual([stored[0]]);
+    const bad = await cli(['token', '--keys', keys, ...ACCESS, '--index', 'receiver.mobile', '--from', '2025-1', MOBILE]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--from\/--to/);
+    const found = await cli(['find', '--keys', keys, ...ACCESS, '--index', 'receiver.mobile', '--from', '2025-02', '--in', sealed, MOBILE]);
+    expect(found.code).toBe(0);
+    expect(found.stdout.trim().split('\n').map((l) => JSON.parse(l).waybillNo)).toEqual(['M1']);
+  });
+
+  it('shred --before takes a month’s tokens with its data keys: token prints none for it any more', async () => {
+    expect((await cli(['shred', '--keys', keys, '--before', '2025-02'])).code).toBe(0);
+    const file = parseKeyFile(JSON.parse(await readFile(keys, 'utf8')));
+    expect(file.dataKeys.filter((k) => k.scope === '2025-01').every((k) => k.shreddedAt !== undefined)).toBe(true);
+    expect(file.dataKeys.some((k) => k.id === 'contact-index/2025-01/1')).toBe(true);
+    expect((await tokens()).map((t) => t.slice(0, 7))).toEqual(['2025-02']);
+  });
+});
