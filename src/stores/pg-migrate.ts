@@ -4,8 +4,12 @@
  * pg-boss (a job queue in the same PostgreSQL; optional peer dependency, loaded only here).
  *
  * - `planMigration` splits the table's primary-key range into chunks of about `chunkSize` rows
- *   (boundaries from one ordered scan, so any orderable key type works), records each chunk in
- *   `waybill_seal_migration_chunks` and enqueues one pg-boss job per chunk.
+ *   (boundaries from one ordered scan, so any orderable key type works; the first chunk has no
+ *   lower bound and the last no upper one, so rows added after planning fall into a chunk),
+ *   records each chunk in `waybill_seal_migration_chunks` and enqueues one pg-boss job per chunk.
+ * - When every chunk is finished, one worker (claimed through the chunk table, taken over when its
+ *   worker stops for the chunk timeout) sweeps the whole table once more: rows written into a chunk's
+ *   range after that chunk was done are transformed then. Only then is the migration `finished`.
  * - `runMigrationWorker` claims chunks (pg-boss: `SKIP LOCKED`), and transforms each chunk's rows
  *   in batches; each batch is one transaction that locks its rows (`FOR UPDATE`), writes the new
  *   values and adds to the chunk's counters. A row already in the target state (the transform
@@ -89,14 +93,19 @@ export interface MigrationStatus {
   readonly rowsPerSecond: number;
   /** Seconds until every row is handled at that rate (0 when finished, null before any progress). */
   readonly etaSeconds: number | null;
+  /** True once every chunk and the final sweep are finished. */
   readonly finished: boolean;
   readonly perChunk: readonly ChunkStatus[];
+  /** The final sweep over the whole table (rows it found not yet in the target state: `done`). */
+  readonly sweep: { readonly done: number; readonly skipped: number; readonly startedAt: string | null; readonly finishedAt: string | null } | null;
 }
 
 const JOBS = 'waybill_seal_migrations';
 const CHUNKS = 'waybill_seal_migration_chunks';
 const QUEUE = /^[A-Za-z0-9_.-]{1,50}$/;
 const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
+/** The chunk row of the final sweep (no bounds, not a pg-boss job). */
+const SWEEP = -1;
 
 /** Casts the worker may splice into SQL, by the catalog's `format_type` (nothing else is accepted). */
 const KEY_CASTS: Readonly<Record<string, string>> = { smallint: 'smallint', integer: 'integer', bigint: 'bigint', numeric: 'numeric', text: 'text', uuid: 'uuid', 'character varying': 'varchar' };
@@ -135,6 +144,8 @@ async function migrateTables(db: SqlClient): Promise<void> {
         attempts integer NOT NULL DEFAULT 0, worker text, started_at timestamptz, finished_at timestamptz,
         PRIMARY KEY (job, chunk)
       )`,
+      `ALTER TABLE ${CHUNKS} ALTER COLUMN lo DROP NOT NULL`,
+      `ALTER TABLE ${JOBS} ADD COLUMN IF NOT EXISTS timeout_s integer NOT NULL DEFAULT 900`,
     ],
     (code) => new StoreError('store_unavailable', `cannot create migration tables (${code ?? 'error'})`),
   );
@@ -179,6 +190,8 @@ export async function planMigration(db: SqlClient, o: MigrationPlanOptions): Pro
   const col = columnName('record', o.column);
   const chunkSize = o.chunkSize ?? 5000;
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new ConfigError('chunkSize must be a positive integer');
+  const timeout = o.chunkTimeoutSeconds ?? 900;
+  if (!Number.isSafeInteger(timeout) || timeout < 1) throw new ConfigError('chunkTimeoutSeconds must be a positive integer');
   await migrateTables(db);
   const { keyType, colType } = await columnCasts(db, table, key, col);
   // Chunk boundaries: every chunkSize-th key in key order (one scan, any orderable key type).
@@ -188,27 +201,28 @@ export async function planMigration(db: SqlClient, o: MigrationPlanOptions): Pro
     [chunkSize],
   );
   const total = Number(((await db.query(`SELECT count(*) AS c FROM ${quoted(table)}`)).rows[0] as { c: string }).c);
-  const bounds = rows as { lo: string; n: string }[];
+  // An empty table still gets one (unbounded) chunk: rows inserted later are migrated, not missed.
+  const bounds = rows.length ? (rows as { lo: string; n: string }[]) : [{ lo: '', n: '1' }];
   const b = await boss(db, o.queueSchema ?? 'waybill_seal_jobs', { supervise: false, schedule: false });
   try {
     await inTransaction(db, async (tx) => {
       const inserted = await tx.query(
-        `INSERT INTO ${JOBS} (job, tbl, key_column, col, key_type, col_type) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job) DO NOTHING RETURNING job`,
-        [job, table, key, col, keyType, colType],
+        `INSERT INTO ${JOBS} (job, tbl, key_column, col, key_type, col_type, timeout_s) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job) DO NOTHING RETURNING job`,
+        [job, table, key, col, keyType, colType, timeout],
       );
       if (inserted.rows.length === 0) throw new ConfigError(`migration ${job} exists: start workers for it, or plan under another name`);
       await tx.query(
         `INSERT INTO ${CHUNKS} (job, chunk, lo, hi, rows) SELECT $1, c, lo, hi, rows FROM unnest($2::int[], $3::text[], $4::text[], $5::bigint[]) AS u(c, lo, hi, rows)`,
         [
           job,
-          bounds.map((_, i) => i),
-          bounds.map((r) => r.lo),
-          bounds.map((_, i) => bounds[i + 1]?.lo ?? null),
-          bounds.map((r, i) => (bounds[i + 1] ? Number(bounds[i + 1]!.n) : total + 1) - Number(r.n)),
+          [...bounds.map((_, i) => i), SWEEP],
+          [...bounds.map((r, i) => (i === 0 ? null : r.lo)), null],
+          [...bounds.map((_, i) => bounds[i + 1]?.lo ?? null), null],
+          [...bounds.map((r, i) => (bounds[i + 1] ? Number(bounds[i + 1]!.n) : total + 1) - Number(r.n)), 0],
         ],
       );
     });
-    await b.createQueue(job, { retryLimit: 1000, retryDelay: 1, expireInSeconds: o.chunkTimeoutSeconds ?? 900 });
+    await b.createQueue(job, { retryLimit: 1000, retryDelay: 1, expireInSeconds: timeout });
     for (let i = 0; i < bounds.length; i += 1000) {
       await b.insert(bounds.slice(i, i + 1000).map((_, j) => ({ name: job, data: { chunk: i + j } })));
     }
@@ -277,24 +291,29 @@ export async function migrationStatus(db: SqlClient, job: string): Promise<Migra
     [job],
   );
   type R = { chunk: number; rows: string; done: string; skipped: string; attempts: number; worker: string | null; started_at: Date | string | null; finished_at: Date | string | null; now_s: string; started_s: string | null };
-  const perChunk = (rows as R[]).map((r) => ({
+  const sweepRow = (rows as R[]).find((r) => Number(r.chunk) === SWEEP);
+  const chunkRows = (rows as R[]).filter((r) => Number(r.chunk) !== SWEEP);
+  const iso = (t: Date | string | null) => (t === null ? null : new Date(t).toISOString());
+  const sweep = sweepRow ? { done: Number(sweepRow.done), skipped: Number(sweepRow.skipped), startedAt: iso(sweepRow.started_at), finishedAt: iso(sweepRow.finished_at) } : null;
+  const perChunk = chunkRows.map((r) => ({
     chunk: Number(r.chunk),
     rows: Number(r.rows),
     done: Number(r.done),
     skipped: Number(r.skipped),
     attempts: Number(r.attempts),
     worker: r.worker,
-    startedAt: r.started_at === null ? null : new Date(r.started_at).toISOString(),
-    finishedAt: r.finished_at === null ? null : new Date(r.finished_at).toISOString(),
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
   }));
   const sum = (f: (c: ChunkStatus) => number) => perChunk.reduce((a, c) => a + f(c), 0);
   const totalRows = sum((c) => c.rows);
   const handled = sum((c) => c.done + c.skipped);
-  const finished = perChunk.every((c) => c.finishedAt !== null);
-  const starts = (rows as R[]).filter((r) => r.started_s !== null).map((r) => Number(r.started_s));
+  const chunksDone = perChunk.every((c) => c.finishedAt !== null);
+  const finished = chunksDone && (sweep === null || sweep.finishedAt !== null);
+  const starts = chunkRows.filter((r) => r.started_s !== null).map((r) => Number(r.started_s));
   const ends = perChunk.filter((c) => c.finishedAt !== null).map((c) => Date.parse(c.finishedAt!) / 1000);
   const first = starts.length ? Math.min(...starts) : undefined;
-  const until = finished && ends.length ? Math.max(...ends) : Number((rows as R[])[0]?.now_s ?? 0);
+  const until = chunksDone && ends.length ? Math.max(...ends) : Number((rows as R[])[0]?.now_s ?? 0);
   const elapsed = first === undefined ? 0 : until - first;
   const rate = elapsed > 0 ? handled / elapsed : 0;
   return {
@@ -306,16 +325,18 @@ export async function migrationStatus(db: SqlClient, job: string): Promise<Migra
     done: sum((c) => c.done),
     skipped: sum((c) => c.skipped),
     rowsPerSecond: Math.round(rate),
-    etaSeconds: finished ? 0 : rate > 0 ? Math.round(Math.max(0, totalRows - handled) / rate) : null,
+    etaSeconds: chunksDone ? 0 : rate > 0 ? Math.round(Math.max(0, totalRows - handled) / rate) : null,
     finished,
     perChunk,
+    sweep,
   };
 }
 
 /**
  * Works on a migration's chunks until every chunk is finished (also those of other workers: a
- * chunk whose worker died is retried here once it expires). Resolves with the chunks this worker
- * finished. `signal` stops it after the current batch.
+ * chunk whose worker died is retried here once it expires), then on the final sweep unless
+ * another worker has it. Resolves with the chunks this worker finished. `signal` stops it after
+ * the current batch.
  */
 export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOptions & { signal?: AbortSignal }): Promise<number> {
   if (typeof o.table !== 'string' || typeof o.column !== 'string') throw new ConfigError('a migration worker needs the table and column the job was planned for');
@@ -326,17 +347,36 @@ export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOption
   const b = await boss(db, o.queueSchema ?? 'waybill_seal_jobs', { supervise: true, schedule: false, maintenanceIntervalSeconds: o.maintenanceIntervalSeconds ?? 5 });
   let finished = 0;
   const processChunk = async (chunk: number): Promise<void> => {
+    if (!Number.isSafeInteger(chunk) || chunk < 0) return; // not a planned chunk (the sweep is never a job)
     const { rows } = await db.query(
       `UPDATE ${CHUNKS} SET attempts = attempts + 1, worker = $3, started_at = coalesce(started_at, now()) WHERE job = $1 AND chunk = $2 RETURNING lo, hi, finished_at`,
       [j.job, chunk, worker],
     );
-    const c = rows[0] as { lo: string; hi: string | null; finished_at: unknown } | undefined;
+    const c = rows[0] as { lo: string | null; hi: string | null; finished_at: unknown } | undefined;
     if (!c || c.finished_at !== null) return;
+    await processRange(chunk, c);
+    finished++;
+  };
+  /** The sweep, when every chunk is finished and no live worker has it (its heartbeat is `started_at`). */
+  const sweep = async (): Promise<boolean> => {
+    const { rows } = await db.query(
+      `UPDATE ${CHUNKS} AS c SET attempts = attempts + 1, worker = $2, started_at = now() FROM ${JOBS} AS m
+        WHERE c.job = $1 AND c.chunk = ${SWEEP} AND m.job = c.job AND c.finished_at IS NULL
+          AND (c.started_at IS NULL OR c.started_at < now() - make_interval(secs => m.timeout_s))
+          AND NOT EXISTS (SELECT 1 FROM ${CHUNKS} WHERE job = $1 AND chunk >= 0 AND finished_at IS NULL) RETURNING c.chunk`,
+      [j.job, worker],
+    );
+    if (rows.length === 0) return false;
+    await processRange(SWEEP, { lo: null, hi: null });
+    return true;
+  };
+  const processRange = async (chunk: number, c: { lo: string | null; hi: string | null }): Promise<void> => {
     for (let after: string | null = null; ; ) {
       if (o.signal?.aborted) throw new Error('migration worker stopped');
       const last: string | null = await inTransaction(db, async (tx) => {
-        const args: string[] = [c.lo];
-        const where = [`${j.key_column} >= $1::${j.key_type}`];
+        const args: string[] = [];
+        const where = ['true'];
+        if (c.lo !== null) where.push(`${j.key_column} >= $${args.push(c.lo)}::${j.key_type}`);
         if (c.hi !== null) where.push(`${j.key_column} < $${args.push(c.hi)}::${j.key_type}`);
         if (after !== null) where.push(`${j.key_column} > $${args.push(after)}::${j.key_type}`);
         const { rows: batch } = await tx.query(
@@ -359,7 +399,10 @@ export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOption
             [keys, values],
           );
         }
-        await tx.query(`UPDATE ${CHUNKS} SET done = done + $3, skipped = skipped + $4 WHERE job = $1 AND chunk = $2`, [j.job, chunk, keys.length, batch.length - keys.length]);
+        await tx.query(
+          `UPDATE ${CHUNKS} SET done = done + $3, skipped = skipped + $4, started_at = CASE WHEN chunk = ${SWEEP} THEN now() ELSE started_at END WHERE job = $1 AND chunk = $2`,
+          [j.job, chunk, keys.length, batch.length - keys.length],
+        );
         o.onBatch?.({ chunk, done: keys.length, skipped: batch.length - keys.length });
         return (batch[batch.length - 1] as { k: string }).k;
       });
@@ -367,7 +410,6 @@ export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOption
       after = last;
     }
     await db.query(`UPDATE ${CHUNKS} SET finished_at = now() WHERE job = $1 AND chunk = $2 AND finished_at IS NULL`, [j.job, chunk]);
-    finished++;
   };
   try {
     for (let i = 0; i < (o.concurrency ?? 1); i++) {
@@ -377,6 +419,7 @@ export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOption
       if (o.signal?.aborted) break;
       const { rows } = await db.query(`SELECT count(*) FILTER (WHERE finished_at IS NULL) AS open FROM ${CHUNKS} WHERE job = $1`, [j.job]);
       if (Number((rows[0] as { open: string }).open) === 0) break;
+      if (await sweep()) continue;
       await new Promise((r) => setTimeout(r, 500));
     }
   } catch (e) {

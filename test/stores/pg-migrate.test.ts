@@ -196,5 +196,48 @@ describe.skipIf(server.skip !== undefined)('migration attacks (PostgreSQL server
     expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, done: 3 });
     await pool!.query(`DROP TABLE ${table}, ${other}, ${secrets}`);
   }, 120_000);
+
+  it('rows that sort below the planned chunks, rows of a table empty at plan time, and rows written into a chunk already done are migrated before status says finished', async () => {
+    const t = tag();
+    const table = `atk_below_${t}`;
+    const plainRows = () => pool!.query(`SELECT id FROM ${table} WHERE doc ? 'mobile' ORDER BY id`).then((r) => r.rows.map((x: { id: string }) => x.id));
+    const seal = async (v: unknown) => ((v as { mobile?: string }).mobile === undefined ? undefined : { sealed: `len:${(v as { mobile: string }).mobile.length}` });
+    await pool!.query(`CREATE TABLE ${table} (id text PRIMARY KEY, doc jsonb NOT NULL);
+      INSERT INTO ${table} SELECT 'SF' || g, jsonb_build_object('mobile', '1380000' || g) FROM generate_series(1000, 1019) g`);
+    const job = `below-${t}`;
+    await planMigration(pool!, { job, table, column: 'doc', chunkSize: 10 });
+    await pool!.query(`INSERT INTO ${table} VALUES ('JD0001', '{"mobile":"13912345678"}')`); // another carrier's prefix sorts below SF1000
+    let late = false;
+    await runMigrationWorker(pool!, {
+      job,
+      table,
+      column: 'doc',
+      batchSize: 100,
+      maintenanceIntervalSeconds: 1,
+      // While chunk 0's only batch is open, a row lands in its range behind it (SF1000a < SF1005): chunk 0 never sees it.
+      transform: async (v, key) => {
+        if (key === 'SF1005' && !late) {
+          late = true;
+          await pool!.query(`INSERT INTO ${table} VALUES ('SF1000a', '{"mobile":"13700000000"}')`);
+        }
+        return seal(v);
+      },
+    });
+    expect(late).toBe(true);
+    expect(await plainRows()).toEqual([]);
+    const s = await migrationStatus(pool!, job);
+    expect(s).toMatchObject({ finished: true, chunks: 2, sweep: { finishedAt: expect.any(String) } });
+    expect(s).toMatchObject({ done: 21, sweep: { done: 1 } }); // JD0001 in the unbounded chunk 0, SF1000a by the sweep
+
+    // A table empty at plan time: one unbounded chunk, so rows inserted afterwards are migrated.
+    const empty = `atk_empty_${t}`;
+    await pool!.query(`CREATE TABLE ${empty} (id text PRIMARY KEY, doc jsonb NOT NULL)`);
+    expect(await planMigration(pool!, { job: `empty-${t}`, table: empty, column: 'doc' })).toMatchObject({ chunks: 1, rows: 0 });
+    await pool!.query(`INSERT INTO ${empty} VALUES ('A1', '{"mobile":"13912345678"}'), ('Z9', '{"mobile":"13912345679"}')`);
+    await runMigrationWorker(pool!, { job: `empty-${t}`, table: empty, column: 'doc', transform: seal, maintenanceIntervalSeconds: 1 });
+    expect((await pool!.query(`SELECT count(*)::int AS n FROM ${empty} WHERE doc ? 'mobile'`)).rows).toEqual([{ n: 0 }]);
+    expect(await migrationStatus(pool!, `empty-${t}`)).toMatchObject({ finished: true, done: 2 });
+    await pool!.query(`DROP TABLE ${table}, ${empty}`);
+  }, 120_000);
 });
 

@@ -30,6 +30,8 @@ work    claims chunks until every chunk of the job is finished; start as many as
         chunk is retried by another worker after --chunk-timeout seconds, and no row is done twice.
         Data keys are shared through the key store table (--key-table, default
         waybill_seal_data_keys); for reseal, retire the old data keys first (keys retire / retireDataKeys).
+        When every chunk is finished, one worker sweeps the whole table once more (rows written
+        into a chunk's range after it was done); the job is finished after the sweep.
 status  progress per chunk, rows/s and ETA (--json: the whole status as one JSON object).
 
 Progress while working: a line on stderr every 2 s (--json-progress: JSON lines; --quiet: none).
@@ -152,10 +154,13 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+const sweepText = ({ sweep }: MigrationStatus): string =>
+  sweep ? `, final sweep ${sweep.finishedAt ? 'done' : sweep.startedAt ? 'running' : 'waiting'} (${sweep.done} row(s) migrated by it)` : '';
+
 function statusText(s: MigrationStatus, perChunk: boolean): string {
   const pct = s.rows === 0 ? 100 : (100 * (s.done + s.skipped)) / s.rows;
   const eta = s.etaSeconds === null ? '?' : `${s.etaSeconds}s`;
-  const head = `${s.job}: chunks ${s.chunksFinished}/${s.chunks}, rows ${s.done + s.skipped}/${s.rows} (${pct.toFixed(1)}%; ${s.done} done, ${s.skipped} skipped), ${s.rowsPerSecond} rows/s, ETA ${eta}${s.finished ? ', finished' : ''}\n`;
+  const head = `${s.job}: chunks ${s.chunksFinished}/${s.chunks}, rows ${s.done + s.skipped}/${s.rows} (${pct.toFixed(1)}%; ${s.done} done, ${s.skipped} skipped), ${s.rowsPerSecond} rows/s, ETA ${eta}${sweepText(s)}${s.finished ? ', finished' : ''}\n`;
   if (!perChunk) return head;
   const lines = s.perChunk.map(
     (c) => `  chunk ${c.chunk}: ${c.done + c.skipped}/${c.rows} (${c.done} done, ${c.skipped} skipped), attempts ${c.attempts}${c.finishedAt ? ', finished' : c.startedAt ? `, running on ${c.worker}` : ', queued'}`,
