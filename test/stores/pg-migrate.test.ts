@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResealer, createSealer, retireDataKeys, waybill } from '../../src/index.js';
+import { createResealer, createSealer, createVerifier, retireDataKeys, waybill } from '../../src/index.js';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { BIN } from '../cli/run.js';
-import { createKeyFile, loadKeyFile } from '../../src/node.js';
+import { createKeyFile, loadKeyFile, loadVerifyKeys } from '../../src/node.js';
 import { migrationStatus, planMigration, PgKeyStore, resealRows, runMigrationWorker, sealRows } from '../../src/pg.js';
 import { needPg } from '../keyrings/native.js';
 import { fleetSchema } from './fixtures/fleet-schema.js';
@@ -158,6 +158,42 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     reader.close();
     await pool!.query(`DROP TABLE ${table}`);
   }, 600_000);
+});
+
+describe.skipIf(server.skip !== undefined)('migration in a signing deployment (PostgreSQL server)', () => {
+  // R14A finding 2: migrate work built HMAC workers whatever the key file said, so migrated rows had
+  // tags every printer refuses, or that anyone holding the HMAC secret could have made.
+  it('migrate work --op seal and --op reseal sign rows with the key file\'s ed25519 key; printers with verify.json accept them', async () => {
+    const t = `${process.pid}_${Date.now() % 100000}_sig`;
+    const [table, keyTable] = [`mig_sig_${t}`, `mig_sig_keys_${t}`];
+    const plain = syntheticWaybills({ count: 30, seed: 7 });
+    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
+    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    const dir = await mkdtemp(join(tmpdir(), 'ws-mig-sig-'));
+    const [keyFile, verifyFile] = [join(dir, 'keys.json'), join(dir, 'verify.json')];
+    // A worker whose rows fail retries its chunk: bounded, so a regression fails instead of hanging.
+    const bin = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { timeout: 120_000 });
+    await bin('keygen', '--out', keyFile, '--integrity', 'ed25519', '--quiet');
+    await bin('keys', 'export-verify', '--keys', keyFile, '--out', verifyFile);
+    const printer = createVerifier(await loadVerifyKeys(verifyFile));
+    const migrate = async (job: string, op: string) => {
+      const where = ['--table', table, '--column', 'sealed', '--key-column', 'no', '--database', server.url!];
+      await bin('migrate', 'plan', '--job', job, ...where);
+      await bin('migrate', 'work', '--job', job, ...where, '--keys', keyFile, '--op', op, '--schema', 'waybill', '--key-table', keyTable, '--quiet');
+      expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, done: 30 });
+      const rows = (await pool!.query(`SELECT sealed FROM ${table} ORDER BY no`)).rows as { sealed: Record<string, unknown> }[];
+      for (const r of rows) {
+        expect(r.sealed['$tag']).toMatch(/^t1\.ed25519\.1\./);
+        expect(await printer.verify(waybill, r.sealed as never)).toEqual({ ok: true });
+      }
+      return rows;
+    };
+    const sealed = await migrate(`sig-seal-${t}`, 'seal');
+    await retireDataKeys(await PgKeyStore.create(pool!, { table: keyTable }));
+    const resealed = await migrate(`sig-reseal-${t}`, 'reseal');
+    expect(JSON.stringify(resealed[0]!.sealed)).not.toBe(JSON.stringify(sealed[0]!.sealed));
+    await pool!.query(`DROP TABLE ${table}`);
+  }, 300_000);
 });
 
 /** The attacks of the review of issue 17 (R17) on the migration: each test is the attack it stops. */
