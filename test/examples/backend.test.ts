@@ -36,6 +36,7 @@ import { fromPglite, fromPool, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } fro
 import { listen, type Listening } from '../../examples/backend/server.js';
 import { renderLabelSvg } from '../../examples/label/render.js';
 import { needPg } from '../keyrings/native.js';
+import { numberedWaybill } from './fixtures.js';
 
 type Waybill = PlainRecord<WaybillSchema>;
 type Sealed = SealedRecord<WaybillSchema>;
@@ -44,31 +45,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 const server = needPg();
 
-/** A waybill with numbered, distinctive values (synthetic). */
-function sample(n: number, overrides: Partial<Waybill> = {}): Waybill {
-  const tail = String(n).padStart(4, '0');
-  return {
-    waybillNo: `WB${String(n).padStart(10, '0')}`,
-    createdAt: '2025-03-01T08:30:00+08:00',
-    sender: {
-      name: '张三丰',
-      mobile: `1381234${tail}`,
-      idType: 'resident',
-      idNumber: '11010519491231002X',
-      address: { province: '广东省', city: '深圳市', district: '南山区', detail: `科技园路1号3栋2单元50${n % 10}室` },
-    },
-    receiver: {
-      name: '欧阳娜娜',
-      mobile: `1398765${tail}`,
-      address: { province: '浙江省', city: '杭州市', district: '西湖区', detail: `文一西路969号5-2-30${n % 10}` },
-    },
-    items: [{ name: '书籍', quantity: 2 }],
-    weightGrams: 1200,
-    remark: '请放门口，勿打电话',
-    routing: { originOutlet: 'SZ-NS-001', destOutlet: 'HZ-012', routeId: 'HZ-012-R3' },
-    ...overrides,
-  };
-}
+const sample = (n: number, overrides: Partial<Waybill> = {}): Waybill => numberedWaybill(n, 'WB', overrides);
 
 type Req = Omit<RequestInit, 'body'> & { body?: unknown };
 

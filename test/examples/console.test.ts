@@ -16,44 +16,14 @@ import { describeFindings, findPlaintext } from 'waybill-seal/testing';
 import { createBackend, type Backend } from '../../examples/backend/app.js';
 import { fromPglite, type Database } from '../../examples/backend/db.js';
 import { listen, type Listening } from '../../examples/backend/server.js';
+import { CHROMIUM_FLAGS, numberedWaybill } from './fixtures.js';
 
 type Waybill = PlainRecord<WaybillSchema>;
 
 const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
-/** The flags of the label screenshot test (test/examples/label.test.ts): no network beyond the page, no first-run work. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SEARCHES_PER_HOUR = 4;
 
-function sample(n: number): Waybill {
-  const tail = String(n).padStart(4, '0');
-  return {
-    waybillNo: `CS${String(n).padStart(10, '0')}`,
-    createdAt: '2025-03-01T08:30:00+08:00',
-    sender: {
-      name: '张三丰',
-      mobile: `1381234${tail}`,
-      idType: 'resident',
-      idNumber: '11010519491231002X',
-      address: { province: '广东省', city: '深圳市', district: '南山区', detail: `科技园路1号3栋2单元50${n % 10}室` },
-    },
-    receiver: {
-      name: '欧阳娜娜',
-      mobile: `1398765${tail}`,
-      address: { province: '浙江省', city: '杭州市', district: '西湖区', detail: `文一西路969号5-2-30${n % 10}` },
-    },
-    items: [{ name: '书籍', quantity: 2 }],
-    weightGrams: 1200,
-    routing: { originOutlet: 'SZ-NS-001', destOutlet: 'HZ-012', routeId: 'HZ-012-R3' },
-  };
-}
+const sample = (n: number): Waybill => numberedWaybill(n, 'CS');
 
 describe('the staff console in headless Chromium', () => {
   const records = [sample(1), sample(2), sample(3)];
@@ -76,7 +46,7 @@ describe('the staff console in headless Chromium', () => {
     for (const w of records) expect((await backend.store(w)).stored).toBe(true);
     http = await listen(backend);
     profile = await mkdtemp(join(tmpdir(), 'ws-console-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS] });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('response', (r) => {
       pending.push(r.text().then((t) => void seen.push(t), () => undefined));

@@ -16,6 +16,7 @@ import { mask, waybill, type MaskedRecord, type MaskedText, type OpenedRecord, t
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { esc, renderLabelSvg, routeCodeOf, type LabelView } from '../../examples/label/render.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
+import { CHROMIUM_FLAGS } from './fixtures.js';
 
 type W = WaybillSchema;
 const run = promisify(execFile);
@@ -464,13 +465,7 @@ describe('the label in a real browser', () => {
       CHROMIUM!,
       [
         '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_FLAGS,
         '--hide-scrollbars',
         `--user-data-dir=${join(dir, `profile-${name}`)}`,
         `--screenshot=${png}`,

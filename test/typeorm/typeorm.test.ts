@@ -7,30 +7,13 @@
 import pg from 'pg';
 import { DataSource, EntitySchema, ILike, In, LessThan, Like, Not, Raw, type Logger, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AccessDeniedError,
-  createAccessGuard,
-  createSealer,
-  generateLocalKeyMaterial,
-  IntegrityError,
-  LocalKeyring,
-  MemoryAuditSink,
-  MemoryKeyStore,
-  ValidationError,
-  waybill,
-  waybillPolicy,
-  type PlainRecord,
-  type SearchEvent,
-  type WaybillSchema,
-} from '../../src/index.js';
-import { planMigration, runMigrationWorker, sealRows } from '../../src/pg.js';
+import { AccessDeniedError, createAccessGuard, createSealer, generateLocalKeyMaterial, IntegrityError, LocalKeyring, MemoryAuditSink, MemoryKeyStore, ValidationError, waybill, waybillPolicy, type WaybillSchema } from '../../src/index.js';
 import { findPlaintext } from '../../src/testing.js';
 import { typeormSeal, UnsupportedQueryError, type SealedRepository, type TypeormSeal } from '../../src/typeorm.js';
-import { sampleWaybill } from '../helpers.js';
 import { needPg } from '../keyrings/native.js';
+import { expectSearchQuotaSpent, parcelMaker, privateDatabase, sealInPlace, station, type Plain } from '../orm/scenario.js';
 
 const server = needPg();
-type Plain = PlainRecord<WaybillSchema>;
 
 interface Parcel {
   id: string;
@@ -64,7 +47,7 @@ const logger: Logger = {
   log: (_l, m) => void queries.push(String(m)),
 };
 
-let admin: pg.Client;
+let database: Awaited<ReturnType<typeof privateDatabase>>;
 let raw: pg.Client;
 let ds: DataSource;
 let repo: Repository<Parcel>;
@@ -76,26 +59,12 @@ let now = Date.parse('2026-03-01T08:00:00Z');
 const keyring = new LocalKeyring(generateLocalKeyMaterial());
 const keyStore = new MemoryKeyStore();
 
-function parcel(i: number, mobile: string, outlet: string): Plain {
-  const w = sampleWaybill();
-  w.waybillNo = `TO${String(i).padStart(4, '0')}`;
-  w.receiver.mobile = mobile;
-  w.receiver.name = ['欧阳娜娜', '张三', '阿依古丽·买买提', '李小龙'][i % 4]!;
-  const p = { ...w, routing: { destOutlet: outlet } } as Plain;
-  plains.push(p);
-  return p;
-}
-
-const station = (outlet: string) => ({ principal: `station-${outlet}`, purpose: 'pickup', context: { outlet } });
+const parcel = parcelMaker('TO', plains);
 
 beforeAll(async () => {
   if (!server.url) return;
-  admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${DB}`);
-  const url = new URL(server.url);
-  url.pathname = `/${DB}`;
-  raw = new pg.Client({ connectionString: url.href });
+  database = await privateDatabase(server.url, DB);
+  raw = new pg.Client({ connectionString: database.url });
   await raw.connect();
   audit = new MemoryAuditSink();
   const guard = createAccessGuard({ policy: waybillPolicy, audit, now: () => now });
@@ -104,7 +73,7 @@ beforeAll(async () => {
     sealer,
     entities: { Parcel: { schema: waybill, column: 'sealed', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
   });
-  ds = new DataSource({ type: 'postgres', url: url.href, entities: [ParcelEntity], subscribers: [seal.subscriber], synchronize: true, logging: 'all', logger });
+  ds = new DataSource({ type: 'postgres', url: database.url, entities: [ParcelEntity], subscribers: [seal.subscriber], synchronize: true, logging: 'all', logger });
   await ds.initialize();
   repo = ds.getRepository(ParcelEntity);
   parcels = seal.repository(repo);
@@ -113,8 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (ds?.isInitialized) await ds.destroy();
   await raw?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  await admin?.end();
+  await database?.drop();
 });
 
 describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, postgres driver, PostgreSQL)', () => {
@@ -241,17 +209,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
   it('the README migration from plaintext: plain JSON in the column, sealed in place by the migration worker, token columns filled by SQL, then found by search', async () => {
     const legacy = parcel(20, '13700007777', 'OUT-A');
     await raw.query(`INSERT INTO parcel (id, status, sealed) VALUES ('p20', 'new', $1::jsonb)`, [JSON.stringify(legacy)]);
-    const url = new URL(server.url!);
-    url.pathname = `/${DB}`;
-    const pool = new pg.Pool({ connectionString: url.href, max: 2 });
-    try {
-      await planMigration(pool, { job: 'typeorm-seal', table: 'parcel', column: 'sealed', chunkSize: 100 });
-      const migrator = createSealer({ keyring, keyStore, passSealed: true });
-      await runMigrationWorker(pool, { job: 'typeorm-seal', table: 'parcel', column: 'sealed', transform: sealRows(migrator, waybill), maintenanceIntervalSeconds: 1 });
-      migrator.close();
-    } finally {
-      await pool.end();
-    }
+    await sealInPlace(database.url, 'parcel', 'sealed', { keyring, keyStore });
     await raw.query(`UPDATE parcel SET receiver_mobile_tok = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile',
       receiver_last4_tok = sealed->'receiver'->'mobile'->'tok'->>'receiver.mobile:last4'`);
     const { rows } = await raw.query(`SELECT sealed FROM parcel WHERE id = 'p20'`);
@@ -262,13 +220,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
   });
 
   it('the 61st search of a station in an hour is refused and audited', async () => {
-    const as = () => seal.as(station('OUT-B'), () => parcels.countBy({ receiverLast4: '1111' }));
-    let refused: unknown;
-    for (let i = 0; i < 70 && refused === undefined; i++) await as().catch((e: unknown) => (refused = e));
-    expect(refused).toBeInstanceOf(AccessDeniedError);
-    const mine = audit.events.filter((e): e is SearchEvent => e.type === 'search' && e.principal === 'station-OUT-B');
-    expect(mine.some((e) => e.outcome === 'denied')).toBe(true);
-    now += 3_600_001;
-    await expect(as()).resolves.toBe(1);
+    const search = () => seal.as(station('OUT-B'), () => parcels.countBy({ receiverLast4: '1111' }));
+    await expectSearchQuotaSpent(search, audit, 'station-OUT-B', () => (now += 3_600_001), 1);
   });
 });
