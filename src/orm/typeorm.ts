@@ -18,12 +18,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventSubscriber, FindOperator, In, type EntitySubscriberInterface, type FindManyOptions, type FindOptionsWhere, type InsertEvent, type ObjectLiteral, type Repository, type UpdateEvent } from 'typeorm';
-import { AccessDeniedError, ConfigError, UnsupportedQueryError } from '../errors.js';
+import { AccessDeniedError, ConfigError, UnsupportedQueryError, ValidationError } from '../errors.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
 import { createFinder } from '../search/find.js';
-import { confirmRows, fillTokens, maskRow, pageOf, sealRow, type Row, type SealedModel } from './rows.js';
+import { checkRowBinding, confirmRows, fillTokens, maskRow, pageOf, sealRow, type Row, type SealedModel } from './rows.js';
 
 export type { SealedModel } from './rows.js';
 
@@ -77,11 +77,12 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
     // Token columns are derived from the record whatever the caller set; a sealed record (from an
     // earlier read through TypeORM itself) is kept when it verifies.
     for (const col of Object.keys(m.tokens ?? {})) delete row[col];
-    if (value !== null && value !== undefined && (await sealer.verify(m.schema, value as SealedRecord<Schema>)).ok) {
-      fillTokens(m, value as SealedRecord<Schema>, row);
-      return;
+    if (value !== null && value !== undefined && (await sealer.verify(m.schema, value as SealedRecord<Schema>)).ok) fillTokens(m, value as SealedRecord<Schema>, row);
+    else await sealRow(sealer, name, m, row);
+    // A record bound to another row id (sealed for one waybill, written under another) is refused.
+    if (m.recordIdColumn && m.recordIdColumn in row && row[m.recordIdColumn] !== (row[m.column] as Row)[m.schema.recordId]) {
+      throw new ValidationError(m.recordIdColumn, 'record_id_mismatch');
     }
-    await sealRow(sealer, name, m, row);
   };
 
   // TypeORM builds subscribers from classes registered by its decorator: one that closes over these options.
@@ -150,11 +151,11 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
       const args: FindManyOptions<E> = {
         ...rest,
         where: { ...(o.where as Row), [found.column]: In([...finder.tokens]) } as FindOptionsWhere<E>,
-        ...(selected ? { select: Object.fromEntries([...selected, m.column].map((k) => [k, true])) as never } : {}),
+        ...(selected ? { select: Object.fromEntries([...selected, m.column, ...(m.recordIdColumn ? [m.recordIdColumn] : [])].map((k) => [k, true])) as never } : {}),
       };
       const confirmed = await confirmRows(finder, m, (await repo.find(args)) as Row[]);
       const page = await Promise.all(pageOf(confirmed, skip, take).map(present));
-      if (selected && !selected.includes(m.column)) for (const row of page) delete row[m.column];
+      for (const row of page) for (const k of [m.column, m.recordIdColumn]) if (selected && k !== undefined && !selected.includes(k)) delete row[k];
       return page;
     };
 
@@ -175,6 +176,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
         if (searchIn(where)) throw new UnsupportedQueryError(name, 'where', 'open a row by its key, not by a token filter (search first)');
         const rows = await repo.find({ where, take: 2 });
         if (rows.length !== 1) throw new AccessDeniedError('not_found', `open needs exactly one ${name} row`);
+        checkRowBinding(m, rows[0] as Row);
         return sealer.open(m.schema as S, (rows[0] as Row)[m.column] as SealedRecord<S>, access) as Promise<OpenResult<S>>;
       },
     };

@@ -11,11 +11,11 @@ import { sampleWaybill } from '../helpers.js';
 
 export type Plain = PlainRecord<WaybillSchema>;
 
-/** Parcel `i` (waybill `<prefix>0007`), with its receiver mobile and destination outlet; remembered in `plains`. */
+/** Parcel `i` (waybill `<prefix><i>`, also its row id), with its receiver mobile and destination outlet; remembered in `plains`. */
 export function parcelMaker(prefix: string, plains: Plain[]): (i: number, mobile: string, outlet: string) => Plain {
   return (i, mobile, outlet) => {
     const w = sampleWaybill();
-    w.waybillNo = `${prefix}${String(i).padStart(4, '0')}`;
+    w.waybillNo = `${prefix}${i}`; // the row id: `recordIdColumn` binds each sealed record to its row
     w.receiver.mobile = mobile;
     w.receiver.name = ['欧阳娜娜', '张三', '阿依古丽·买买提', '李小龙'][i % 4]!;
     const p = { ...w, routing: { destOutlet: outlet } } as Plain;

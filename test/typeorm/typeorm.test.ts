@@ -59,7 +59,7 @@ let now = Date.parse('2026-03-01T08:00:00Z');
 const keyring = new LocalKeyring(generateLocalKeyMaterial());
 const keyStore = new MemoryKeyStore();
 
-const parcel = parcelMaker('TO', plains);
+const parcel = parcelMaker('p', plains);
 
 beforeAll(async () => {
   if (!server.url) return;
@@ -71,7 +71,7 @@ beforeAll(async () => {
   const sealer = createSealer({ keyring, keyStore, guard });
   seal = typeormSeal({
     sealer,
-    entities: { Parcel: { schema: waybill, column: 'sealed', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
+    entities: { Parcel: { schema: waybill, column: 'sealed', recordIdColumn: 'id', tokens: { receiverMobile: 'receiver.mobile', receiverLast4: 'receiver.mobile:last4' } } },
   });
   ds = new DataSource({ type: 'postgres', url: database.url, entities: [ParcelEntity], subscribers: [seal.subscriber], synchronize: true, logging: 'all', logger });
   await ds.initialize();
@@ -204,6 +204,14 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
   it('a database writer who edits a stored mask gets an integrity error on read, not a forged phone on the screen', async () => {
     await raw.query(`UPDATE parcel SET sealed = jsonb_set(sealed, '{receiver,mobile,mask,screen}', '"139****9999"') WHERE id = 'p2'`);
     await expect(parcels.findOneBy({ id: 'p2' })).rejects.toThrow(IntegrityError);
+  });
+
+  it("a database writer who copies another row's sealed record over a row gets an integrity error, and the open is refused", async () => {
+    await raw.query(`UPDATE parcel SET sealed = (SELECT sealed FROM parcel WHERE id = 'p3') WHERE id = 'p9'`);
+    await expect(parcels.findOneBy({ id: 'p9' })).rejects.toThrow(IntegrityError);
+    await expect(parcels.open({ id: 'p9' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' } })).rejects.toThrow(IntegrityError);
+    // Written under another row id through TypeORM: refused before it reaches the database.
+    await expect(repo.insert({ id: 'p31', sealed: parcel(32, '13900003232', 'OUT-A') })).rejects.toThrow(ValidationError);
   });
 
   it('the README migration from plaintext: plain JSON in the column, sealed in place by the migration worker, token columns filled by SQL, then found by search', async () => {
