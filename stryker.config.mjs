@@ -6,7 +6,8 @@ const TESTS = {
   'src/format/aad.ts': ['test/format/*.test.ts'],
   'src/format/field-crypto.ts': ['test/format/*.test.ts', 'test/adversarial/bit-flips.test.ts'],
   'src/access/audit.ts': ['test/access/audit*.test.ts'],
-  'src/access/guard.ts': ['test/access/policy.test.ts', 'test/access/guard*.test.ts'],
+  // The search half of the guard (authorizeSearch, confirm) is exercised by the search access tests.
+  'src/access/guard.ts': ['test/access/policy.test.ts', 'test/access/guard*.test.ts', 'test/search/access.test.ts', 'test/search/confirm.test.ts'],
   'src/mask/phone.ts': ['test/mask/*.test.ts'],
 };
 const file = process.env.MUTATE;

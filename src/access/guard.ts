@@ -138,6 +138,21 @@ export class AccessGuard {
   }
 
   /**
+   * The rule of the request's purpose, or why the request is refused (unknown purpose, missing
+   * evidence). The policy is checked against each schema the first time it is used with it.
+   */
+  #ruleOf(policy: AccessPolicy, ctx: OpenContext | SearchContext): PurposeRule | Refusal {
+    if (!this.#checked.has(ctx.schema)) {
+      checkPolicy(policy, ctx.schema);
+      this.#checked.add(ctx.schema);
+    }
+    const rule = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
+    if (!rule) return new Refusal('unknown_purpose', ctx.purpose);
+    for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return new Refusal(`missing_${key}`);
+    return rule;
+  }
+
+  /**
    * Decides a request. A request denied as a whole (unknown purpose, missing evidence, out of
    * scope, bad approval, no requested field granted) is audited and throws AccessDeniedError.
    */
@@ -146,13 +161,8 @@ export class AccessGuard {
     if (policy === 'allow-all') return new Decision(this.#io, ctx, requested, [], NO_COUNTERS, undefined);
     const io = this.#io;
     const withheld: Withheld[] = [];
-    if (!this.#checked.has(ctx.schema)) {
-      checkPolicy(policy, ctx.schema);
-      this.#checked.add(ctx.schema);
-    }
-    const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
-    if (!rule) return deny(io, ctx, withheld, 'unknown_purpose', ctx.purpose);
-    for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return deny(io, ctx, withheld, `missing_${key}`);
+    const rule = this.#ruleOf(policy, ctx);
+    if (rule instanceof Refusal) return deny(io, ctx, withheld, rule.reason, rule.detail);
     if (rule.scope && !rule.scope.some((m) => inScope(ctx, m.record, m.context))) {
       const keys = [...new Set(rule.scope.map((m) => m.context))];
       const given = keys.some((k) => evidence(ctx, k));
@@ -198,13 +208,8 @@ export class AccessGuard {
     const policy = this.#policy;
     const io = this.#io;
     if (policy === 'allow-all') return new SearchDecision(io, ctx, []);
-    if (!this.#checked.has(ctx.schema)) {
-      checkPolicy(policy, ctx.schema);
-      this.#checked.add(ctx.schema);
-    }
-    const rule: PurposeRule | undefined = Object.hasOwn(policy.purposes, ctx.purpose) ? policy.purposes[ctx.purpose] : undefined;
-    if (!rule) return denySearch(io, ctx, 'unknown_purpose', ctx.purpose);
-    for (const key of rule.requires ?? []) if (!evidence(ctx, key)) return denySearch(io, ctx, `missing_${key}`);
+    const rule = this.#ruleOf(policy, ctx);
+    if (rule instanceof Refusal) return denySearch(io, ctx, rule.reason, rule.detail);
     if (rule.approval) return denySearch(io, ctx, 'index_not_granted', 'purposes with an export approval do not search');
     const allowed = rule.indexes === undefined ? ctx.sources.every(confirmsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
     if (!allowed) return denySearch(io, ctx, 'index_not_granted', ctx.index);
@@ -256,6 +261,14 @@ function searchEvent(io: GuardIo, ctx: SearchContext, outcome: SearchOutcome, sc
     ...extra,
     evidence: ctx.context,
   };
+}
+
+/** Why a request is refused before its purpose's rule applies. */
+class Refusal {
+  constructor(
+    readonly reason: string,
+    readonly detail?: string,
+  ) {}
 }
 
 async function denySearch(io: GuardIo, ctx: SearchContext, reason: string, detail?: string, scope: readonly ScopeCondition[] = []): Promise<never> {
@@ -468,9 +481,9 @@ function evidence(ctx: { readonly context: Readonly<Record<string, string>> }, k
 }
 
 function inScope(ctx: OpenContext, recordPath: string, contextKey: string): boolean {
+  // `evidence` is never empty: an empty route never matches a record with an empty route id.
   const want = evidence(ctx, contextKey);
-  const have = plainValueAt(ctx.record, recordPath);
-  return typeof want === 'string' && want !== '' && typeof have === 'string' && have === want;
+  return want !== undefined && plainValueAt(ctx.record, recordPath) === want;
 }
 
 function labelOf(key: string): string {

@@ -130,3 +130,117 @@ describe('the policy a guard holds', () => {
     await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), mobile);
   });
 });
+
+/**
+ * Survivors of the guard.ts mutation run (issue 18; README "Faults and mutation testing"), each written
+ * as the insider move or the audit gap it would let through.
+ */
+describe('export approvals: who, until when, how much', () => {
+  const bound: Record<string, ExportGrant> = {
+    'EXP-OPS': { id: 'EXP-OPS', budget: 5, principal: 'ops' },
+    'EXP-END': { id: 'EXP-END', budget: 5, expiresAt: new Date(NOW).toISOString() },
+    'EXP-NEG': { id: 'EXP-NEG', budget: -1 },
+    'EXP-FRAC': { id: 'EXP-FRAC', budget: 1.5 },
+  };
+  const guard = () => createAccessGuard({ policy: waybillPolicy, audit: 'none', now: () => NOW, grants: (id) => bound[id] });
+
+  it('a grant bound to a principal serves that principal, and nobody else who learns its id', async () => {
+    const g = guard();
+    expect((await g.authorize(ctx({ context: { approval: 'EXP-OPS' } }), mobile)).granted).toEqual(mobile);
+    expect(await reason(g.authorize(ctx({ principal: 'mallory', context: { approval: 'EXP-OPS' } }), mobile))).toBe('approval_unknown');
+  });
+
+  it('a grant is void from the instant it expires (not one millisecond later)', async () => {
+    expect(await reason(guard().authorize(ctx({ context: { approval: 'EXP-END' } }), mobile))).toBe('approval_expired');
+  });
+
+  it('a grant with a negative or fractional budget is a configuration error, never an open budget', async () => {
+    for (const approval of ['EXP-NEG', 'EXP-FRAC']) {
+      await expect(guard().authorize(ctx({ context: { approval } }), mobile)).rejects.toThrow(new ConfigError(`export grant ${approval} has an invalid budget`));
+    }
+  });
+});
+
+describe('denials say exactly what was missing', () => {
+  const twoKeys = parsePolicy({
+    purposes: {
+      station: { fields: ['receiver.mobile', 'receiver.name'], scope: [{ record: 'routing.routeId', context: 'route' }, { record: 'routing.destOutlet', context: 'outlet' }] },
+    },
+  });
+
+  it('out of scope with none of several scope keys names them all; with one of them given (wrong), names none', async () => {
+    const { guard } = guardOf(twoKeys);
+    const none = await guard.authorize(ctx({ purpose: 'station' }), mobile).catch((e: AccessDeniedError) => e);
+    expect((none as AccessDeniedError).message).toBe('access denied: out_of_scope (the request names none of: route, outlet)');
+    const wrong = await guard.authorize(ctx({ purpose: 'station', context: { route: 'R9' } }), mobile).catch((e: AccessDeniedError) => e);
+    expect((wrong as AccessDeniedError).message).toBe('access denied: out_of_scope');
+    // Either key in scope is enough.
+    expect((await guard.authorize(ctx({ purpose: 'station', context: { outlet: 'OUT-A' } }), mobile)).granted).toEqual(mobile);
+  });
+
+  it('no requested field granted: every field named, in the message and the error; a denial of the request carries no fields', async () => {
+    const { guard, audit } = guardOf();
+    const fields = [
+      { path: 'sender.idNumber', schemaPath: 'sender.idNumber' },
+      { path: 'sender.name', schemaPath: 'sender.name' },
+    ];
+    const e = (await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), fields).catch((err: unknown) => err)) as AccessDeniedError;
+    expect(e.message).toBe('access denied: field_not_granted (sender.idNumber, sender.name)');
+    expect(e.fields).toEqual(['sender.idNumber', 'sender.name']);
+    // The audit line lists what was withheld and why.
+    expect(audit.events.at(-1)).toMatchObject({
+      outcome: 'denied',
+      reason: 'field_not_granted',
+      withheld: [
+        { path: 'sender.idNumber', reason: 'field_not_granted' },
+        { path: 'sender.name', reason: 'field_not_granted' },
+      ],
+    });
+    const missing = (await guard.authorize(ctx({ purpose: 'customer-service' }), mobile).catch((err: unknown) => err)) as AccessDeniedError;
+    expect(missing.fields).toEqual([]);
+  });
+
+  it('a request for no protected field (a record without any) is allowed, not denied as field_not_granted', async () => {
+    const { guard } = guardOf();
+    const d = await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), []);
+    expect(d.granted).toEqual([]);
+    expect(d.withheld).toEqual([]);
+  });
+});
+
+describe('the audit line of a failed open', () => {
+  it('fail() writes one failed event that claims no opened field unless told', async () => {
+    const { guard, audit } = guardOf();
+    const d = await guard.authorize(ctx({ purpose: 'customer-service', context: { ticket: 'T-1' } }), mobile);
+    const before = audit.events.length;
+    await d.fail('key:data_key_missing');
+    expect(audit.events.slice(before)).toHaveLength(1);
+    expect(audit.events.at(-1)).toMatchObject({ type: 'access', outcome: 'failed', reason: 'key:data_key_missing', opened: [] });
+  });
+});
+
+describe('creating a guard', () => {
+  it('without a policy (or with a policy that is not an object) is refused, naming what is missing', () => {
+    for (const options of [undefined, {}, { policy: 'everything', audit: 'none' }]) {
+      expect(() => createAccessGuard(options as never)).toThrow(new ConfigError('createAccessGuard needs a policy (or policy: "allow-all")'));
+    }
+  });
+});
+
+describe('search scope evidence', () => {
+  const search = (context: Record<string, string>) => ({
+    schema: waybill,
+    index: 'receiver.mobile:last4',
+    sources: ['receiver.mobile'],
+    principal: 'station-1',
+    purpose: 'pickup',
+    context,
+  });
+
+  it('an empty outlet scopes nothing: the search is refused, never run with an empty (or no) scope condition', async () => {
+    const { guard } = guardOf();
+    expect(await reason(guard.authorizeSearch(search({ outlet: '' })))).toBe('out_of_scope');
+    const ok = await guard.authorizeSearch(search({ outlet: 'OUT-A' }));
+    expect(ok.scope).toEqual([{ path: 'routing.destOutlet', value: 'OUT-A' }]);
+  });
+});
