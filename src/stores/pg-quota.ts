@@ -7,7 +7,8 @@
  * order (`SELECT … ORDER BY key FOR UPDATE`: two takes over overlapping counters queue instead of
  * deadlocking), run the library's `takeFromState` on them, and write the logs back only when every
  * counter had room. So the check and the charge are atomic across instances, and all-or-nothing
- * over the counters of one take.
+ * over the counters of one take. The logs are written back by upsert: a row that `prune` deleted
+ * between the insert and the lock is written again, so a granted take is always counted.
  */
 import { StoreError } from '../errors.js';
 import { takeFromState, type QuotaCounter, type QuotaOutcome, type QuotaState, type QuotaStore } from '../access/quota.js';
@@ -74,9 +75,10 @@ export class PgQuotaStore implements QuotaStore {
         const outcome = takeFromState(state, counters, now, cost);
         if (outcome.ok) {
           await tx.query(
-            `UPDATE ${this.table} AS q SET hits = ARRAY(SELECT jsonb_array_elements_text(j.value)::bigint)
-               FROM jsonb_each($1::jsonb) AS j WHERE q.key = j.key`,
-            [JSON.stringify(Object.fromEntries(keys.map((k) => [k, state[k]!.t])))],
+            `INSERT INTO ${this.table} (key, window_ms, hits)
+               SELECT j.key, (j.value->>'w')::bigint, ARRAY(SELECT jsonb_array_elements_text(j.value->'t')::bigint) FROM jsonb_each($1::jsonb) AS j
+               ON CONFLICT (key) DO UPDATE SET hits = EXCLUDED.hits`,
+            [JSON.stringify(Object.fromEntries(keys.map((k) => [k, state[k]!])))],
           );
         }
         return outcome;

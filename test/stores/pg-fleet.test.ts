@@ -84,6 +84,29 @@ describe('PgQuotaStore (PGlite)', () => {
   });
 });
 
+describe.skipIf(server.skip !== undefined)('PgQuotaStore (PostgreSQL server)', () => {
+  it('a take that races prune() is counted: the row prune deleted under it is written again', async () => {
+    const store = await PgQuotaStore.create(pool!, { table: `${prefix()}_quota` });
+    const H = 3_600_000;
+    const T = 1_800_000_000_000;
+    const k = [hour('k', 1)];
+    await store.take(k, T - 2 * H); // an old hit, out of the window at T: prune deletes the row
+    const other = await pool!.connect(); // another instance's take holds the row lock
+    await other.query('BEGIN');
+    await other.query(`SELECT * FROM ${store.table} WHERE key = 'k' FOR UPDATE`);
+    const pruning = store.prune(T);
+    await new Promise((r) => setTimeout(r, 300));
+    const taking = store.take(k, T); // its insert finds the row, its lock waits behind prune's delete
+    await new Promise((r) => setTimeout(r, 300));
+    await other.query('COMMIT');
+    other.release();
+    expect(await pruning).toBe(1);
+    expect(await taking).toEqual({ ok: true });
+    expect((await pool!.query(`SELECT hits FROM ${store.table} WHERE key = 'k'`)).rows.map((r: { hits: string[] }) => r.hits.map(Number))).toEqual([[T]]);
+    expect(await store.take(k, T + 1)).toMatchObject({ ok: false }); // limit 1 an hour: the granted take counts
+  });
+});
+
 describe('PgAuditSink (PGlite)', () => {
   it('chains events in the table, and verifies them', async () => {
     const sink = await PgAuditSink.create(lite, keyring, { table: `${prefix()}_audit` });
