@@ -132,6 +132,32 @@ describe('signed records on the command line', () => {
     expect(written).toEqual(['audit', 'ed25519', 'index']);
   });
 
+  it('export-verify --version 2 leaves a compromised v1 out: printers refuse what it signs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ws-sign-'));
+    const at = (f: string) => join(dir, f);
+    expect((await cli(['keygen', '--out', at('keys.json'), '--integrity', 'ed25519', '--quiet'])).code).toBe(0);
+    await writeFile(at('plain.jsonl'), JSON.stringify(sampleWaybill()));
+    // Records signed with v1, then v1 is believed stolen: v2 added and current.
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('v1.jsonl'), '--quiet'])).code).toBe(0);
+    const full = JSON.parse(await readFile(at('keys.json'), 'utf8'));
+    full.secrets.ed25519.push({ version: 2, key: toBase64Url(randomBytes(32)) });
+    await writeFile(at('keys.json'), JSON.stringify(full), { mode: 0o600 });
+    expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('v2.jsonl'), '--quiet'])).code).toBe(0);
+
+    const exported = await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('verify.json'), '--version', '2', '--json']);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toEqual({ alg: 'ed25519', versions: [2] });
+    expect(JSON.parse(await readFile(at('verify.json'), 'utf8')).keys.map((k: { version: number }) => k.version)).toEqual([2]);
+    expect((await cli(['verify', '--verify-key', at('verify.json'), '--in', at('v2.jsonl')])).code).toBe(0);
+    const old = await cli(['verify', '--verify-key', at('verify.json'), '--in', at('v1.jsonl')]);
+    expect(old.code).toBe(4);
+    expect(jsonLines(old.stdout)).toEqual([{ line: 1, ok: false, path: '$tag', reason: 'unknown_key_version' }]);
+    // A version the file does not hold, or not a version: refused, nothing written.
+    expect((await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('v3.json'), '--version', '3'])).code).toBe(1);
+    expect((await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('vx.json'), '--version', 'x'])).code).toBe(1);
+    await expect(readFile(at('v3.json'))).rejects.toThrow();
+  });
+
   it('export-verify is refused for HMAC record tags, which verify.json could not check without forging', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ws-sign-'));
     expect((await cli(['keygen', '--out', join(dir, 'keys.json'), '--quiet'])).code).toBe(0);

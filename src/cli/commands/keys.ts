@@ -27,6 +27,8 @@ KEK rotation for a local key file, without downtime (sealing may go on meanwhile
   export-verify  write --out FILE (mode 0600, never overwritten): the public keys of the file's
            record signatures (keygen --integrity ed25519|sm2), for printers, stations, and
            "mask/verify --verify-key FILE". It holds no secret: it cannot sign, open or search.
+           Every signing key version the file holds, or only --version N[,M] (leave out a
+           compromised version: printers then refuse its signatures)
            Refused for HMAC record tags (checking those needs the secret that makes them)
 
 Example:
@@ -105,7 +107,9 @@ export async function run(argv: string[]): Promise<number> {
         if (alg === undefined) {
           throw new KeyError('no_signing_key', `${path} uses HMAC record tags: whoever can check them can forge them, so there is no verify-only form (make signing keys with "waybill-seal keygen --integrity ed25519")`);
         }
-        const file = await exportVerifyKeys(keys.keyring, alg);
+        const v = values['version'];
+        if (v !== undefined && (typeof v !== 'string' || !/^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8})*$/.test(v))) throw new UsageError('--version must be N or N,M (signing key versions)');
+        const file = await exportVerifyKeys(keys.keyring, alg, typeof v === 'string' ? [...new Set(v.split(',').map(Number))] : undefined);
         await writeNewKeyFile(target, file);
         out({ alg, versions: file.keys.map((k) => k.version) }, `wrote ${target}: ${alg} public keys v${file.keys.map((k) => k.version).join(', v')} (no secret; give it to printers and stations)`);
       } finally {
