@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../crypto/backend.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { constantTimeEqual, encodePart, encodeParts } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
-import { AuthenticationError, ConfigError, IntegrityError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
+import { AuthenticationError, ConfigError, FormatError, IntegrityError, KekNotAllowedError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
 import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
@@ -518,7 +518,7 @@ export function createSealer(options: SealerOptions): Sealer {
         'confirm',
       );
     } catch (e) {
-      if (e instanceof ShreddedError || e instanceof IntegrityError || e instanceof AuthenticationError) return 'unverifiable';
+      if (isRecordFault(e)) return 'unverifiable';
       throw e;
     }
     const { copy, ready, values, opened, auth } = d;
@@ -608,6 +608,17 @@ export function createSealer(options: SealerOptions): Sealer {
     reindexTarget: async () => (search.scoped ? 0 : (await search.versions()).at(-1)!),
   });
   return sealer;
+}
+
+/**
+ * What one bad stored record throws (a database writer's doing: a failed tag or ciphertext, a record
+ * the schema refuses, a malformed or foreign `enc`, a data key that does not exist or is wrapped under
+ * a KEK not configured) or a shredded one: a search counts it unverifiable and goes on. Quotas, store
+ * and configuration errors, a closed sealer still end the search.
+ */
+function isRecordFault(e: unknown): boolean {
+  if (e instanceof ShreddedError || e instanceof IntegrityError || e instanceof AuthenticationError || e instanceof ValidationError || e instanceof FormatError) return true;
+  return e instanceof KekNotAllowedError || (e instanceof KeyError && e.reason === 'data_key_missing');
 }
 
 /** What `decryptGranted` hands to `open` and `confirm`. */

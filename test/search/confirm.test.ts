@@ -161,3 +161,35 @@ describe('the search quota cannot be switched off by accident', () => {
     for (let i = 0; i < 61; i++) await sealer.tokensFor(waybill, 'receiver.mobile:last4', String(i).padStart(4, '0'), { principal: 'batch' });
   });
 });
+
+describe('attack (review R13 F1): a database writer who breaks a candidate row in ways other than its tag cannot stop a station finding its parcel', () => {
+  const tamperings: Record<string, (r: Record<string, any>) => void> = {
+    'a protected field replaced by plain text': (r) => (r['receiver'].name = 'x'),
+    'an unknown top-level field': (r) => (r['extra'] = 1),
+    'the record id removed': (r) => delete r['waybillNo'],
+    'the ciphertext pointed at a data key that does not exist': (r) => (r['receiver'].mobile.enc = r['receiver'].mobile.enc.replace(/contact\/\d{4}-\d{2}\//, 'contact/2031-01/')),
+    'the ciphertext made malformed': (r) => (r['receiver'].mobile.enc = `${r['receiver'].mobile.enc.split('.').slice(0, 3).join('.')}.!!`),
+  };
+  for (const [name, tamper] of Object.entries(tamperings)) {
+    it(name, async () => {
+      const { sealer: seal } = service();
+      const at = async (no: string, mobile: string) => {
+        const w = sampleWaybill();
+        w.waybillNo = no;
+        w.receiver.mobile = mobile;
+        return seal.seal(waybill, { ...w, routing: { destOutlet: STATION.context.outlet } });
+      };
+      const good = await at('GOOD', '13912342222');
+      const bad = structuredClone(await at('BAD', '13900002222')) as Record<string, any>;
+      tamper(bad);
+      const { sealer, audit } = service();
+      const found: string[] = [];
+      for await (const r of findRecords(sealer, waybill, 'receiver.mobile:last4', '2222', [bad as Sealed, good], STATION)) found.push(r.waybillNo);
+      expect(found).toEqual(['GOOD']);
+      const done = audit.events.filter((e) => e.type === 'search').at(-1) as unknown as Record<string, unknown>;
+      expect(done).toMatchObject({ outcome: 'done', matches: 1 });
+      // The broken row is counted (unverifiable), unless it was no longer a candidate at all.
+      expect(Number(done['candidates']) - Number(done['matches'])).toBe(Number(done['unverifiable'] ?? 0));
+    });
+  }
+});
