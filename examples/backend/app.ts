@@ -71,6 +71,12 @@ export interface BackendOptions {
   readonly log?: (line: string) => void;
   /** Largest request body (default 64 KiB). */
   readonly maxBodyBytes?: number;
+  /**
+   * `'key-store'`: per-month index keys (the keyring needs KEKs for the `-index` classes): a search
+   * sends one token per live month in `?from=YYYY-MM&to=YYYY-MM` (default every live month) to
+   * `WHERE tok = ANY($1)`, and a shredded month's tokens can no longer be computed.
+   */
+  readonly indexKeys?: 'secret' | 'key-store';
 }
 
 export interface Backend {
@@ -96,7 +102,8 @@ export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 
  * reason is where an agent would type the phone number, and it would land in the audit log).
  */
 export const OPEN_REASONS = new Set(['delivery-failed', 'customer-callback', 'complaint', 'address-correction']);
-const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit']);
+const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit', 'from', 'to']);
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 const PROTECTED = protectedPaths(waybill);
 
@@ -157,7 +164,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     quotaStore: await PgQuotaStore.create(db.client, { table: QUOTA_TABLE }),
     ...(options.now ? { now: options.now } : {}),
   });
-  const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard });
+  const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard, indexKeys: options.indexKeys ?? 'secret' });
 
   async function store(record: Waybill): Promise<{ stored: boolean; sealed: SealedWaybill }> {
     const sealed = await sealer.seal(waybill, record);
@@ -220,6 +227,15 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     const limitParam = q.get('limit');
     const max = limitParam === null ? 20 : /^[0-9]{1,3}$/.test(limitParam) ? Number(limitParam) : 0;
     if (max < 1 || max > 100) throw badRequest('invalid_query', 'limit', 'out_of_range');
+    // The months to search (per-month index keys): one token per live month in the window.
+    const window: { from?: string; to?: string } = {};
+    for (const end of ['from', 'to'] as const) {
+      const month = q.get(end);
+      if (month === null) continue;
+      if (!MONTH.test(month)) throw badRequest('invalid_query', end, 'expected_month');
+      window[end] = month;
+    }
+    if (window.from !== undefined && window.to !== undefined && window.from > window.to) throw badRequest('invalid_query', 'from', 'after_to');
     const mobile = q.get('mobile');
     const last4 = q.get('last4');
     const district = q.get('district');
@@ -245,13 +261,14 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     let grant: SearchGrant;
     try {
       // The guard decides the query (purpose, evidence, scope, search quota) and audits it.
-      grant = await sealer.search(waybill, index, value, access);
+      grant = await sealer.search(waybill, index, value, { ...access, window });
     } catch (e) {
       if (e instanceof ValidationError) throw badRequest('invalid_query', mobile !== null ? 'mobile' : 'last4', 'not_normalizable');
       throw deniedToHttp(e);
     }
-    // Tokens only: the query value never reaches the database. One token per index version (and,
-    // with per-month index keys, per live month): `= ANY($1)` on an indexed column.
+    // Tokens only: the query value never reaches the database. One token per index version, or with
+    // per-month index keys one per live month in the window (24 months = 24 tokens): `= ANY($1)` on
+    // an indexed column, one index probe per token.
     const { rows } = await db.query<{ sealed: SealedWaybill }>(
       `SELECT sealed FROM waybills WHERE ${TOKEN_COLUMNS[index]} = ANY($1::text[]) ORDER BY created_at DESC, waybill_no LIMIT $2`,
       [grant.tokens, max + 50],
