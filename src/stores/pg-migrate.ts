@@ -388,10 +388,11 @@ export async function runMigrationWorker(db: SqlClient, o: MigrationWorkerOption
         const keys: string[] = [];
         const values: string[] = [];
         for (const row of batch as { k: string; v: string }[]) {
-          const next = await o.transform(j.col_type === 'text' ? (row.v as unknown) : JSON.parse(row.v), row.k);
+          // json, jsonb and text columns alike hold JSON: the transform gets the record, not its text.
+          const next = await o.transform(JSON.parse(row.v), row.k);
           if (next === undefined) continue;
           keys.push(row.k);
-          values.push(j.col_type === 'text' && typeof next === 'string' ? next : JSON.stringify(next));
+          values.push(JSON.stringify(next));
         }
         if (keys.length > 0) {
           await tx.query(

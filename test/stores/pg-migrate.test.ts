@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResealer, createSealer, createVerifier, retireDataKeys, waybill } from '../../src/index.js';
+import { createResealer, createSealer, createVerifier, generateLocalKeyMaterial, LocalKeyring, retireDataKeys, waybill } from '../../src/index.js';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { BIN } from '../cli/run.js';
 import { createKeyFile, loadKeyFile, loadVerifyKeys } from '../../src/node.js';
@@ -274,6 +274,32 @@ describe.skipIf(server.skip !== undefined)('migration attacks (PostgreSQL server
     expect((await pool!.query(`SELECT count(*)::int AS n FROM ${empty} WHERE doc ? 'mobile'`)).rows).toEqual([{ n: 0 }]);
     expect(await migrationStatus(pool!, `empty-${t}`)).toMatchObject({ finished: true, done: 2 });
     await pool!.query(`DROP TABLE ${table}, ${empty}`);
+  }, 120_000);
+
+  it('a text column holding JSON is sealed like jsonb (the transform gets the record, not its text), instead of failing every chunk forever', async () => {
+    const t = tag();
+    const table = `atk_text_${t}`;
+    const plain = syntheticWaybills({ count: 20, seed: 8 });
+    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, doc text NOT NULL)`);
+    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::text[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    const keyring = new LocalKeyring(generateLocalKeyMaterial());
+    const keyStore = await PgKeyStore.create(pool!, { table: `atk_text_keys_${t}` });
+    const sealer = createSealer({ keyring, keyStore, passSealed: true });
+    const job = `text-${t}`;
+    await planMigration(pool!, { job, table, column: 'doc', keyColumn: 'no', chunkSize: 10 });
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 30_000);
+    await runMigrationWorker(pool!, { job, table, column: 'doc', keyColumn: 'no', transform: sealRows(sealer, waybill), signal: stop.signal, maintenanceIntervalSeconds: 1 }).finally(() => clearTimeout(timer));
+    sealer.close();
+    expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, done: 20 });
+    const reader = createSealer({ keyring, keyStore, guard: 'allow-all' });
+    const byNo = new Map(plain.map((w) => [w.waybillNo, w]));
+    for (const r of (await pool!.query(`SELECT no, doc FROM ${table}`)).rows as { no: string; doc: string }[]) {
+      const { record } = await reader.open(waybill, JSON.parse(r.doc) as never, { principal: 'test', purpose: 'verify', reveal: 'plain' });
+      expect(record).toStrictEqual(JSON.parse(JSON.stringify(byNo.get(r.no))));
+    }
+    reader.close();
+    await pool!.query(`DROP TABLE ${table}`);
   }, 120_000);
 });
 
