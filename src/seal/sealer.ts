@@ -70,8 +70,8 @@ export interface SealerOptions {
   /**
    * Migration re-runs: `seal` passes protected fields that already hold a sealed field through
    * unchanged (their format is checked, not their keys) and seals the others, so a backfill can be
-   * run again safely. The record's existing tag must verify (over everything but its plaintext
-   * fields) before the new tag covers it.
+   * run again safely. A record holding sealed fields or a `$tag` must have a tag that verifies
+   * (over everything but its plaintext fields) before the new tag covers it.
    */
   passSealed?: boolean;
   /**
@@ -250,9 +250,10 @@ export function createSealer(options: SealerOptions): Sealer {
     if (recordId.length === 0) throw new ValidationError(schema.recordId, 'empty');
     const scope = scopeOf(scopeFn, copy, schema);
     for (const leaf of passed) parseEnc(leaf.value.enc);
-    // A record that already holds sealed fields carries a tag over them: check it before the new
-    // tag vouches for the record (a re-run must not bless what a table writer changed meanwhile).
-    if (passed.length > 0 && tagger) {
+    // A record that already holds sealed fields, or a tag, carries a tag over them: check it before
+    // the new tag vouches for the record (a re-run must not bless what a table writer changed
+    // meanwhile, even with every protected field rewritten as plaintext).
+    if (tagger && (passed.length > 0 || (passSealed && Object.hasOwn(record, TAG_FIELD)))) {
       const verdict = await tagger.verify(schema, record);
       if (!verdict.ok) throw new IntegrityError(verdict.path, verdict.reason);
     }

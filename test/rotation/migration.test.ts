@@ -124,6 +124,20 @@ describe('seal with passSealed', () => {
     await expect(sealer.seal(waybill, plaintexted as never)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
   });
 
+  it('a DB writer who rewrites every protected field of a tagged row as plaintext (and moves the route) does not get it re-signed', async () => {
+    const sealer = setup({ passSealed: true, acceptPlaintext: true });
+    const plain = { ...waybills(1)[0]!, routing: { routeId: 'R-1' } };
+    const sealed = (await sealer.seal(waybill, plain as never)) as unknown as Record<string, unknown>;
+    // No protected field is still sealed: only the old tag says the record was ever sealed.
+    const laundered = { ...structuredClone(plain), receiver: { ...plain.receiver, mobile: '13900009999' }, routing: { routeId: 'R-EVIL' }, $tag: sealed['$tag'] };
+    await expect(sealer.seal(waybill, laundered as never)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    await expect(sealer.seal(waybill, { ...laundered, $tag: 'x' } as never)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'malformed_tag' });
+    // The migration window (SECURITY.md, attacker 3): a row without any tag is legacy plaintext and
+    // is sealed as given; a job limited to rows unsealed when it was planned would narrow this.
+    const { $tag: _, ...untagged } = laundered;
+    expect((await sealer.open(waybill, (await sealer.seal(waybill, untagged as never)) as never, access)).record).toMatchObject({ routing: { routeId: 'R-EVIL' } });
+  });
+
   it('makes a backfill re-runnable: a second pass changes nothing', async () => {
     const sealer = setup({ passSealed: true, acceptPlaintext: true });
     const table = waybills(20) as unknown[];
