@@ -33,6 +33,7 @@ export const BULK: Options = {
   'progress-interval': { type: 'string' },
   encoding: { type: 'string' },
   bom: { type: 'boolean' },
+  force: { type: 'boolean' },
 };
 
 /** `--jobs`, for the bulk commands that spread work over worker threads. */
@@ -102,6 +103,8 @@ export interface BulkOptions {
   readonly encoding: InputEncoding;
   /** `--bom`: the output starts with a UTF-8 byte order mark (for Excel). */
   readonly bom: boolean;
+  /** `--force`: `--out` and `--rejects` may replace existing files. */
+  readonly force: boolean;
 }
 
 const formatOf = (v: unknown, flag: string): Format | undefined => {
@@ -138,6 +141,7 @@ export function bulkOptions(values: Record<string, unknown>): BulkOptions {
     jobs: jobsOf(values['jobs']),
     encoding: encodingOf(values['encoding']),
     bom: values['bom'] === true,
+    force: values['force'] === true,
   };
 }
 

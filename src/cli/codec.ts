@@ -221,7 +221,17 @@ function autoJson(v: unknown): unknown {
  * number's `.main`/`.ext` columns become one column); else every column unit of the schema in
  * schema order, named by the mapping where it names one.
  */
-export function planCsvOutput(schema: Schema, map: Readonly<Record<string, string>>, input?: CsvInputPlan, options: { tag?: boolean } = {}): CsvOutputPlan {
+/**
+ * The output columns. `canonical` (sealed output): every column is named by its field path (or the
+ * schema file's `csv.columns` name, given here as path → column), whatever `--map` or the input
+ * header called it, so the next command reads the file without the mapping.
+ */
+export function planCsvOutput(
+  schema: Schema,
+  map: Readonly<Record<string, string>>,
+  input?: CsvInputPlan,
+  options: { tag?: boolean; canonical?: ReadonlyMap<string, string> } = {},
+): CsvOutputPlan {
   const nameOf = new Map<string, string>();
   for (const [column, path] of Object.entries(map)) if (path !== '-') nameOf.set(path, column);
   const header: string[] = [];
@@ -229,7 +239,7 @@ export function planCsvOutput(schema: Schema, map: Readonly<Record<string, strin
   const add = (keys: readonly string[], name?: string) => {
     const path = keys.join('.');
     if (paths.some((p) => p.join('.') === path)) return;
-    header.push(name ?? nameOf.get(path) ?? path);
+    header.push(options.canonical ? (options.canonical.get(path) ?? path) : (name ?? nameOf.get(path) ?? path));
     paths.push([...keys]);
   };
   if (input) {
@@ -238,7 +248,8 @@ export function planCsvOutput(schema: Schema, map: Readonly<Record<string, strin
       if (!t || (t.path === TAG_FIELD && !options.tag)) return;
       const r = resolve(schema.shape, t.keys);
       const unit = t.keys.slice(0, r?.unitLength ?? t.keys.length);
-      add(unit, unit.length === t.keys.length ? input.header[i] : undefined);
+      // A column named by its path takes the --map name on output (`mask --map 收件人手机=receiver.mobile`).
+      add(unit, unit.length === t.keys.length && input.header[i] !== t.path ? input.header[i] : undefined);
     });
     if (options.tag) add([TAG_FIELD]);
     return { header, paths };

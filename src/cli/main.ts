@@ -21,8 +21,17 @@ import * as verify from './commands/verify.js';
 import { backendLine } from './commands/shared.js';
 import { EXIT, EXIT_CODES_TEXT } from './exit.js';
 import { installPhoneMetadata } from './phone.js';
+import { OutputClosedError } from './pipeline.js';
 
 installPhoneMetadata();
+
+// A reader that closes stdout early (`| head`) ends the run quietly with exit 0. The bulk pipeline
+// stops reading on its own (OutputClosedError); this listener keeps other commands' late writes from
+// crashing on EPIPE.
+let stdoutClosed = false;
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') stdoutClosed = true;
+});
 
 interface Command {
   help: string;
@@ -85,8 +94,10 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   try {
-    return await command.run(rest);
+    const code = await command.run(rest);
+    return stdoutClosed ? EXIT.OK : code;
   } catch (e) {
+    if (e instanceof OutputClosedError || stdoutClosed) return EXIT.OK;
     // An OS error that no layer turned into a FileError still names its cause and file.
     const os = e as NodeJS.ErrnoException;
     const msg = e instanceof WaybillSealError ? e.message : osCause(e) ? `${osCause(e)}${os.syscall ? ` (${os.syscall}${os.path ? ` ${os.path}` : ''})` : ''}` : 'unexpected internal error';

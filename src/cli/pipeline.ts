@@ -10,12 +10,12 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { open as openFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { open as openFile, realpath, stat, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { ConfigError, WaybillSealError } from '../errors.js';
-import { fileError, osCause, sweepTempFiles, tempPathFor } from '../node/file-writes.js';
+import { fileError, osCause, placeFile, sweepTempFiles, tempPathFor } from '../node/file-writes.js';
 import type { Schema } from '../schema/schema.js';
 import { UsageError, type BulkOptions } from './args.js';
 import { EXIT } from './exit.js';
@@ -71,8 +71,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
   const mode = progressMode(bulk);
   const progress = new Progress(mode, o.command, bulk.progressIntervalMs);
   try {
-    input = await openInput(bulk.inPath);
     await refuseInPlace(bulk.inPath, bulk.outPath);
+    if (!bulk.force) {
+      await refuseExisting(bulk.outPath, '--out');
+      await refuseExisting(bulk.rejects, '--rejects');
+    }
+    input = await openInput(bulk.inPath);
     let csvIn: CsvInputPlan | undefined;
     let chunks: AsyncGenerator<Chunk>;
     const decoded = decodeInput(input, bulk.encoding, bulk.inFormat === 'csv' ? 'lossy' : 'empty');
@@ -89,10 +93,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       csvOut = task.csvHeader
         ? { header: task.csvHeader, paths: [] }
         : // Sealed output keeps each record's integrity tag in a `$tag` column.
-          planCsvOutput(schema, map, bulk.inFormat === 'csv' ? csvIn : undefined, { tag: spec.command === 'seal' || spec.command === 'find' || spec.command === 'convert' });
+          planCsvOutput(schema, map, bulk.inFormat === 'csv' ? csvIn : undefined, {
+            tag: spec.command === 'seal' || spec.command === 'find' || spec.command === 'convert',
+            // Sealed CSV names its columns by field path: the mapping of the input does not follow it.
+            ...(spec.command === 'seal' || spec.command === 'find'
+              ? { canonical: new Map(Object.entries(o.schema.columns).filter(([, p]) => p !== '-').map(([c, p]) => [p, c])) }
+              : {}),
+          });
     }
-    output = await Output.open(bulk.outPath, 'output');
-    rejectsOut = bulk.rejects === undefined ? undefined : await Output.open(bulk.rejects, 'rejects file');
+    output = await Output.open(bulk.outPath, 'output', bulk.force);
+    rejectsOut = bulk.rejects === undefined ? undefined : await Output.open(bulk.rejects, 'rejects file', bulk.force);
 
     const ctx: ChunkContext = { task, schema, outFormat: bulk.outFormat, csvIn, csvOut };
     if (jobs > 1) {
@@ -168,7 +178,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
   } catch (e) {
     const error = e instanceof WaybillSealError ? e : new ConfigError(`${o.command} stopped: ${osCause(e) ?? 'internal error'}`);
     // Scripts reading --json-progress get a final line in every case.
-    if (mode === 'json') progress.done({ exitCode: EXIT.USAGE, maxRssBytes: maxRss(), error: error.message });
+    if (mode === 'json') progress.done({ exitCode: error instanceof OutputClosedError ? EXIT.OK : EXIT.USAGE, maxRssBytes: maxRss(), error: error.message });
     else progress.stop();
     await processor?.abort();
     if (processor === undefined) await task.finish().catch(() => undefined);
@@ -176,6 +186,16 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     await output?.discard();
     await rejectsOut?.discard();
     throw error;
+  }
+}
+
+/**
+ * stdout was closed by its reader (`waybill-seal find … | head`): not an error. The run stops reading
+ * and ends quietly with exit 0, as Unix filters do.
+ */
+export class OutputClosedError extends WaybillSealError {
+  constructor() {
+    super('OUTPUT_CLOSED', 'output closed by its reader');
   }
 }
 
@@ -188,6 +208,12 @@ async function refuseInPlace(inPath: string | undefined, outPath: string | undef
   const real = async (p: string) => realpath(p).catch(() => undefined);
   const a = await real(inPath);
   if (a !== undefined && a === (await real(outPath))) throw new UsageError('--out must not be the --in file (it would be overwritten while read)');
+}
+
+/** An existing file under an output name is refused before any input is read, unless `--force`. */
+async function refuseExisting(path: string | undefined, flag: string): Promise<void> {
+  if (path === undefined || (await isSpecialFile(path))) return;
+  if (await stat(path).then(() => true, () => false)) throw new UsageError(`${flag} ${path} exists; refusing to overwrite it (--force replaces it)`);
 }
 
 /** An existing path that is not a regular file (character device, FIFO, socket). */
@@ -211,14 +237,17 @@ class Output {
     readonly stream: Writable,
     readonly path: string | undefined,
     readonly tmp: string | undefined,
+    /** Refuse, at commit, a file that appeared under `path` meanwhile (no `--force`). */
+    readonly exclusive = false,
   ) {
     this.#forget = tmp === undefined ? () => undefined : removeOnInterrupt(tmp);
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      this.#error ??= path === undefined ? new ConfigError(`output closed or not writable (${e.code ?? 'error'})`) : fileError(e, 'writing', path);
+      this.#error ??=
+        path !== undefined ? fileError(e, 'writing', path) : e.code === 'EPIPE' ? new OutputClosedError() : new ConfigError(`output not writable (${e.code ?? 'error'})`);
     });
   }
 
-  static async open(path: string | undefined, what: string): Promise<Output> {
+  static async open(path: string | undefined, what: string, force: boolean): Promise<Output> {
     if (path === undefined) return new Output(process.stdout, undefined, undefined);
     // A device or pipe (`--out /dev/null`, a FIFO) is written in place: renaming a temp file onto it
     // would replace the device with a regular file.
@@ -232,7 +261,7 @@ class Output {
       const cause = osCause(e);
       throw new UsageError(`cannot write ${what} ${path}${cause ? ` (${cause})` : ''}`);
     }
-    return new Output(stream, path, tmp);
+    return new Output(stream, path, tmp, !force);
   }
 
   check(): void {
@@ -271,9 +300,10 @@ class Output {
     try {
       const fh = await openFile(this.tmp, 'r+');
       await fh.sync().finally(() => fh.close());
-      await rename(this.tmp, this.path!);
+      await placeFile(this.tmp, this.path!, this.exclusive);
       this.#forget();
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${this.path} appeared while it was written; refusing to overwrite it (--force replaces it)`);
       throw fileError(e, 'writing', this.path!);
     }
   }

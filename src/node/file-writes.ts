@@ -45,6 +45,19 @@ export interface AtomicWriteOptions {
   readonly sync?: boolean;
 }
 
+/**
+ * Moves a complete temp file to `path`: renamed over whatever is there, or (exclusive) linked, so an
+ * existing file (created meanwhile by anyone) is refused with EEXIST instead of replaced.
+ */
+export async function placeFile(tmp: string, path: string, exclusive: boolean): Promise<void> {
+  if (exclusive) {
+    await link(tmp, path);
+    await unlink(tmp);
+  } else {
+    await rename(tmp, path);
+  }
+}
+
 /** Writes `data` to `path` all or nothing: temp file, fsync, rename (or link when exclusive). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const tmp = tempPathFor(path);
@@ -56,12 +69,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     } finally {
       await fh.close();
     }
-    if (options.exclusive === true) {
-      await link(tmp, path);
-      await unlink(tmp);
-    } else {
-      await rename(tmp, path);
-    }
+    await placeFile(tmp, path, options.exclusive === true);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
     throw fileError(e, 'writing', path);

@@ -81,7 +81,7 @@ describe('CSV in and out', () => {
     expect(bad.stderr).not.toContain('12kg');
   });
 
-  it('--map renames columns (kept in the output header), drops columns, and refuses unknown columns before reading a record', async () => {
+  it('--map renames input columns (sealed CSV keeps field paths; later --map names output columns), drops columns, and refuses unknown columns before reading a record', async () => {
     const w = sampleWaybill();
     const csv = [
       '单号,创建时间,寄件人,寄件人手机,寄省,寄市,寄区,寄地址,收件人,收件人手机,收省,收市,收区,收地址,物品,重量,内部备注',
@@ -96,7 +96,14 @@ describe('CSV in and out', () => {
     expect(sealed.stderr).toBe('');
     expect(sealed.code).toBe(0);
     const [header] = sealed.stdout.split('\n');
-    expect(header).toBe('单号,创建时间,寄件人,寄件人手机,寄省,寄市,寄区,寄地址,收件人,收件人手机,收省,收市,收区,收地址,物品,重量,$tag');
+    // Sealed CSV names its columns by field path: the next command needs no --map (issue 15).
+    expect(header).toBe(
+      'waybillNo,createdAt,sender.name,sender.mobile,sender.address.province,sender.address.city,sender.address.district,sender.address.detail,receiver.name,receiver.mobile,receiver.address.province,receiver.address.city,receiver.address.district,receiver.address.detail,items,weightGrams,$tag',
+    );
+    const plainMask = await cli(['mask', '--format', 'csv', '--profile', 'label'], sealed.stdout);
+    expect(plainMask.code).toBe(0);
+    expect(csvRows(plainMask.stdout)[0]).toMatchObject({ 'sender.mobile': '*******5678', 'receiver.name': '欧***' });
+    // --map on a later command names its output columns again.
     const masked = await cli(['mask', '--format', 'csv', '--profile', 'label', ...map.flatMap((m) => ['--map', m])], sealed.stdout);
     expect(csvRows(masked.stdout)[0]).toMatchObject({ 寄件人手机: '*******5678', 收件人: '欧***' });
 
@@ -213,7 +220,7 @@ describe('rejected lines, progress and exit codes', () => {
   it('quiet when piped; --progress draws the bar (percent and ETA for a file) and a summary', async () => {
     const piped = await cli(['seal', '--keys', keys, '--in', path('plain.jsonl'), '--out', path('p.jsonl')]);
     expect(piped).toMatchObject({ code: 0, stderr: '' });
-    const bar = await cli(['seal', '--keys', keys, '--in', path('plain.jsonl'), '--out', path('p.jsonl'), '--progress']);
+    const bar = await cli(['seal', '--keys', keys, '--in', path('plain.jsonl'), '--out', path('p.jsonl'), '--progress', '--force']);
     expect(bar.code).toBe(0);
     expect(bar.stderr).toMatch(/seal: \[#+\.*\] 100\.0% 300 records, \d+\/s, 0 rejected/);
     expect(bar.stderr).toMatch(/seal: 300 records in [\d.]+s \(\d+\/s\), 300 written, 0 rejected\n$/);

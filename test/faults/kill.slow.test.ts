@@ -61,8 +61,8 @@ describe('kill -9 at random points, then the same command again', () => {
     sealed = join(dir, 'sealed.jsonl');
     await writeFile(join(dir, 'plain.jsonl'), jsonl(records));
     // seal writes the key store (one data key per class and month): killed and re-run.
-    for (let i = 0; i < ROUNDS; i++) await killAfter(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealed], 300 + random() * 2500);
-    const r = await cli(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealed]);
+    for (let i = 0; i < ROUNDS; i++) await killAfter(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealed, '--force'], 300 + random() * 2500);
+    const r = await cli(['seal', '--keys', keys, '--in', join(dir, 'plain.jsonl'), '--out', sealed, '--force']);
     expect(r.code).toBe(0);
   }, 300_000);
 
@@ -108,7 +108,7 @@ describe('kill -9 at random points, then the same command again', () => {
   it('open (audit log + quota state) killed and re-run: the audit log verifies and the quota counts only completed opens', async () => {
     const audit = join(dir, 'open.audit.jsonl');
     const quota = join(dir, 'open.quota.json');
-    const args = ['open', '--keys', keys, '--principal', 'ops-2', '--purpose', 'export', '--approval', 'EXP-2', '--budget', '100000', '--audit', audit, '--quota-state', quota, '--in', sealed, '--out', join(dir, 'opened.jsonl')];
+    const args = ['open', '--keys', keys, '--principal', 'ops-2', '--purpose', 'export', '--approval', 'EXP-2', '--budget', '100000', '--audit', audit, '--quota-state', quota, '--in', sealed, '--out', join(dir, 'opened.jsonl'), '--force'];
     for (let i = 0; i < ROUNDS; i++) await killAfter(args, 300 + random() * 2500);
     const r = await cli(args);
     expect([0, 3], r.stderr).toContain(r.code);

@@ -22,7 +22,10 @@ export const siblingOf = (keysPath: string, suffix: string): string => `${keysPa
 
 /** Help text of the flags every bulk command shares. */
 export const bulkHelp = (o: { jobs: boolean }) => `Input and output (every bulk command):
-  --in FILE, --out FILE   default stdin and stdout; --out files are created with mode 0600
+  --in FILE, --out FILE   default stdin and stdout; --out files are created with mode 0600 and
+                          never replaced: an existing --out or --rejects file is refused before
+                          any input is read (exit 1)
+  --force                 replace an existing --out or --rejects file
   --format jsonl|csv      both sides (default jsonl; or by the file extension .csv/.jsonl)
   --in-format F, --out-format F   one side (e.g. JSON Lines in, CSV out)
   --encoding E            input encoding: utf-8 (default), gb18030 (also GBK and GB2312, as Excel
@@ -32,7 +35,9 @@ export const bulkHelp = (o: { jobs: boolean }) => `Input and output (every bulk 
   --bom                   start the output with a UTF-8 BOM (so Excel reads it as UTF-8)
   --schema NAME|FILE.json built-in schema (waybill) or a schema file (see "waybill-seal schema --help")
   --map COL=PATH,...      CSV column names for field paths (COL=- drops a column); CSV columns
-                          are otherwise the dot paths (receiver.mobile, receiver.address.detail)
+                          are otherwise the dot paths (receiver.mobile, receiver.address.detail).
+                          Sealed CSV (seal, find) always names its columns by dot path, so the
+                          next command reads it without --map; --map there names output columns
   --rejects FILE          also write rejected lines there (JSON Lines, or CSV for FILE.csv):
                           line number, reason code, field path; never content
 ${o.jobs ? '  -j, --jobs N|auto       worker threads (default 1); output order always equals input order\n' : ''}  -q, --quiet             no progress and no summary (rejections still go to stderr unless
