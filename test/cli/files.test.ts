@@ -76,7 +76,7 @@ describe('CSV sealed with --map', () => {
     const masked = await cli(['mask', '--format', 'csv', '--out-format', 'jsonl'], sealed.stdout);
     expect(masked.code).toBe(0);
     expect(lines(masked.stdout)[0].receiver.mobile).toBe('139****4321');
-    const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-9', '--format', 'csv', '--out-format', 'jsonl'], sealed.stdout);
+    const opened = await cli(['open', '--keys', keys, '--principal', 'auditor-9', '--purpose', 'audit', '--ticket', 'T-9', '--format', 'csv', '--out-format', 'jsonl'], sealed.stdout);
     expect(opened.code).toBe(0);
     expect(lines(opened.stdout)[0].receiver.name).toBe(w.receiver.name);
     const found = await cli(['find', '--keys', keys, '--principal', 'cs-4', '--purpose', 'customer-service', '--ticket', 'T-9', '--format', 'csv', '--index', 'receiver.mobile', '13987654321'], sealed.stdout);
