@@ -10,14 +10,23 @@
  * over the counters of one take. The logs are written back by upsert: a row that `prune` deleted
  * between the insert and the lock is written again, so a granted take is always counted.
  */
-import { StoreError } from '../errors.js';
+import { ConfigError, StoreError } from '../errors.js';
 import { takeFromState, type QuotaCounter, type QuotaOutcome, type QuotaState, type QuotaStore } from '../access/quota.js';
 import { inTransaction, runDdl, sqlClient, sqlState, tableName, type SqlClient } from './sql.js';
 
 export interface PgQuotaStoreOptions {
   /** Table name, optionally schema-qualified (default `waybill_seal_quota`). */
   table?: string;
+  /**
+   * Whose clock times the hits (default `database`: the server's `clock_timestamp()`, one clock for
+   * every instance; the caller's `now` is ignored). `caller` uses the `now` given to `take`/`prune`:
+   * then an instance whose clock runs a window ahead sees the others' hits as expired, is granted a
+   * second full quota and drops their hits from the log.
+   */
+  clock?: 'database' | 'caller';
 }
+
+const DB_NOW = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS now`;
 
 interface Row {
   key: string;
@@ -28,10 +37,19 @@ interface Row {
 export class PgQuotaStore implements QuotaStore {
   readonly #db: SqlClient;
   readonly table: string;
+  readonly #dbClock: boolean;
 
   constructor(db: SqlClient, options: PgQuotaStoreOptions = {}) {
     this.#db = sqlClient('PgQuotaStore', db);
     this.table = tableName('PgQuotaStore', options.table ?? 'waybill_seal_quota');
+    const clock = options.clock ?? 'database';
+    if (clock !== 'database' && clock !== 'caller') throw new ConfigError("PgQuotaStore clock must be 'database' or 'caller'");
+    this.#dbClock = clock === 'database';
+  }
+
+  /** The time of a take or prune: the server's clock, or the caller's. */
+  async #time(tx: SqlClient, now: number): Promise<number> {
+    return this.#dbClock ? Number(((await tx.query(DB_NOW)).rows[0] as { now: string }).now) : now;
   }
 
   /** A store whose table exists (created if missing). */
@@ -72,7 +90,7 @@ export class PgQuotaStore implements QuotaStore {
         const { rows } = await tx.query(`SELECT key, window_ms, hits FROM ${this.table} WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE`, [keys]);
         const state: QuotaState = {};
         for (const r of rows as Row[]) state[r.key] = { w: r.window_ms === null ? null : Number(r.window_ms), t: r.hits.map(Number) };
-        const outcome = takeFromState(state, counters, now, cost);
+        const outcome = takeFromState(state, counters, await this.#time(tx, now), cost);
         if (outcome.ok) {
           await tx.query(
             `INSERT INTO ${this.table} (key, window_ms, hits)
@@ -94,7 +112,7 @@ export class PgQuotaStore implements QuotaStore {
     try {
       const { rows } = await this.#db.query(
         `DELETE FROM ${this.table} AS q WHERE window_ms IS NOT NULL AND NOT EXISTS (SELECT 1 FROM unnest(q.hits) AS h WHERE h > $1::bigint - q.window_ms) RETURNING key`,
-        [now],
+        [await this.#time(this.#db, now)],
       );
       return rows.length;
     } catch (e) {

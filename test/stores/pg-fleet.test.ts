@@ -52,7 +52,7 @@ afterAll(async () => {
 
 describe('PgQuotaStore (PGlite)', () => {
   it('charges every counter of a take or none of them', async () => {
-    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota` });
+    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota`, clock: 'caller' });
     const small = hour('small', 2);
     const big = hour('big', 10);
     expect(await q.take([big, small], 1000)).toEqual({ ok: true });
@@ -64,7 +64,7 @@ describe('PgQuotaStore (PGlite)', () => {
   });
 
   it('slides its windows, counts forever for Infinity, and prunes idle counters', async () => {
-    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota` });
+    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota`, clock: 'caller' });
     const c = { key: 'k', windowMs: 1000, limit: 1 };
     const forever = { key: 'export', windowMs: Infinity, limit: 2 };
     expect((await q.take([c, forever], 0)).ok).toBe(true);
@@ -76,7 +76,7 @@ describe('PgQuotaStore (PGlite)', () => {
   });
 
   it('refuses bad costs and table names, and reports database failures without the query', async () => {
-    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota` });
+    const q = await PgQuotaStore.create(lite, { table: `${prefix()}_quota`, clock: 'caller' });
     await expect(q.take([hour('a', 1)], 1, 0)).rejects.toThrow(RangeError);
     expect(() => new PgQuotaStore(lite, { table: 'q; drop table x' })).toThrow(/identifier/);
     const broken = new PgQuotaStore({ query: async () => Promise.reject(Object.assign(new Error('password for secret-host'), { code: '08006' })) });
@@ -86,7 +86,7 @@ describe('PgQuotaStore (PGlite)', () => {
 
 describe.skipIf(server.skip !== undefined)('PgQuotaStore (PostgreSQL server)', () => {
   it('a take that races prune() is counted: the row prune deleted under it is written again', async () => {
-    const store = await PgQuotaStore.create(pool!, { table: `${prefix()}_quota` });
+    const store = await PgQuotaStore.create(pool!, { table: `${prefix()}_quota`, clock: 'caller' });
     const H = 3_600_000;
     const T = 1_800_000_000_000;
     const k = [hour('k', 1)];
@@ -104,6 +104,23 @@ describe.skipIf(server.skip !== undefined)('PgQuotaStore (PostgreSQL server)', (
     expect(await taking).toEqual({ ok: true });
     expect((await pool!.query(`SELECT hits FROM ${store.table} WHERE key = 'k'`)).rows.map((r: { hits: string[] }) => r.hits.map(Number))).toEqual([[T]]);
     expect(await store.take(k, T + 1)).toMatchObject({ ok: false }); // limit 1 an hour: the granted take counts
+  });
+});
+
+describe('PgQuotaStore clock (PGlite)', () => {
+  it("an instance whose clock runs an hour ahead gets no second quota and drops no one's hits: hits are timed by the database", async () => {
+    const table = `${prefix()}_quota`;
+    const a = await PgQuotaStore.create(lite, { table });
+    const ahead = await PgQuotaStore.create(lite, { table });
+    const c = [hour(JSON.stringify(['principal', 'courier-17', '1h']), 5)];
+    const t = Date.now();
+    let opened = 0;
+    for (let i = 0; i < 10; i++) if ((await a.take(c, t + i)).ok) opened++;
+    for (let i = 0; i < 10; i++) if ((await ahead.take(c, t + 61 * 60_000 + i)).ok) opened++;
+    expect(opened).toBe(5);
+    const { rows } = await lite.query<{ hits: unknown[] }>(`SELECT hits FROM ${table}`);
+    expect(rows[0]!.hits.length).toBe(5);
+    expect(() => new PgQuotaStore(lite, { clock: 'local' as never })).toThrow(/clock/);
   });
 });
 
