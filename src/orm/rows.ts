@@ -30,11 +30,16 @@ export type Row = Record<string, unknown>;
 
 /** Seals the plain record in `row[model.column]` in place and fills the token columns from it. Token columns given by hand are refused. */
 export async function sealRow(sealer: Sealer, name: string, model: SealedModel, row: Row): Promise<void> {
-  for (const col of Object.keys(model.tokens ?? {})) if (col in row) throw new UnsupportedQueryError(name, col, 'token columns are written by sealing only');
+  refuseTokenColumns(name, model, row);
   if (!(model.column in row)) return;
   const sealed = await sealer.seal(model.schema, row[model.column] as PlainRecord<Schema>);
   row[model.column] = sealed;
   fillTokens(model, sealed, row);
+}
+
+/** Token columns are derived from the sealed record only: a write that sets one by hand is refused. */
+export function refuseTokenColumns(name: string, model: SealedModel, row: Row): void {
+  for (const col of Object.keys(model.tokens ?? {})) if (col in row) throw new UnsupportedQueryError(name, col, 'token columns are written by sealing only');
 }
 
 /** Sets the token columns of `row` from its sealed record (no key needed: the record carries them). */

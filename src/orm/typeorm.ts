@@ -23,7 +23,7 @@ import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
 import { createFinder } from '../search/find.js';
-import { checkRowBinding, confirmRows, fillTokens, maskRow, pageOf, sealRow, type Row, type SealedModel } from './rows.js';
+import { checkRowBinding, confirmRows, fillTokens, maskRow, pageOf, refuseTokenColumns, sealRow, type Row, type SealedModel } from './rows.js';
 
 export type { SealedModel } from './rows.js';
 
@@ -69,7 +69,10 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
   /** Seals the sealed column of a row about to be written; an already sealed record passes once its tag verifies. */
   const beforeWrite = async (name: string, row: Row | undefined): Promise<void> => {
     const m = entities[name];
-    if (!m || !row || !(m.column in row)) return;
+    if (!m || !row) return;
+    // Without the record in the write there is nothing to derive tokens from: a token set by hand
+    // (to hide a row from search or aim it at another value) is refused.
+    if (!(m.column in row)) return refuseTokenColumns(name, m, row);
     const value = row[m.column];
     if (typeof value === 'object' && value !== null && maskedViews.has(value)) {
       throw new UnsupportedQueryError(name, m.column, 'a masked view cannot be saved: update other columns by id, or write a new plain record');

@@ -190,6 +190,14 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
     expect(findPlaintext(queries, plains)).toEqual([]);
   });
 
+  it('a token column written by hand without the record (to hide a row from search or aim it at another value) is refused', async () => {
+    const before = (await raw.query(`SELECT receiver_mobile_tok, receiver_last4_tok FROM parcel WHERE id = 'p2'`)).rows[0];
+    await expect(repo.update({ id: 'p2' }, { receiverMobile: 'forged-token' })).rejects.toThrow(UnsupportedQueryError);
+    await expect(repo.save({ id: 'p2', receiverLast4: '1.forged' } as Parcel)).rejects.toThrow(UnsupportedQueryError);
+    await expect(ds.createQueryBuilder().update(ParcelEntity).set({ receiverLast4: null }).where('id = :id', { id: 'p2' }).execute()).rejects.toThrow(UnsupportedQueryError);
+    expect((await raw.query(`SELECT receiver_mobile_tok, receiver_last4_tok FROM parcel WHERE id = 'p2'`)).rows[0]).toEqual(before);
+  });
+
   it('plaintext only through open: the guard decides, the audit records it', async () => {
     const opened = await parcels.open<WaybillSchema>({ id: 'p0' }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' }, reveal: 'plain' });
     expect(opened.opened).toEqual(['receiver.mobile']);
