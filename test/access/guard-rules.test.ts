@@ -18,7 +18,7 @@ import {
   type AccessPolicy,
   type ExportGrant,
 } from '../../src/index.js';
-import type { OpenContext } from '../../src/access/guard.js';
+import { recordInScope, type OpenContext } from '../../src/access/guard.js';
 
 const NOW = Date.parse('2025-03-10T08:00:00Z');
 const mobile = [{ path: 'receiver.mobile', schemaPath: 'receiver.mobile' }];
@@ -242,5 +242,53 @@ describe('search scope evidence', () => {
     expect(await reason(guard.authorizeSearch(search({ outlet: '' })))).toBe('out_of_scope');
     const ok = await guard.authorizeSearch(search({ outlet: 'OUT-A' }));
     expect(ok.scope).toEqual([{ path: 'routing.destOutlet', value: 'OUT-A' }]);
+  });
+});
+
+describe('which indexes a purpose may search', () => {
+  const policy = parsePolicy({
+    purposes: {
+      phone: { fields: ['receiver.mobile'] },
+      any: { fields: ['receiver.name'], indexes: '*' },
+      pickup: { fields: [], confirm: ['receiver.mobile'], scope: [{ record: 'routing.destOutlet', context: 'outlet' }, { record: 'routing.routeId', context: 'route' }], indexes: ['receiver.mobile:last4'] },
+    },
+    searchQuotas: 'unlimited',
+  });
+  const search = (purpose: string, sources: string[], context: Record<string, string> = {}) => ({ schema: waybill, index: 'x', sources, principal: 'p', purpose, context });
+
+  it('an index over a field the purpose may not open cannot be searched, even with its other source open to it', async () => {
+    const { guard } = guardOf(policy);
+    await guard.authorizeSearch(search('phone', ['receiver.mobile']));
+    expect(await reason(guard.authorizeSearch(search('phone', ['receiver.mobile', 'receiver.name'])))).toBe('index_not_granted');
+  });
+
+  it('indexes "*" searches any index', async () => {
+    const { guard } = guardOf(policy);
+    await expect(guard.authorizeSearch(search('any', ['sender.idNumber']))).resolves.toBeDefined();
+  });
+
+  it('a scoped search without any scope key names the keys it expects', async () => {
+    const { guard } = guardOf(policy);
+    const e = (await guard.authorizeSearch({ ...search('pickup', ['receiver.mobile']), index: 'receiver.mobile:last4' }).catch((err: unknown) => err)) as AccessDeniedError;
+    expect(e.message).toBe('access denied: out_of_scope (the request names none of: outlet, route)');
+  });
+
+  it('a record is in a scope when it meets one of its conditions; a non-record never is', () => {
+    const scope = [
+      { path: 'routing.destOutlet', value: 'OUT-A' },
+      { path: 'routing.routeId', value: 'R1' },
+    ];
+    expect(recordInScope(scope, { routing: { destOutlet: 'OUT-A', routeId: 'R9' } })).toBe(true);
+    expect(recordInScope(scope, { routing: { destOutlet: 'OUT-Z', routeId: 'R9' } })).toBe(false);
+    for (const notARecord of [null, 'OUT-A', 7]) expect(recordInScope(scope, notARecord)).toBe(false);
+    expect(recordInScope([], null)).toBe(true);
+  });
+});
+
+describe('an export grant with a budget of 0', () => {
+  it('is a valid grant that opens nothing', async () => {
+    const guard = createAccessGuard({ policy: waybillPolicy, audit: 'none', now: () => NOW, grants: (id) => ({ id, budget: 0 }) });
+    const d = await guard.authorize(ctx({ context: { approval: 'EXP-0' } }), mobile);
+    expect(await reason(d.charge(1))).toBe('export_budget_spent');
   });
 });
