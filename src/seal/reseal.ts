@@ -34,6 +34,12 @@ export interface ResealerOptions {
   cache?: KeyCacheOptions;
   /** Check each record's integrity tag and write a new one (default true; see SealerOptions.integrity). */
   integrity?: boolean | IntegrityOptions;
+  /**
+   * Re-encrypt fields under exactly these data keys (e.g. the ids `retireDataKeys` returned), not
+   * those the key store marks retired: `retired_at` is a plain column a DB writer can clear, which
+   * would make a reseal skip every row. Retire them too, so that sealers stop using them.
+   */
+  dataKeyIds?: Iterable<string>;
 }
 
 export interface ResealResult<S extends Schema> {
@@ -68,6 +74,8 @@ export function createResealer(options: ResealerOptions): Resealer {
   const keys = new DataKeyManager(keyring, keyStore, options.cache ? { cache: options.cache } : {});
   const tagger = options.integrity === false ? undefined : createTagger(keyring, undefined, options.integrity === true || options.integrity === undefined ? {} : options.integrity);
   const retiredById = new Map<string, Promise<boolean>>();
+  const targets = options.dataKeyIds === undefined ? undefined : new Set(options.dataKeyIds);
+  if (targets && (targets.size === 0 || [...targets].some((id) => typeof id !== 'string'))) throw new ConfigError('dataKeyIds must be a non-empty list of data key ids');
   const verified = new Map<string, Promise<void>>();
 
   const isRetired = (id: string): Promise<boolean> => {
@@ -75,7 +83,7 @@ export function createResealer(options: ResealerOptions): Resealer {
     if (!p) {
       p = keyStore.get(id).then((r) => {
         if (!r) throw new KeyError('data_key_missing', `data key ${id} is not in the key store`);
-        return r.retiredAt !== undefined;
+        return targets ? targets.has(id) : r.retiredAt !== undefined;
       });
       retiredById.set(id, p);
       p.catch(() => retiredById.delete(id));

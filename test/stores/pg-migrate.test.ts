@@ -301,5 +301,26 @@ describe.skipIf(server.skip !== undefined)('migration attacks (PostgreSQL server
     reader.close();
     await pool!.query(`DROP TABLE ${table}`);
   }, 120_000);
+
+  it('a DB writer who clears retired_at cannot make a reseal skip every row when the resealer is given the data key ids', async () => {
+    const t = tag();
+    const keyring = new LocalKeyring(generateLocalKeyMaterial());
+    const keyTable = `atk_unretire_keys_${t}`;
+    const keyStore = await PgKeyStore.create(pool!, { table: keyTable });
+    const sealer = createSealer({ keyring, keyStore });
+    const sealed = await Promise.all(syntheticWaybills({ count: 3, seed: 5 }).map((w) => sealer.seal(waybill, w)));
+    sealer.close();
+    const ids = await retireDataKeys(keyStore);
+    expect(ids.length).toBeGreaterThan(0);
+    await pool!.query(`UPDATE ${keyTable} SET retired_at = NULL`); // the DB writer un-retires them
+    const trusting = createResealer({ keyring, keyStore });
+    expect((await trusting.resealRecord(waybill, sealed[0]!)).resealed).toBe(0); // the attack, without ids: silently nothing
+    trusting.close();
+    const bound = createResealer({ keyring, keyStore, dataKeyIds: ids });
+    // With the ids, the fields are due; the old keys, live again, are refused as new keys: it fails, never skips.
+    await expect(bound.resealRecord(waybill, sealed[0]!)).rejects.toMatchObject({ reason: 'reseal_retired' });
+    bound.close();
+    expect(() => createResealer({ keyring, keyStore, dataKeyIds: [] })).toThrow(/dataKeyIds/);
+  }, 60_000);
 });
 
