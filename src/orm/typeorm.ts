@@ -67,7 +67,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
   const maskedViews = new WeakSet<object>();
 
   /** Seals the sealed column of a row about to be written; an already sealed record passes once its tag verifies. */
-  const beforeWrite = async (name: string, row: Row | undefined): Promise<void> => {
+  const beforeWrite = async (name: string, row: Row | undefined, update?: { databaseEntity: Row | undefined }): Promise<void> => {
     const m = entities[name];
     if (!m || !row) return;
     // Without the record in the write there is nothing to derive tokens from: a token set by hand
@@ -82,10 +82,15 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
     for (const col of Object.keys(m.tokens ?? {})) delete row[col];
     if (value !== null && value !== undefined && (await sealer.verify(m.schema, value as SealedRecord<Schema>)).ok) fillTokens(m, value as SealedRecord<Schema>, row);
     else await sealRow(sealer, name, m, row);
-    // A record bound to another row id (sealed for one waybill, written under another) is refused.
-    if (m.recordIdColumn && m.recordIdColumn in row && row[m.recordIdColumn] !== (row[m.column] as Row)[m.schema.recordId]) {
-      throw new ValidationError(m.recordIdColumn, 'record_id_mismatch');
+    if (!m.recordIdColumn) return;
+    // A record bound to another row id (sealed for one waybill, written under another) is refused. An
+    // update only shows its set, not its criteria: without the record id in the set (or the row a save
+    // loaded) it could copy one record over every row the criteria match.
+    const rowId = m.recordIdColumn in row ? row[m.recordIdColumn] : update?.databaseEntity?.[m.recordIdColumn];
+    if (rowId === undefined && update) {
+      throw new UnsupportedQueryError(name, m.column, `an update of the sealed record must set ${m.recordIdColumn} to the record's id too (repo.update(id, { ${m.recordIdColumn}, ${m.column} })) or save the entity`);
     }
+    if (rowId !== undefined && rowId !== (row[m.column] as Row)[m.schema.recordId]) throw new ValidationError(m.recordIdColumn, 'record_id_mismatch');
   };
 
   // TypeORM builds subscribers from classes registered by its decorator: one that closes over these options.
@@ -94,7 +99,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
       return beforeWrite(event.metadata.name, event.entity as Row);
     }
     beforeUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
-      return beforeWrite(event.metadata.name, event.entity as Row | undefined);
+      return beforeWrite(event.metadata.name, event.entity as Row | undefined, { databaseEntity: event.databaseEntity as Row | undefined });
     }
   }
 

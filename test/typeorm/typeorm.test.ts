@@ -183,7 +183,7 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
   it('update reseals the replacement record; the tokens follow it', async () => {
     const moved: Plain = { ...plains[4]!, receiver: { ...plains[4]!.receiver, mobile: '13500004444' } };
     plains.push(moved);
-    await repo.update({ id: 'p4' }, { sealed: moved });
+    await repo.update({ id: 'p4' }, { id: 'p4', sealed: moved });
     expect(((await parcels.findOneBy({ id: 'p4' }))!['sealed'] as { receiver: { mobile: string } }).receiver.mobile).toBe('135****4444');
     expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '4444' }))).toBe(1);
     expect(await seal.as(station('OUT-A'), () => parcels.countBy({ receiverLast4: '5678' }))).toBe(0);
@@ -196,6 +196,18 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
     await expect(repo.save({ id: 'p2', receiverLast4: '1.forged' } as Parcel)).rejects.toThrow(UnsupportedQueryError);
     await expect(ds.createQueryBuilder().update(ParcelEntity).set({ receiverLast4: null }).where('id = :id', { id: 'p2' }).execute()).rejects.toThrow(UnsupportedQueryError);
     expect((await raw.query(`SELECT receiver_mobile_tok, receiver_last4_tok FROM parcel WHERE id = 'p2'`)).rows[0]).toEqual(before);
+  });
+
+  it('an update of the sealed record by criteria other than its row id cannot copy one record over many rows', async () => {
+    const before = (await raw.query(`SELECT id, sealed->>'waybillNo' AS rec FROM parcel ORDER BY id`)).rows;
+    const p9 = plains.find((p) => p.waybillNo === 'p9')!;
+    // The set names no row: the subscriber cannot see the criteria, so it refuses.
+    await expect(repo.update({ status: 'new' }, { sealed: p9 })).rejects.toThrow(UnsupportedQueryError);
+    await expect(ds.createQueryBuilder().update(ParcelEntity).set({ sealed: p9 }).where('status = :s', { s: 'new' }).execute()).rejects.toThrow(UnsupportedQueryError);
+    // With the row id in the set, several rows cannot all take it (primary key), and another id is refused.
+    await expect(repo.update({ status: 'new' }, { id: 'p9', sealed: p9 })).rejects.toThrow();
+    await expect(repo.update({ id: 'p2' }, { id: 'p2', sealed: p9 })).rejects.toThrow(ValidationError);
+    expect((await raw.query(`SELECT id, sealed->>'waybillNo' AS rec FROM parcel ORDER BY id`)).rows).toEqual(before);
   });
 
   it('plaintext only through open: the guard decides, the audit records it', async () => {
