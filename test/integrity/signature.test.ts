@@ -76,6 +76,27 @@ describe.each<SignatureAlg>(['ed25519', 'sm2'])('%s record signatures', (alg) =>
     expect(await printer.verify(waybill, stripped as never)).toEqual({ ok: false, path: '$tag', reason: 'missing_tag' });
   });
 
+  it('verify refuses what the schema refuses: content outside the schema is covered by no tag', async () => {
+    const keyring = await signingKeyring(alg);
+    const sealed = await createSealer({ keyring, keyStore: new MemoryKeyStore(), integrity: { alg } }).seal(waybill, sampleWaybill());
+    const printer = createVerifier(parseVerifyKeys(await exportVerifyKeys(keyring, alg)));
+    const json = JSON.stringify(sealed);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- records edited as raw JSON
+    const games: [string, (r: any) => unknown, string][] = [
+      ['an extra top-level field', (r) => ({ ...r, evil: 'call 13900009999' }), 'evil'],
+      ['an extra nested field', (r) => ((r.receiver.address.note = 'call 13900009999'), r), 'receiver.address.note'],
+      ['a sealed field moved under a dotted top-level key', (r) => ((r['receiver.mobile'] = r.receiver.mobile), delete r.receiver.mobile, r), 'receiver.mobile'],
+      ['a nested $tag', (r) => ((r.receiver.$tag = 'x'), r), 'receiver.$tag'],
+      ['an own __proto__ key', () => JSON.parse(json.replace('{"waybillNo"', '{"__proto__":{"x":1},"waybillNo"')), '__proto__'],
+    ];
+    for (const [, game, path] of games) {
+      const verdict = await printer.verify(waybill, game(JSON.parse(json)) as never);
+      expect(verdict).toMatchObject({ ok: false, reason: 'not_a_record' });
+      expect((verdict as { path: string }).path).toContain(path.split('.')[0]);
+    }
+    expect(await printer.verify(waybill, JSON.parse(json))).toEqual({ ok: true });
+  });
+
   it('a verify-only file of another algorithm, or a full key file given as one, is refused', async () => {
     const file = await exportVerifyKeys(await signingKeyring(alg), alg);
     expect(() => parseVerifyKeys({ ...file, secrets: { integrity: [] } })).toThrow(/unexpected member "secrets"/);
