@@ -49,7 +49,7 @@ describe('waybill-seal verify', () => {
     expect(csv.code).toBe(4);
     expect(csv.stdout.trim().split('\n')).toEqual(['line,ok,path,reason', '2,true,,', '3,false,receiver.address.district,altered']);
     expect(await readFile(rejects, 'utf8')).toBe('');
-    const jobs = await cli(['verify', '--keys', printer, '--in', join(dir, 'tampered.jsonl'), '--jobs', '2', '--rejects', rejects, '--quiet']);
+    const jobs = await cli(['verify', '--keys', printer, '--in', join(dir, 'tampered.jsonl'), '--jobs', '2', '--rejects', rejects, '--force', '--quiet']);
     expect(jsonLines(jobs.stdout)).toEqual([{ line: 1, ok: true }, { line: 2, ok: false, path: 'receiver.address.district', reason: 'altered' }]);
     expect(jsonLines(await readFile(rejects, 'utf8'))).toEqual([{ line: 3, code: 'INVALID_JSON', message: 'INVALID_JSON' }]);
   });
