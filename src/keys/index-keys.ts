@@ -7,9 +7,9 @@
  * `shredBefore`) destroys its tokens' key with its data keys: the month's tokens can no longer be
  * computed by anyone.
  */
-import { ShreddedError } from '../errors.js';
+import { AuthenticationError, KekNotAllowedError, ShreddedError } from '../errors.js';
 import type { KeyCacheOptions } from './cache.js';
-import { DataKeyManager, type DataKey } from './data-keys.js';
+import { DataKeyManager, dataKeyId, type DataKey } from './data-keys.js';
 import type { KeyStore } from './key-store.js';
 import type { Keyring } from './keyring.js';
 
@@ -68,12 +68,16 @@ export class IndexKeys {
       .sort((a, b) => (a.scope === b.scope ? b.generation - a.generation : a.scope < b.scope ? 1 : -1));
     const out: IndexKey[] = [];
     for (const r of rows) {
+      // A row whose scope or generation columns do not match its id was relabelled by a database
+      // writer (to make one month's key serve another): its id, which the wrap binds, is the truth.
+      if (r.id !== dataKeyId(r.keyClass, r.scope, r.generation)) continue;
       try {
         const key = await this.#keys.forOpen(r.id, r.suite);
         out.push({ ...key, key: key.key.slice(), scope: r.scope, generation: r.generation });
       } catch (e) {
-        // Shredded between the listing and the read: that month is gone.
-        if (!(e instanceof ShreddedError)) throw e;
+        // Shredded between the listing and the read: that month is gone. A row that does not unwrap
+        // here (injected, copied, foreign KEK) is no index key of ours: it must not stop every search.
+        if (!(e instanceof ShreddedError || e instanceof AuthenticationError || e instanceof KekNotAllowedError)) throw e;
       }
     }
     return out;

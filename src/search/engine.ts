@@ -4,6 +4,8 @@
  * (one per field key class and scope: keys/index-keys.ts), writes tokens at seal time and computes
  * query tokens.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { encodeParts, wipe } from '../crypto/bytes.js';
 import { ConfigError, KeyError, ValidationError } from '../errors.js';
 import type { BackendChoice } from '../crypto/backend.js';
@@ -215,7 +217,9 @@ export class SearchEngine {
 
   async #entry(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
     if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
-    const id = entryId(schema, spec, typeof version === 'number' ? version : labelOf(version));
+    // Key-store index keys are cached by their bytes as well as their label: a label re-created after
+    // a shred (new random key, same `<month>~<generation>`) must never reuse keys derived from the old one.
+    const id = entryId(schema, spec, typeof version === 'number' ? version : `${labelOf(version)}\u0000${fingerprint(version.key)}`);
     const ready = this.#entries.get(id);
     if (ready) return ready;
     let pending = this.#pending.get(id);
@@ -263,6 +267,9 @@ async function heldKey(held: Map<string, IndexKey>, indexKeys: IndexKeys, keyCla
   }
   return key;
 }
+
+/** Names a key's bytes inside this process's cache (never stored or sent). */
+const fingerprint = (key: Uint8Array): string => bytesToHex(sha256(key).subarray(0, 16));
 
 /** The token prefix of a key-store index key: `<scope>~<generation>`. */
 const labelOf = (key: IndexKey): string => `${key.scope}~${key.generation}`;
