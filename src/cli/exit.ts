@@ -28,7 +28,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** One row per exit code: the short phrase of a command's help line and the full meaning. */
 export const EXIT_TABLE: readonly { readonly code: ExitCode; readonly short: string; readonly meaning: string }[] = [
-  { code: EXIT.OK, short: 'done', meaning: 'done (`open`: also when records were written masked because the policy refused them)' },
+  { code: EXIT.OK, short: 'done', meaning: 'done (`open`: also when records were written masked because the policy refused them or their keys were shredded; each says why in `$opened`)' },
   {
     code: EXIT.USAGE,
     short: 'usage or configuration error',

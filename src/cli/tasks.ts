@@ -8,7 +8,8 @@ import type { QuotaStore } from '../access/quota.js';
 import { parsePolicy } from '../access/policy.js';
 import { waybillPolicy } from '../access/waybill-policy.js';
 import type { SuiteName } from '../crypto/aead.js';
-import { AccessDeniedError, ConfigError, IntegrityError } from '../errors.js';
+import { AccessDeniedError, ConfigError, IntegrityError, ShreddedError } from '../errors.js';
+import type { Withheld } from '../access/audit.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
 import { indexKeysOf, integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
@@ -109,6 +110,23 @@ function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, option
   return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
 
+/** The reserved member of every record `open` writes: which fields were opened, and why each other one was not. */
+export const OPENED_FIELD = '$opened';
+
+/**
+ * `{ …record, $opened: { fields: [paths opened], withheld: { path: reason } } }`. Reasons: the policy's
+ * (`field_not_granted`, `out_of_scope`, `unknown_purpose`, `missing_ticket` …), `quota_exceeded`,
+ * `export_budget_spent`, `shredded`, `key_not_held`, and `not_requested` (left out by `--fields`).
+ */
+function withOpened(out: unknown, schema: Schema, sealed: unknown, opened: readonly string[], withheld: readonly Withheld[], otherwise: string): unknown {
+  const reasons: Record<string, string> = {};
+  for (const w of withheld) reasons[w.path] = w.reason;
+  for (const leaf of walkRecord(schema.shape, sealed, 'sealed').leaves) {
+    if (!opened.includes(leaf.path) && reasons[leaf.path] === undefined) reasons[leaf.path] = otherwise;
+  }
+  return { ...(out as Record<string, unknown>), [OPENED_FIELD]: { fields: [...opened], withheld: reasons } };
+}
+
 /**
  * The wrong `--keys` file is a configuration error, not a bad record: when the input's first record
  * names data keys of which the key file holds none (not even a shredded key's tombstone), the run
@@ -160,15 +178,18 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         async handle(record, _line, first) {
           if (first) await refuseForeignKeyFile(keys, spec.keys, record);
           try {
-            return (await sealer.open(schema, record as never, access)).record;
+            const r = await sealer.open(schema, record as never, access);
+            return withOpened(r.record, schema, record, r.opened, r.withheld, spec.fields ? 'not_requested' : 'field_not_granted');
           } catch (e) {
-            if (!(e instanceof AccessDeniedError)) throw e;
-            stats[`denied:${e.reason}`] = ((stats[`denied:${e.reason}`] as number | undefined) ?? 0) + 1;
-            if ((e.reason === 'quota_exceeded' || e.reason === 'export_budget_spent') && stats['spent'] === undefined) {
-              stats['spent'] = e.reason;
-              stats['spentMessage'] = e.message;
+            // A record whose every key is shredded comes out masked too: its masks survive shredding.
+            const reason = e instanceof AccessDeniedError ? e.reason : e instanceof ShreddedError ? 'shredded' : undefined;
+            if (reason === undefined) throw e;
+            stats[`denied:${reason}`] = ((stats[`denied:${reason}`] as number | undefined) ?? 0) + 1;
+            if ((reason === 'quota_exceeded' || reason === 'export_budget_spent') && stats['spent'] === undefined) {
+              stats['spent'] = reason;
+              stats['spentMessage'] = (e as Error).message;
             }
-            return mask(schema, record as never, 'screen');
+            return withOpened(mask(schema, record as never, 'screen'), schema, record, [], [], reason);
           }
         },
         async finish() {

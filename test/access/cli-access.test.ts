@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, jsonl, lines } from '../cli/run.js';
+import { cli, jsonl, lines, openedLines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 
 const waybillOn = (n: number, routing: Record<string, string>, createdAt = '2025-03-01T08:30:00+08:00') => ({
@@ -110,7 +110,7 @@ describe('waybill-seal open under the built-in policy', () => {
     const r = await cli(['open', '--keys', keys, '--principal', 'ops-2', '--purpose', 'export', '--approval', 'EXP-31', '--budget', '3'], sealed);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('export budget reached');
-    expect(lines(r.stdout).slice(0, 3)).toEqual(rows.slice(0, 3));
+    expect(openedLines(r.stdout).slice(0, 3)).toEqual(rows.slice(0, 3));
     expect(lines(r.stdout)[3].receiver.name).toBe('欧***');
     const log = await readFile(join(dir, 'export.audit.jsonl'), 'utf8');
     expect(log).toContain('"evidence":{"approval":"EXP-31"}');
@@ -212,9 +212,13 @@ describe('waybill-seal shred', () => {
     expect(file.dataKeys.filter((k: { shreddedAt?: string; wrapped: string }) => k.shreddedAt && k.wrapped === '')).toHaveLength(4);
 
     const opened = await cli(['open', '--keys', keys, '--principal', 'auditor', '--purpose', 'audit', '--ticket', 'RET-1'], sealed);
-    expect(opened.code).toBe(2);
-    expect(opened.stderr).toMatch(/line 1: rejected: SHREDDED: data key \w+\/2024-11\/1 was shredded/);
-    expect(lines(opened.stdout)).toEqual(rows.slice(1));
+    // The shredded record comes out masked, marked shredded (issue 15); the others open.
+    expect(opened.code).toBe(0);
+    expect(opened.stderr).toMatch(/1 record\(s\) written masked \(shredded: 1\)/);
+    expect(lines(opened.stdout)[0].$opened.fields).toEqual([]);
+    expect(lines(opened.stdout)[0].receiver.name).toBe('欧***');
+    expect(Object.values(lines(opened.stdout)[0].$opened.withheld)).toContain('shredded');
+    expect(openedLines(opened.stdout).slice(1)).toEqual(rows.slice(1));
     const masked = await cli(['mask', '--profile', 'label'], sealed);
     expect(lines(masked.stdout)[0].receiver.name).toBe('欧***');
 

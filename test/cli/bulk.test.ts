@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import 'waybill-seal/testing/vitest';
 import { sampleWaybill } from '../helpers.js';
-import { cli, jsonl, lines } from './run.js';
+import { cli, jsonl, lines, openedLines } from './run.js';
 
 let dir: string;
 let keys: string;
@@ -50,7 +50,7 @@ describe('CSV in and out', () => {
 
     const opened = await cli([...exportOpen(keys), '--in', path('sealed.csv'), '--out-format', 'jsonl']);
     expect(opened.code).toBe(0);
-    expect(lines(opened.stdout)).toEqual(plain);
+    expect(openedLines(opened.stdout)).toEqual(plain);
     const openedCsv = await cli([...exportOpen(keys), '--in', path('sealed.csv')]);
     expect(openedCsv.stdout).toBe(await readFile(path('plain.csv'), 'utf8').then((t) => t.replace(/,\$tag\n/, '\n').replace(/,(?=\n)/g, '')));
   });
@@ -142,7 +142,7 @@ describe('--jobs', () => {
       expect(r).toMatchObject({ code: 0, stderr: '' });
       const sealed = lines(await readFile(out, 'utf8'));
       expect(sealed.map((s) => s.waybillNo)).toEqual(plain.map((p) => p.waybillNo));
-      outs.push(lines((await cli([...exportOpen(keys), '--in', out, '--jobs', jobs])).stdout));
+      outs.push(openedLines((await cli([...exportOpen(keys), '--in', out, '--jobs', jobs])).stdout));
     }
     for (const o of outs) expect(o).toEqual(plain);
   });
@@ -157,7 +157,7 @@ describe('--jobs', () => {
     expect(new Set(scopes).size).toBe(scopes.length);
     const used = new Set([...r.stdout.matchAll(/ws1\.[a-z0-9-]+\.([^.]+)\./g)].map((m) => m[1]));
     expect([...used].sort()).toEqual(file.dataKeys.map((d: { id: string }) => d.id).sort());
-    expect(lines((await cli(exportOpen(fresh), r.stdout)).stdout)).toEqual(plain);
+    expect(openedLines((await cli(exportOpen(fresh), r.stdout)).stdout)).toEqual(plain);
   });
 
   it('open --jobs 2 shares one audit log and one export budget through the main thread', async () => {
@@ -261,7 +261,7 @@ describe('schema files from the CLI', () => {
   it('the JSON form of the waybill schema seals records the built-in schema opens', async () => {
     const r = await cli(['seal', '--keys', keys, '--schema', waybillSchema], jsonl(plain.slice(0, 20)));
     expect(r.code).toBe(0);
-    expect(lines((await cli(exportOpen(keys), r.stdout)).stdout)).toEqual(plain.slice(0, 20));
+    expect(openedLines((await cli(exportOpen(keys), r.stdout)).stdout)).toEqual(plain.slice(0, 20));
   });
 
   it('a team schema: CSV with its own column names, booleans and numbers, masks, find by its index, open under a policy file', async () => {
@@ -319,7 +319,7 @@ describe('reseal shares the flags that apply to it', () => {
     expect(events.find((e) => e.type === 'rejected')).toMatchObject({ line: 11, code: 'INVALID_JSON' });
     expect(events.at(-1)).toMatchObject({ type: 'done', command: 'reseal', records: 21, written: 20, rejected: 1, exitCode: 2, resealedRecords: 20 });
     expect(lines(await readFile(path('reseal-rejects.jsonl'), 'utf8'))).toEqual([{ line: 11, code: 'INVALID_JSON', message: 'INVALID_JSON' }]);
-    expect(lines((await cli(exportOpen(k), await readFile(path('reseal-out.jsonl'), 'utf8'))).stdout)).toEqual(plain.slice(0, 20));
+    expect(openedLines((await cli(exportOpen(k), await readFile(path('reseal-out.jsonl'), 'utf8'))).stdout)).toEqual(plain.slice(0, 20));
     const csv = await cli(['reseal', '--keys', k, '--in', path('x.csv'), '--out', path('y.csv'), '--format', 'csv']);
     expect(csv.code).toBe(1);
     expect(csv.stderr).toMatch(/convert/);

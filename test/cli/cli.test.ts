@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
-import { cli, jsonl, lines } from './run.js';
+import { cli, jsonl, lines, openedLines } from './run.js';
 import { waybill } from 'waybill-seal';
 import 'waybill-seal/testing/vitest';
 
@@ -43,7 +43,7 @@ describe('waybill-seal CLI', () => {
     // The built-in policy: the audit purpose opens every field, with a ticket.
     const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'CASE-1', '--in', join(dir, 'sealed.jsonl')]);
     expect(opened.code).toBe(0);
-    expect(lines(opened.stdout)).toEqual(plain);
+    expect(openedLines(opened.stdout)).toEqual(plain);
 
     const some = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'deliver', '--route', 'R1', '--fields', 'receiver.mobile'], sealedText);
     const rec = lines(some.stdout)[0];

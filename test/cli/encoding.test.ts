@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
-import { cli, jsonl, lines } from './run.js';
+import { cli, jsonl, lines, openedLines } from './run.js';
 
 let dir: string;
 let keys: string;
@@ -106,7 +106,7 @@ describe('--encoding', () => {
     await writeFile(path('u16.jsonl'), Buffer.from(jsonl([record, record]), 'utf16le'));
     const fromJsonl = await cli(['seal', '--keys', keys, '--encoding', 'utf16le', '--in', path('u16.jsonl')]);
     expect(fromJsonl.code).toBe(0);
-    expect(lines((await cli(exportOpen(), fromJsonl.stdout)).stdout)).toEqual([record, record]);
+    expect(openedLines((await cli(exportOpen(), fromJsonl.stdout)).stdout)).toEqual([record, record]);
 
     await writeFile(path('bom.csv'), `\uFEFF${CSV}`);
     const withBom = await cli(['seal', '--keys', keys, '--in', path('bom.csv'), '--bom', '--out', path('bom-sealed.csv')]);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, lines } from './run.js';
+import { cli, lines, openedLines } from './run.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 let dir: string;
@@ -33,14 +33,14 @@ describe('committed ws1 fixtures', () => {
     const r = await cli([...args(), '--in', fixture('sealed-ws1.jsonl')]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(lines(r.stdout)).toEqual(plain);
+    expect(openedLines(r.stdout)).toEqual(plain);
   });
 
   it('sealed-ws1.csv opens to the same records (JSON Lines out), with --jobs 2 too', async () => {
     for (const jobs of ['1', '2']) {
       const r = await cli([...args(), '--in', fixture('sealed-ws1.csv'), '--out-format', 'jsonl', '--jobs', jobs]);
       expect(r.code).toBe(0);
-      expect(lines(r.stdout)).toEqual(plain);
+      expect(openedLines(r.stdout)).toEqual(plain);
     }
   });
 

@@ -27,3 +27,5 @@ export async function cli(args: string[], input?: string, env?: Record<string, s
 
 export const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 export const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+/** JSON Lines from `open` without the `$opened` member each record carries. */
+export const openedLines = (s: string) => lines(s).map(({ $opened: _, ...r }) => r);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, jsonl, lines } from '../cli/run.js';
+import { cli, jsonl, lines, openedLines } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 
 const suitesOf = (inspected: string) => new Set(lines(inspected).flatMap((l) => l.fields.map((f: { suite: string }) => f.suite)));
@@ -44,7 +44,7 @@ describe('waybill-seal CLI with sm4-gcm', () => {
     }
     const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], sealed.stdout);
     expect(opened.code).toBe(0);
-    expect(lines(opened.stdout)).toEqual(plain);
+    expect(openedLines(opened.stdout)).toEqual(plain);
   });
 
   it('find on the SM key file uses HMAC-SM3, as seal did (the preset comes from the key file)', async () => {
@@ -63,14 +63,14 @@ describe('waybill-seal CLI with sm4-gcm', () => {
     expect(aes.code).toBe(0);
     expect(suitesOf((await cli(['inspect'], aes.stdout)).stdout)).toEqual(new Set(['aes-256-gcm']));
     const opened = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], aes.stdout);
-    expect(lines(opened.stdout)).toEqual(plain);
+    expect(openedLines(opened.stdout)).toEqual(plain);
 
     const xkeys = join(dir, 'keys-x.json');
     expect((await cli(['keygen', '--out', xkeys])).code).toBe(0);
     const sm = await cli(['seal', '--keys', xkeys, '--suite', 'sm4-gcm'], jsonl(plain));
     expect(sm.code).toBe(0);
     expect(suitesOf((await cli(['inspect'], sm.stdout)).stdout)).toEqual(new Set(['sm4-gcm']));
-    expect(lines((await cli(['open', '--keys', xkeys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], sm.stdout)).stdout)).toEqual(plain);
+    expect(openedLines((await cli(['open', '--keys', xkeys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-8998'], sm.stdout)).stdout)).toEqual(plain);
   });
 
   it('refuses unknown suites and lists the known ones', async () => {

@@ -14,8 +14,14 @@ Sealed records in, opened records out (JSON Lines or CSV: --format, --in-format,
 under an access policy. Every record's decision is appended to a tamper-evident audit log before
 its plaintext is written. A record the principal may not open is written as its screen-masked
 view (the denial is in the audit log; exit 0). A record refused because a quota or export budget
-is spent is written masked too, and the run exits 3. An unknown --purpose is a usage error (exit 1)
+is spent is written masked too, and the run exits 3. A record whose data keys were shredded is
+written masked as well (its masks survive shredding). An unknown --purpose is a usage error (exit 1)
 before any record is read.
+
+Each record written carries "$opened": {"fields": [paths opened], "withheld": {path: reason}}, so a
+masked field is never mistaken for an opened one. Reasons: the policy's (field_not_granted,
+out_of_scope, missing_ticket, …), quota_exceeded, export_budget_spent, shredded, key_not_held, and
+not_requested (left out by --fields). JSON Lines output only; CSV output has the fields alone.
 
 Evidence (recorded in the audit log):
   --ticket ID          ticket / case id (customer-service, realname-verify, audit)
@@ -47,7 +53,7 @@ Examples:
 ${bulkHelp({ jobs: false })}
 
 ${exitLine(EXITS)}
-0 also when records were written masked (the denial is in the audit log).`;
+0 also when records were written masked (each says why in "$opened").`;
 
 const DEFAULT_BUDGET = 1000;
 

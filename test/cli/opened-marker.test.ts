@@ -1,0 +1,58 @@
+/**
+ * `open` output says what happened (issue 15): each record carries `$opened` with the fields opened
+ * and, for every other protected field, the reason; shredded records come out masked, not rejected.
+ */
+import { copyFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleWaybill } from '../helpers.js';
+import { cli, jsonl, lines } from './run.js';
+
+let dir: string;
+let keys: string;
+let sealed: string;
+const PROTECTED = ['sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.detail', 'receiver.name', 'receiver.mobile', 'receiver.virtualNumber', 'receiver.address.detail', 'remark'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ws-opened-'));
+  keys = join(dir, 'keys.json');
+  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  const r = await cli(['seal', '--keys', keys], jsonl([{ ...sampleWaybill(), routing: { routeId: 'R1' } }, { ...sampleWaybill(), waybillNo: 'SF2' }]));
+  expect(r.code).toBe(0);
+  sealed = r.stdout;
+});
+
+const byPath = (reason: string, paths = PROTECTED) => Object.fromEntries(paths.map((p) => [p, reason]));
+
+describe('$opened', () => {
+  it('names the opened fields and why each other one was not: policy, scope, --fields', async () => {
+    const r = await cli(['open', '--keys', keys, '--principal', 'c1', '--purpose', 'deliver', '--route', 'R1'], sealed);
+    expect(r.code).toBe(0);
+    const [inRoute, other] = lines(r.stdout);
+    expect(inRoute.$opened).toEqual({
+      fields: ['receiver.name', 'receiver.mobile', 'receiver.address.detail'],
+      withheld: byPath('field_not_granted', ['sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.detail', 'receiver.virtualNumber', 'remark']),
+    });
+    // Denied looks different from opened: the masked record says why.
+    expect(other.$opened).toEqual({ fields: [], withheld: byPath('out_of_scope') });
+    expect(other.receiver.mobile).toBe('139****4321');
+    const some = lines((await cli(['open', '--keys', keys, '--principal', 'c1', '--purpose', 'deliver', '--route', 'R1', '--fields', 'receiver.mobile'], sealed)).stdout)[0];
+    expect(some.$opened.fields).toEqual(['receiver.mobile']);
+    expect(some.$opened.withheld['receiver.name']).toBe('not_requested');
+  });
+
+  it('a shredded record comes out masked with reason shredded, exit 0, instead of being rejected', async () => {
+    const shredded = join(dir, 'shredded-keys.json');
+    await copyFile(keys, shredded);
+    expect((await cli(['shred', '--keys', shredded, '--scope', '2025-03'])).code).toBe(0);
+    const r = await cli(['open', '--keys', shredded, '--principal', 'a1', '--purpose', 'audit', '--ticket', 'T-1'], sealed);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/rejected/);
+    const out = lines(r.stdout);
+    expect(out).toHaveLength(2);
+    expect(out[0].receiver.mobile).toBe('139****4321');
+    expect(out[0].$opened).toEqual({ fields: [], withheld: byPath('shredded') });
+    expect(r.stderr).toMatch(/2 record\(s\) written masked \(shredded: 2\)/);
+  });
+});
