@@ -17,7 +17,7 @@
  * and tokens only, and cannot compute a token (that needs the index key).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventSubscriber, FindOperator, In, type EntitySubscriberInterface, type FindManyOptions, type FindOptionsWhere, type InsertEvent, type ObjectLiteral, type Repository, type UpdateEvent } from 'typeorm';
+import { EventSubscriber, FindOperator, In, type EntityMetadata, type EntitySubscriberInterface, type FindManyOptions, type FindOptionsWhere, type InsertEvent, type ObjectLiteral, type Repository, type UpdateEvent } from 'typeorm';
 import { AccessDeniedError, ConfigError, UnsupportedQueryError, ValidationError } from '../errors.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
@@ -109,6 +109,41 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
     return request;
   };
 
+  /**
+   * Refuses `where`/`order` keys, through relations at any depth, on a protected column of a related
+   * sealed entity: a filter there would be a token lookup without the guard, an order would leak
+   * token order. (The top level of the queried entity is checked by `searchIn`/`refuseOrdering`.)
+   */
+  const refuseRelated = (clause: unknown, meta: EntityMetadata, what: string, top: boolean): void => {
+    if (Array.isArray(clause)) return clause.forEach((branch) => refuseRelated(branch, meta, what, top));
+    if (!isPlainObject(clause)) return;
+    const model = entities[meta.name];
+    for (const [key, value] of Object.entries(clause)) {
+      if (!top && model && (key === model.column || key in (model.tokens ?? {}))) {
+        throw new UnsupportedQueryError(meta.name, key, `${what} on a protected column of a related sealed entity is refused (search the sealed entity itself)`);
+      }
+      const relation = meta.relations.find((r) => r.propertyName === key);
+      if (relation) refuseRelated(value, relation.inverseEntityMetadata, what, false);
+    }
+  };
+
+  /** Masks (tag and binding checked, tokens removed) every loaded related row of a sealed entity, eager relations included. */
+  const maskRelated = async (row: Row, meta: EntityMetadata, seen: Set<object>): Promise<void> => {
+    for (const relation of meta.relations) {
+      const value = row[relation.propertyName];
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (typeof child !== 'object' || child === null || child instanceof Promise || seen.has(child)) continue;
+        seen.add(child);
+        const model = entities[relation.inverseEntityMetadata.name];
+        if (model) {
+          const masked = await maskRow(sealer, model, child as Row);
+          if (typeof masked === 'object' && masked !== null) maskedViews.add(masked);
+        }
+        await maskRelated(child as Row, relation.inverseEntityMetadata, seen);
+      }
+    }
+  };
+
   function repository<E extends ObjectLiteral>(repo: Repository<E>): SealedRepository<E> {
     const name = repo.metadata.name;
     const m = entities[name];
@@ -118,6 +153,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
 
     /** Checks a `where` for filters that would need plaintext; returns the one token filter, if any. */
     const searchIn = (where: unknown): { column: string; value: string } | undefined => {
+      refuseRelated(where, repo.metadata, 'a filter', true);
       if (Array.isArray(where)) {
         for (const branch of where) if (isPlainObject(branch) && Object.keys(branch).some((k) => protectedCols.has(k))) throw new UnsupportedQueryError(name, 'where', 'a token filter cannot be one branch of an OR: one top-level equality per query');
         return undefined;
@@ -136,6 +172,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
     };
 
     const refuseOrdering = (o: FindManyOptions<E>): void => {
+      refuseRelated(o.order, repo.metadata, 'ordering', true);
       const bad = Object.keys(isPlainObject(o.order) ? o.order : {}).find((c) => protectedCols.has(c));
       if (bad) throw new UnsupportedQueryError(name, bad, 'ordering on a protected column would need plaintext or leak token order');
     };
@@ -144,6 +181,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
       const out = { ...row };
       const masked = await maskRow(sealer, m, out);
       if (typeof masked === 'object' && masked !== null) maskedViews.add(masked);
+      await maskRelated(out, repo.metadata, new Set([row, out]));
       return out;
     };
 

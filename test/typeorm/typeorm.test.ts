@@ -14,6 +14,7 @@ import { needPg } from '../keyrings/native.js';
 import { expectSearchQuotaSpent, parcelMaker, privateDatabase, sealInPlace, station, type Plain } from '../orm/scenario.js';
 
 const server = needPg();
+type Row = Record<string, unknown>;
 
 interface Parcel {
   id: string;
@@ -21,6 +22,7 @@ interface Parcel {
   sealed: unknown;
   receiverMobile?: string | null;
   receiverLast4?: string | null;
+  parent?: Parcel | null;
 }
 
 const ParcelEntity = new EntitySchema<Parcel>({
@@ -34,6 +36,7 @@ const ParcelEntity = new EntitySchema<Parcel>({
     receiverLast4: { type: 'text', nullable: true, name: 'receiver_last4_tok' },
   },
   indices: [{ columns: ['receiverMobile'] }, { columns: ['receiverLast4'] }],
+  relations: { parent: { type: 'many-to-one', target: 'Parcel', nullable: true } },
 });
 
 const DB = `ws_typeorm_${process.pid}`;
@@ -224,6 +227,29 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
   it('a database writer who edits a stored mask gets an integrity error on read, not a forged phone on the screen', async () => {
     await raw.query(`UPDATE parcel SET sealed = jsonb_set(sealed, '{receiver,mobile,mask,screen}', '"139****9999"') WHERE id = 'p2'`);
     await expect(parcels.findOneBy({ id: 'p2' })).rejects.toThrow(IntegrityError);
+  });
+
+  it('a relation to a sealed entity is masked and tag-checked, and cannot carry a token filter or order (no search without the guard)', async () => {
+    await repo.update({ id: 'p1' }, { parent: { id: 'p0' } });
+    await repo.update({ id: 'p3' }, { parent: { id: 'p2' } }); // p2's stored mask was edited above
+    const [child] = await parcels.find({ where: { id: 'p1' }, relations: { parent: true } });
+    const parent = child!['parent'] as Row;
+    expect((parent['sealed'] as { receiver: { mobile: string } }).receiver.mobile).toBe('139****1111');
+    expect(Object.keys(parent)).not.toContain('receiverMobile');
+    expect(JSON.stringify(parent)).not.toMatch(/ws1\.|"tok"/);
+    await expect(parcels.find({ where: { id: 'p3' }, relations: { parent: true } })).rejects.toThrow(IntegrityError);
+    // The attacker's linkage: a token read from a relation, then every row whose parent has it, with no search request.
+    const tok = (await raw.query(`SELECT receiver_mobile_tok t FROM parcel WHERE id = 'p0'`)).rows[0].t as string;
+    const before = audit.events.length;
+    for (const where of [{ parent: { receiverMobile: tok } }, [{ id: 'p9' }, { parent: { receiverLast4: tok } }], { parent: { parent: { sealed: Raw((a) => `${a} IS NOT NULL`) } } }]) {
+      await expect(parcels.find({ where: where as never }), JSON.stringify(where)).rejects.toThrow(UnsupportedQueryError);
+      await expect(parcels.count({ where: where as never })).rejects.toThrow(UnsupportedQueryError);
+    }
+    await expect(parcels.find({ relations: { parent: true }, order: { parent: { receiverMobile: 'ASC' } } })).rejects.toThrow(UnsupportedQueryError);
+    await expect(parcels.open({ parent: { receiverMobile: tok } }, { principal: 'agent-7', purpose: 'customer-service', context: { ticket: 'T-1' } })).rejects.toThrow(UnsupportedQueryError);
+    expect(audit.events.length).toBe(before);
+    // Plain columns of a relation still filter.
+    expect((await parcels.find({ where: { parent: { id: 'p0' } } })).map((p) => p['id'])).toEqual(['p1']);
   });
 
   it("a database writer who copies another row's sealed record over a row gets an integrity error, and the open is refused", async () => {
