@@ -18,6 +18,22 @@ describe('published package contents', () => {
     expect(files).toContain('LICENSE');
   });
 
+  it('types resolve under node10 too: typesVersions maps every subpath export to its types; lint:pkg checks every resolution (no --profile)', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as {
+      exports: Record<string, string | { require: { types: string } }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+      scripts: Record<string, string>;
+    };
+    const subpaths = Object.entries(pkg.exports).filter(([k, v]) => k !== '.' && typeof v !== 'string');
+    expect(subpaths.map(([k]) => k)).toEqual(expect.arrayContaining(['./testing/vitest', './testing/jest']));
+    for (const [k, v] of subpaths) {
+      const types = (v as { require: { types: string } }).require.types;
+      expect(pkg.typesVersions['*']?.[k.slice(2)], k).toEqual([types]);
+      expect(files, k).toContain(types.slice(2));
+    }
+    expect(pkg.scripts['lint:pkg']).toMatch(/attw --pack \.$/);
+  });
+
   it('ships no tests, keys, source maps, local state or vectors', () => {
     expect(files.filter((f) => /(^|\/)(test|\.tmp|node_modules)\/|\.map$|keys?\.json$|\.audit\.jsonl$|vectors/.test(f))).toEqual([]);
   });
