@@ -17,8 +17,9 @@
  *   GET  /console/audit?limit=N    the most recent audit events (codes, ids, evidence: no values)
  *   GET  /healthz
  *
- * The principal headers are trusted as given: put the service behind the gateway that
- * authenticates staff and sets them (mTLS, OIDC …), never on an open network.
+ * The principal, purpose and evidence headers come from the gateway that authenticates staff and
+ * sets them (mTLS, OIDC …), never from an open network; with `staff` (staff.ts) each principal is
+ * held to its granted purposes, outlets and routes before the guard.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -48,6 +49,7 @@ import {
 import { PgAuditSink, PgKeyStore, PgQuotaStore } from 'waybill-seal/pg';
 import { renderLabelSvg } from '../label/render.js';
 import { consoleRoute } from './console.js';
+import type { StaffDirectory, StaffGrant } from './staff.js';
 import { AUDIT_TABLE, migrate, QUOTA_TABLE, TOKEN_COLUMNS, TOKEN_INDEXES, type Database } from './db.js';
 import { badRequest, header, HttpError, readJson, sendJson, sendText } from './http.js';
 
@@ -77,6 +79,12 @@ export interface BackendOptions {
    * `WHERE tok = ANY($1)`, and a shredded month's tokens can no longer be computed.
    */
   readonly indexKeys?: 'secret' | 'key-store';
+  /**
+   * Who may ask for what (staff.ts), enforced before the guard: an unknown principal, a purpose not
+   * granted to it, or an outlet/route it may not claim is 403. Without it the principal and purpose
+   * headers are trusted as given (tests, or a gateway that enforces the same itself).
+   */
+  readonly staff?: StaffDirectory;
 }
 
 export interface Backend {
@@ -120,11 +128,21 @@ export function trailingDigitsAgree(masked: string | undefined, queryDigits: str
   return run.slice(run.length - k) === queryDigits.slice(queryDigits.length - k);
 }
 
-/** Who asks and why: `x-principal` (401 when absent), `x-purpose` (or `defaultPurpose`), evidence headers. */
-function accessOf(req: IncomingMessage, defaultPurpose?: string): { principal: string; purpose: string; context: Record<string, string> } {
+const forbidden = (field: string, reason: string): HttpError => new HttpError(403, { error: 'forbidden', field, reason });
+
+/** Who asks: `x-principal` (401 when absent) and, with a staff directory, its grant (403 when it has none). */
+function callerOf(req: IncomingMessage, staff: StaffDirectory | undefined): { principal: string; grant: StaffGrant | undefined } {
   const principal = header(req, 'x-principal');
   if (principal === undefined || principal === '') throw new HttpError(401, { error: 'unauthenticated', field: 'x-principal', reason: 'missing' });
   if (!PRINCIPAL.test(principal)) throw badRequest('invalid_request', 'x-principal', 'invalid_format');
+  const grant = staff && Object.hasOwn(staff, principal) ? staff[principal] : undefined;
+  if (staff && !grant) throw forbidden('x-principal', 'unknown_principal');
+  return { principal, grant };
+}
+
+/** Who asks and why: the caller, `x-purpose` (or `defaultPurpose`) and evidence headers, all within the caller's staff grant. */
+function accessOf(req: IncomingMessage, staff: StaffDirectory | undefined, defaultPurpose?: string): { principal: string; purpose: string; context: Record<string, string> } {
+  const { principal, grant } = callerOf(req, staff);
   const purpose = header(req, 'x-purpose') ?? defaultPurpose;
   if (purpose === undefined || purpose === '') throw badRequest('invalid_request', 'x-purpose', 'missing');
   if (!PURPOSE.test(purpose)) throw badRequest('invalid_request', 'x-purpose', 'invalid_format');
@@ -134,6 +152,11 @@ function accessOf(req: IncomingMessage, defaultPurpose?: string): { principal: s
     if (v === undefined) continue;
     if (!EVIDENCE.test(v) || (key === 'reason' && !OPEN_REASONS.has(v))) throw badRequest('invalid_request', name, 'invalid_format');
     context[key] = v;
+  }
+  if (grant) {
+    if (!grant.purposes.includes(purpose)) throw forbidden('x-purpose', 'purpose_not_granted');
+    if (context['outlet'] !== undefined && !(grant.outlets ?? []).includes(context['outlet'])) throw forbidden('x-outlet', 'outlet_not_granted');
+    if (context['route'] !== undefined && !(grant.routes ?? []).includes(context['route'])) throw forbidden('x-route', 'route_not_granted');
   }
   return { principal, purpose, context };
 }
@@ -217,7 +240,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
 
   // GET /waybills?mobile=… | ?last4=…&district=… (a search is an access: x-principal, x-purpose (default search), evidence)
   async function search(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const access = accessOf(req, 'search');
+    const access = accessOf(req, options.staff, 'search');
     const q = url.searchParams;
     for (const key of new Set(q.keys())) {
       // The parameter name is request input too: never echoed.
@@ -286,7 +309,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
 
   // POST /waybills/:no/open
   async function openFields(no: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { principal, purpose, context } = accessOf(req);
+    const { principal, purpose, context } = accessOf(req, options.staff);
     const body = await readJson(req, limit, { optional: true });
     let fields: string[] | undefined;
     if (body !== undefined) {
@@ -332,7 +355,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       return sendText(res, 302, 'text/plain; charset=utf-8', 'see /console/', { location: '/console/' });
     }
     if (parts[0] === 'console') {
-      return consoleRoute(parts, url, req, res, { db, policy, auditLog, now, principalOf: (r) => accessOf(r, 'console').principal });
+      return consoleRoute(parts, url, req, res, { db, policy, auditLog, now, principalOf: (r) => callerOf(r, options.staff).principal });
     }
     if (parts[0] !== 'waybills' || parts.length > 3) throw new HttpError(404, { error: 'not_found' });
     if (parts.length === 1) {

@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { createBackend, type Backend, type Waybill } from './app.js';
 import { openDatabase } from './db.js';
+import { DEMO_STAFF } from './staff.js';
 import { loadKeys, StartupError } from './keys.js';
 import { describeError, exampleArgs, runIfMain } from '../args.js';
 
@@ -109,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
   if (!dbUrl) say(`starting embedded PGlite${dataDir ? ` in ${dataDir}` : ' (in memory)'}; this takes a few seconds …`);
   const db = await openDatabase({ url: dbUrl, dataDir });
   if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
-  const backend = await createBackend({ db, keyring: keys.keyring, suite: keys.suite, log: say });
+  const backend = await createBackend({ db, keyring: keys.keyring, suite: keys.suite, log: say, staff: DEMO_STAFF });
 
   if (seed > 0) {
     const t0 = performance.now();

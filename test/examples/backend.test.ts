@@ -640,7 +640,7 @@ describe('npm run example:backend', () => {
       const w = sample(9001);
       expect((await api('/waybills', { method: 'POST', body: w })).status).toBe(201);
       expect((await api(`/waybills?mobile=${w.receiver.mobile}`, searcher)).json.count).toBe(1);
-      expect((await api(`/waybills/${w.waybillNo}/open`, opener('courier-1', 'deliver', { 'x-route': 'HZ-012-R3' }))).json.record.receiver.mobile).toBe(
+      expect((await api(`/waybills/${w.waybillNo}/open`, opener('courier-0417', 'deliver', { 'x-route': 'HZ-012-R3' }))).json.record.receiver.mobile).toBe(
         w.receiver.mobile,
       );
     } finally {
@@ -685,7 +685,7 @@ describe('npm run example:backend', () => {
       try {
         const api = client(() => second.url);
         expect((await api('/healthz')).json).toEqual({ ok: true, database: 'postgres' });
-        const opened = await api(`/waybills/${w.waybillNo}/open`, opener('courier-1', 'deliver', { 'x-route': 'HZ-012-R3' }));
+        const opened = await api(`/waybills/${w.waybillNo}/open`, opener('courier-0417', 'deliver', { 'x-route': 'HZ-012-R3' }));
         expect(opened.json.record.receiver.mobile).toBe(w.receiver.mobile);
         expect((await api('/audit/verify')).json).toMatchObject({ ok: true, lines: 1 });
       } finally {
