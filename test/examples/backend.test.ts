@@ -75,6 +75,8 @@ function client(base: () => string) {
 
 /** Headers of a search: a customer-service agent on a ticket (may search receiver.mobile indexes). */
 const searcher = { headers: { 'x-principal': 'cs-4', 'x-purpose': 'customer-service', 'x-ticket': 'T-1' } };
+/** A searcher of the demo staff directory (the spawned `npm run example:backend` enforces it). */
+const demoSearcher = { headers: { ...searcher.headers, 'x-principal': 'cs-agent-1' } };
 
 const opener = (principal: string, purpose: string, extra: Record<string, string> = {}) => ({
   method: 'POST',
@@ -639,7 +641,7 @@ describe('npm run example:backend', () => {
       expect((await api('/healthz')).json).toEqual({ ok: true, database: 'pglite' });
       const w = sample(9001);
       expect((await api('/waybills', { method: 'POST', body: w })).status).toBe(201);
-      expect((await api(`/waybills?mobile=${w.receiver.mobile}`, searcher)).json.count).toBe(1);
+      expect((await api(`/waybills?mobile=${w.receiver.mobile}`, demoSearcher)).json.count).toBe(1);
       expect((await api(`/waybills/${w.waybillNo}/open`, opener('courier-0417', 'deliver', { 'x-route': 'HZ-012-R3' }))).json.record.receiver.mobile).toBe(
         w.receiver.mobile,
       );
