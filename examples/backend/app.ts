@@ -355,7 +355,10 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
       return sendText(res, 302, 'text/plain; charset=utf-8', 'see /console/', { location: '/console/' });
     }
     if (parts[0] === 'console') {
-      return consoleRoute(parts, url, req, res, { db, policy, auditLog, now, principalOf: (r) => callerOf(r, options.staff).principal });
+      return consoleRoute(parts, url, req, res, { db, policy, auditLog, now, callerOf: (r) => {
+        const { principal, grant } = callerOf(r, options.staff);
+        return { principal, auditor: grant?.auditor === true };
+      } });
     }
     if (parts[0] !== 'waybills' || parts.length > 3) throw new HttpError(404, { error: 'not_found' });
     if (parts.length === 1) {

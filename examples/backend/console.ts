@@ -53,13 +53,16 @@ export async function quotaUse(db: Sql, policy: AccessPolicy, principal: string,
   return { search: search.map(view), open: open.map(view) };
 }
 
+/** How many of the newest events are searched for the caller's own (a non-auditor's view). */
+const OWN_EVENTS_SCAN = 1000;
+
 export interface ConsoleOptions {
   readonly db: Sql;
   readonly policy: AccessPolicy;
   readonly auditLog: PgAuditSink;
   readonly now: () => number;
-  /** Checks the `x-principal` header (401/400 as the other routes). */
-  readonly principalOf: (req: IncomingMessage) => string;
+  /** Checks the `x-principal` header (401/400/403 as the other routes); `auditor`: it may read everyone's audit events. */
+  readonly callerOf: (req: IncomingMessage) => { principal: string; auditor: boolean };
 }
 
 /** Serves `/console/…`; `parts` is the path split on '/', starting with 'console'. */
@@ -67,15 +70,19 @@ export async function consoleRoute(parts: readonly string[], url: URL, req: Inco
   if (req.method !== 'GET') throw new HttpError(405, { error: 'method_not_allowed' }, { allow: 'GET' });
   const name = parts.slice(1).join('/');
   if (name === 'quota') {
-    const principal = options.principalOf(req);
+    const { principal } = options.callerOf(req);
     return sendJson(res, 200, await quotaUse(options.db, options.policy, principal, options.now()));
   }
   if (name === 'audit') {
-    options.principalOf(req);
+    const { principal, auditor } = options.callerOf(req);
     const limitParam = url.searchParams.get('limit') ?? '20';
     if (!/^[0-9]{1,3}$/.test(limitParam) || Number(limitParam) < 1 || Number(limitParam) > 200) throw badRequest('invalid_query', 'limit', 'out_of_range');
-    // Newest first. Audit events hold codes, ids, field paths and evidence, never a value of a protected field.
-    return sendJson(res, 200, { events: await options.auditLog.recent(Number(limitParam)) });
+    const limit = Number(limitParam);
+    // Newest first. Audit events hold codes, ids, field paths and evidence, never a value of a protected
+    // field; still, who looks at which waybill is itself sensitive: only an auditor sees everyone's.
+    if (auditor) return sendJson(res, 200, { events: await options.auditLog.recent(limit) });
+    const own = (await options.auditLog.recent(OWN_EVENTS_SCAN)).filter((e) => (e as { principal?: string }).principal === principal);
+    return sendJson(res, 200, { events: own.slice(0, limit) });
   }
   const asset = ASSETS[name];
   if (!asset) throw new HttpError(404, { error: 'not_found' });

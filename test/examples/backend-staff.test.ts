@@ -61,6 +61,14 @@ describe('backend example: principal → purposes, outlets, routes (staff direct
     expect((await open({ 'x-principal': 'courier-0417', 'x-purpose': 'deliver', 'x-route': 'HZ-012-R3' })).status).toBe(200);
   });
 
+  it("the console's audit view shows a principal its own events only; an auditor sees everyone's", async () => {
+    const events = async (principal: string) => JSON.parse((await call('/console/audit?limit=200', { 'x-principal': principal })).text).events as { principal?: string }[];
+    const mine = await events('cs-agent-1');
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((e) => e.principal === 'cs-agent-1')).toBe(true);
+    expect(new Set((await events('auditor-9')).map((e) => e.principal))).toEqual(new Set(['cs-agent-1', 'station-HZ-012', 'courier-0417']));
+  });
+
   it('an account the directory does not know is refused (403), also on the console routes', async () => {
     const r = await open({ 'x-principal': 'made-up-9', 'x-purpose': 'customer-service', 'x-ticket': 'T-1' });
     expect(r.status).toBe(403);
