@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { DataSource, EntitySchema, ILike, In, LessThan, Like, Not, Raw, type Logger, type Repository } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessDeniedError, createAccessGuard, createSealer, generateLocalKeyMaterial, IntegrityError, LocalKeyring, MemoryAuditSink, MemoryKeyStore, ValidationError, waybill, waybillPolicy, type WaybillSchema } from '../../src/index.js';
+import { AccessDeniedError, protectedPaths, createAccessGuard, createSealer, generateLocalKeyMaterial, IntegrityError, LocalKeyring, MemoryAuditSink, MemoryKeyStore, ValidationError, waybill, waybillPolicy, type WaybillSchema } from '../../src/index.js';
 import { findPlaintext } from '../../src/testing.js';
 import { typeormSeal, UnsupportedQueryError, type SealedRepository, type TypeormSeal } from '../../src/typeorm.js';
 import { needPg } from '../keyrings/native.js';
@@ -271,6 +271,18 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
     expect(findPlaintext(rows, [legacy])).toEqual([]);
     const found = await seal.as(station('OUT-A'), () => parcels.findBy({ receiverLast4: '7777' }));
     expect(found.map((p) => p['id'])).toEqual(['p20']);
+  });
+
+  it('writes with listeners off skip the subscriber: the README CHECK constraint refuses their plaintext', async () => {
+    // The README snippet, for the protected paths of the waybill schema.
+    const paths = [...protectedPaths(waybill)].map((p) => `{${p.replaceAll('.', ',')}}`);
+    await raw.query(`ALTER TABLE parcel ADD CONSTRAINT parcel_sealed_paths CHECK (${paths.map((p) => `jsonb_typeof(sealed #> '${p}') IS DISTINCT FROM 'string'`).join(' AND ')})`);
+    const plain = parcel(40, '13900004040', 'OUT-A');
+    await expect(repo.save({ id: 'p40', sealed: plain }, { listeners: false })).rejects.toThrow(/parcel_sealed_paths/);
+    await expect(ds.createQueryBuilder().insert().into(ParcelEntity).values({ id: 'p40', sealed: plain }).callListeners(false).execute()).rejects.toThrow(/parcel_sealed_paths/);
+    await repo.insert({ id: 'p40', sealed: plain }); // through the subscriber: sealed, accepted
+    const { rows } = await raw.query(`SELECT sealed FROM parcel WHERE id = 'p40'`);
+    expect(findPlaintext(rows, [plain])).toEqual([]);
   });
 
   it('the 61st search of a station in an hour is refused and audited', async () => {
