@@ -46,6 +46,7 @@ import {
   type SuiteName,
   type WaybillSchema,
 } from 'waybill-seal';
+import { FileCheckpointSink, readCheckpointFile } from 'waybill-seal/node';
 import { PgAuditSink, PgKeyStore, PgQuotaStore } from 'waybill-seal/pg';
 import { renderLabelSvg } from '../label/render.js';
 import { consoleRoute } from './console.js';
@@ -85,6 +86,12 @@ export interface BackendOptions {
    * headers are trusted as given (tests, or a gateway that enforces the same itself).
    */
   readonly staff?: StaffDirectory;
+  /**
+   * A file outside the database (JSON Lines) for signed checkpoints of the audit chain's head, one
+   * after every write: `/audit/verify` then checks the chain against the newest, so rows cut off the
+   * end of the chain by a database writer no longer verify.
+   */
+  readonly checkpointFile?: string;
 }
 
 export interface Backend {
@@ -178,7 +185,11 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
   await migrate(db);
   const keyStore = await PgKeyStore.create(db.client);
   // The library's shared stores: one audit chain and one set of quota counters for every instance.
-  const auditLog = await PgAuditSink.create(db.client, options.keyring, { table: AUDIT_TABLE });
+  const checkpointFile = options.checkpointFile;
+  const auditLog = await PgAuditSink.create(db.client, options.keyring, {
+    table: AUDIT_TABLE,
+    ...(checkpointFile ? { checkpoints: { sink: new FileCheckpointSink(checkpointFile), everyEvents: 1 } } : {}),
+  });
   const policy = options.policy ?? waybillPolicy;
   const now = options.now ?? Date.now;
   const guard = createAccessGuard({
@@ -347,8 +358,13 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     }
     if (parts.length === 2 && parts[0] === 'audit' && parts[1] === 'verify') {
       only('GET');
-      const v = await auditLog.verify();
-      return sendJson(res, 200, v.ok ? { ok: true, lines: v.lines, head: v.head } : { ok: false, line: v.line, reason: v.reason, head: v.head });
+      // Against the newest checkpoint of the file, when there is one: a chain cut short fails.
+      const selected = checkpointFile ? await auditLog.selectCheckpoint(await readCheckpointFile(checkpointFile)) : undefined;
+      if (selected && !selected.ok) return sendJson(res, 200, { ok: false, reason: 'checkpoint_invalid', checkpointLine: selected.index });
+      const checkpoint = selected?.newest;
+      const v = await auditLog.verify(checkpoint ? { checkpoint } : {});
+      const upTo = checkpoint ? { checkpoint: { seq: checkpoint.seq, time: checkpoint.time } } : {};
+      return sendJson(res, 200, v.ok ? { ok: true, lines: v.lines, head: v.head, ...upTo } : { ok: false, line: v.line, reason: v.reason, head: v.head, ...upTo });
     }
     if (parts.length === 0) {
       only('GET');

@@ -109,8 +109,10 @@ async function main(argv: string[]): Promise<number> {
   const keys = await loadKeys(env, { persistentDatabase: Boolean(dbUrl || dataDir) });
   if (!dbUrl) say(`starting embedded PGlite${dataDir ? ` in ${dataDir}` : ' (in memory)'}; this takes a few seconds …`);
   const db = await openDatabase({ url: dbUrl, dataDir });
+  // Audit checkpoints outside the database (next to PGlite's directory, or AUDIT_CHECKPOINT_FILE), so a database writer cannot cut the chain unseen.
+  const checkpointFile = env['AUDIT_CHECKPOINT_FILE'] ?? (dataDir ? `${dataDir.replace(/\/+$/, '')}.audit-checkpoints.jsonl` : undefined);
   if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
-  const backend = await createBackend({ db, keyring: keys.keyring, suite: keys.suite, log: say, staff: DEMO_STAFF });
+  const backend = await createBackend({ db, keyring: keys.keyring, suite: keys.suite, log: say, staff: DEMO_STAFF, ...(checkpointFile ? { checkpointFile } : {}) });
 
   if (seed > 0) {
     const t0 = performance.now();

@@ -4,6 +4,9 @@
  * station claiming another outlet, an account the directory does not know. Each is refused (403)
  * before the guard: nothing opened, nothing searched.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLocalKeyMaterial, LocalKeyring } from 'waybill-seal';
@@ -74,5 +77,40 @@ describe('backend example: principal → purposes, outlets, routes (staff direct
     expect(r.status).toBe(403);
     expect(JSON.parse(r.text)).toMatchObject({ field: 'x-principal', reason: 'unknown_principal' });
     expect((await call('/console/audit', { 'x-principal': 'made-up-9' })).status).toBe(403);
+  });
+});
+
+describe('backend example: audit checkpoints in a file outside the database (R19T F2)', () => {
+  const record = numberedWaybill(2, 'CP');
+  let db: Database;
+  let backend: Backend;
+  let http: Listening;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ws-checkpoints-'));
+    db = fromPglite(await PGlite.create());
+    backend = await createBackend({ db, keyring: new LocalKeyring(generateLocalKeyMaterial()), checkpointFile: join(dir, 'audit-checkpoints.jsonl') });
+    expect((await backend.store(record)).stored).toBe(true);
+    http = await listen(backend);
+  }, 120_000);
+
+  afterAll(async () => {
+    await http?.close();
+    backend?.close();
+    await db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a database writer who deletes the newest audit rows (the insider\'s own opens) no longer gets "verified"', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${http.url}/waybills/${record.waybillNo}/open`, { method: 'POST', headers: { 'x-principal': 'agent-7', 'x-purpose': 'customer-service', 'x-ticket': `T-${i}`, 'content-type': 'application/json' }, body: '{}' });
+      expect(r.status).toBe(200);
+    }
+    const before = (await (await fetch(`${http.url}/audit/verify`)).json()) as { lines: number };
+    expect(before).toMatchObject({ ok: true, checkpoint: { seq: before.lines } });
+    await db.query(`DELETE FROM waybill_audit WHERE seq > (SELECT max(seq) - 2 FROM waybill_audit)`);
+    const after = (await (await fetch(`${http.url}/audit/verify`)).json()) as { ok: boolean };
+    expect(after.ok).toBe(false);
   });
 });
