@@ -9,35 +9,41 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLocalKeyMaterial, LocalKeyring } from 'waybill-seal';
+import { generateLocalKeyMaterial, LocalKeyring, type PlainRecord, type WaybillSchema } from 'waybill-seal';
 import { findPlaintext } from 'waybill-seal/testing';
-import { createBackend, type Backend } from '../../examples/backend/app.js';
+import { createBackend, type Backend, type BackendOptions } from '../../examples/backend/app.js';
 import { fromPglite, type Database } from '../../examples/backend/db.js';
 import { listen, type Listening } from '../../examples/backend/server.js';
 import { DEMO_STAFF } from '../../examples/backend/staff.js';
 import { numberedWaybill } from './fixtures.js';
 
-describe('backend example: principal → purposes, outlets, routes (staff directory)', () => {
-  const record = numberedWaybill(1, 'ST');
+type Waybill = PlainRecord<WaybillSchema>;
+
+/** A backend on in-memory PGlite holding `record`, served over HTTP for one describe block; `extra` options on top. */
+function servedBackend(record: Waybill, extra: () => Partial<BackendOptions>): { url: () => string; db: () => Database } {
   let db: Database;
   let backend: Backend;
   let http: Listening;
-
   beforeAll(async () => {
     db = fromPglite(await PGlite.create());
-    backend = await createBackend({ db, keyring: new LocalKeyring(generateLocalKeyMaterial()), staff: DEMO_STAFF });
+    backend = await createBackend({ db, keyring: new LocalKeyring(generateLocalKeyMaterial()), ...extra() });
     expect((await backend.store(record)).stored).toBe(true);
     http = await listen(backend);
   }, 120_000);
-
   afterAll(async () => {
     await http?.close();
     backend?.close();
     await db?.close();
   });
+  return { url: () => http.url, db: () => db };
+}
+
+describe('backend example: principal → purposes, outlets, routes (staff directory)', () => {
+  const record = numberedWaybill(1, 'ST');
+  const http = servedBackend(record, () => ({ staff: DEMO_STAFF }));
 
   const call = async (path: string, headers: Record<string, string>, method = 'GET') => {
-    const res = await fetch(`${http.url}${path}`, { method, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: '{}' } : {}) });
+    const res = await fetch(`${http.url()}${path}`, { method, headers: { ...headers, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: '{}' } : {}) });
     return { status: res.status, text: await res.text() };
   };
   const open = (headers: Record<string, string>) => call(`/waybills/${record.waybillNo}/open`, headers, 'POST');
@@ -82,35 +88,24 @@ describe('backend example: principal → purposes, outlets, routes (staff direct
 
 describe('backend example: audit checkpoints in a file outside the database (R19T F2)', () => {
   const record = numberedWaybill(2, 'CP');
-  let db: Database;
-  let backend: Backend;
-  let http: Listening;
   let dir: string;
-
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ws-checkpoints-'));
-    db = fromPglite(await PGlite.create());
-    backend = await createBackend({ db, keyring: new LocalKeyring(generateLocalKeyMaterial()), checkpointFile: join(dir, 'audit-checkpoints.jsonl') });
-    expect((await backend.store(record)).stored).toBe(true);
-    http = await listen(backend);
-  }, 120_000);
-
+  });
   afterAll(async () => {
-    await http?.close();
-    backend?.close();
-    await db?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
+  const http = servedBackend(record, () => ({ checkpointFile: join(dir, 'audit-checkpoints.jsonl') }));
 
   it('a database writer who deletes the newest audit rows (the insider\'s own opens) no longer gets "verified"', async () => {
     for (let i = 0; i < 3; i++) {
-      const r = await fetch(`${http.url}/waybills/${record.waybillNo}/open`, { method: 'POST', headers: { 'x-principal': 'agent-7', 'x-purpose': 'customer-service', 'x-ticket': `T-${i}`, 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${http.url()}/waybills/${record.waybillNo}/open`, { method: 'POST', headers: { 'x-principal': 'agent-7', 'x-purpose': 'customer-service', 'x-ticket': `T-${i}`, 'content-type': 'application/json' }, body: '{}' });
       expect(r.status).toBe(200);
     }
-    const before = (await (await fetch(`${http.url}/audit/verify`)).json()) as { lines: number };
+    const before = (await (await fetch(`${http.url()}/audit/verify`)).json()) as { lines: number };
     expect(before).toMatchObject({ ok: true, checkpoint: { seq: before.lines } });
-    await db.query(`DELETE FROM waybill_audit WHERE seq > (SELECT max(seq) - 2 FROM waybill_audit)`);
-    const after = (await (await fetch(`${http.url}/audit/verify`)).json()) as { ok: boolean };
+    await http.db().query(`DELETE FROM waybill_audit WHERE seq > (SELECT max(seq) - 2 FROM waybill_audit)`);
+    const after = (await (await fetch(`${http.url()}/audit/verify`)).json()) as { ok: boolean };
     expect(after.ok).toBe(false);
   });
 });
