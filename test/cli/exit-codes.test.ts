@@ -3,13 +3,12 @@
  * is written; 2 bad records; 3 quota; 4 integrity. README, `--help` and each command's help line come
  * from src/cli/exit.ts.
  */
-import { access, mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, EXIT_CODES_MARKDOWN, EXIT_CODES_TEXT, EXIT_TABLE, exitLine, type ExitCode } from '../../src/cli/exit.js';
 import { sampleWaybill } from '../helpers.js';
-import { cli, jsonl } from './run.js';
+import { cli, jsonl, keyDir } from './run.js';
 
 const README = new URL('../../README.md', import.meta.url);
 const COMMANDS = ['keygen', 'seal', 'mask', 'open', 'inspect', 'verify', 'keys', 'reseal', 'find', 'token', 'audit', 'migrate', 'shred', 'convert', 'schema'];
@@ -19,9 +18,7 @@ let keys: string;
 let sealed: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ws-exit-'));
-  keys = join(dir, 'keys.json');
-  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  ({ dir, keys } = await keyDir('ws-exit-'));
   const r = await cli(['seal', '--keys', keys], jsonl([sampleWaybill(), { ...sampleWaybill(), waybillNo: 'SF2' }]));
   expect(r.code).toBe(0);
   sealed = r.stdout;

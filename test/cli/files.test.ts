@@ -3,22 +3,19 @@
  * pipe is not an error, and a CSV sealed with --map is read by the next command without the mapping.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
-import { BIN, cli, jsonl, lines } from './run.js';
+import { BIN, cli, jsonl, lines, keyDir } from './run.js';
 
 let dir: string;
 let keys: string;
 let sealedFile: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ws-files-'));
-  keys = join(dir, 'keys.json');
-  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  ({ dir, keys } = await keyDir('ws-files-'));
   // Enough records that the writer is still writing when `head -1` has gone.
   const plain = Array.from({ length: 300 }, (_, i) => ({ ...sampleWaybill(), waybillNo: `SF${String(i).padStart(13, '0')}` }));
   await writeFile(join(dir, 'plain.jsonl'), jsonl(plain));

@@ -1,5 +1,8 @@
 /** Runs the built bin (npm test builds first), as users do. */
 import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -29,3 +32,12 @@ export const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).joi
 export const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 /** JSON Lines from `open` without the `$opened` member each record carries. */
 export const openedLines = (s: string) => lines(s).map(({ $opened: _, ...r }) => r);
+
+/** A fresh temp directory with a key file made by `waybill-seal keygen` (extra flags appended). */
+export async function keyDir(prefix: string, keygen: string[] = []): Promise<{ dir: string; keys: string }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const keys = join(dir, 'keys.json');
+  const r = await cli(['keygen', '--out', keys, ...keygen]);
+  if (r.code !== 0) throw new Error(`keygen failed (${r.code}): ${r.stderr}`);
+  return { dir, keys };
+}

@@ -5,11 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cli, jsonl } from '../cli/run.js';
+import { cli, jsonl, keyDir } from '../cli/run.js';
 import { sampleWaybill } from '../helpers.js';
 import { canMountTmpfs, enospcAfter, mountTmpfs, type Tmpfs } from './fs.js';
 
@@ -23,9 +22,7 @@ let sealed: string;
 /** 150 sealed records: under the built-in policy's 200 opens per principal and hour. */
 let few: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ws-faults-disk-'));
-  keys = join(dir, 'keys.json');
-  expect((await cli(['keygen', '--out', keys])).code).toBe(0);
+  ({ dir, keys } = await keyDir('ws-faults-disk-'));
   plain = join(dir, 'plain.jsonl');
   await writeFile(plain, jsonl(rows(2000)));
   sealed = join(dir, 'sealed.jsonl');

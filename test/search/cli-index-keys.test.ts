@@ -3,12 +3,11 @@
  * `-index` classes and no index secret; seal writes month tokens; token and find search a window of
  * months; shred takes a month's tokens with its data keys.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli } from '../cli/run.js';
+import { cli, keyDir } from '../cli/run.js';
 import { parseKeyFile } from '../../src/index.js';
 import { sampleWaybill } from '../helpers.js';
 
@@ -19,9 +18,7 @@ let keys: string;
 let sealed: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ws-index-keys-'));
-  keys = join(dir, 'keys.json');
-  expect((await cli(['keygen', '--out', keys, '--index-keys', 'key-store', '--quiet'])).code).toBe(0);
+  ({ dir, keys } = await keyDir('ws-index-keys-', ['--index-keys', 'key-store', '--quiet']));
   const plain = ['2025-01-15T08:00:00Z', '2025-02-15T08:00:00Z'].map((createdAt, i) => JSON.stringify({ ...sampleWaybill(), waybillNo: `M${i}`, createdAt, receiver: { ...sampleWaybill().receiver, mobile: MOBILE } }));
   await writeFile(join(dir, 'plain.jsonl'), `${plain.join('\n')}\n`);
   sealed = join(dir, 'sealed.jsonl');
