@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResealer, createSealer, createVerifier, generateLocalKeyMaterial, LocalKeyring, retireDataKeys, waybill } from '../../src/index.js';
+import { createResealer, createSealer, createVerifier, generateLocalKeyMaterial, LocalKeyring, presets, retireDataKeys, waybill, type SealedRecord } from '../../src/index.js';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import { BIN } from '../cli/run.js';
 import { createKeyFile, loadKeyFile, loadVerifyKeys } from '../../src/node.js';
@@ -113,6 +113,31 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     expect(await migrationStatus(pool!, again)).toMatchObject({ finished: true, done: 0, skipped: N });
     await pool!.query(`DROP TABLE ${table}`);
   }, 600_000);
+
+  it('migrate work seals with the key file\'s preset: an SM4-GCM key file gives SM4-GCM fields and HMAC-SM3 tokens, the ones `seal` and `find` use', async () => {
+    const tag = `${process.pid}_${Date.now() % 100000}_sm`;
+    const table = `mig_${tag}`;
+    const keyTable = `mig_keys_${tag}`;
+    const plain = syntheticWaybills({ count: 20, seed: 7 });
+    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
+    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-sm-')), 'keys.json');
+    await createKeyFile(keyFile, 'sm4-gcm');
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'migrate', ...args, '--database', server.url!]);
+    await cli('plan', '--job', `sm-${tag}`, '--table', table, '--column', 'sealed', '--key-column', 'no');
+    await cli('work', '--job', `sm-${tag}`, '--table', table, '--column', 'sealed', '--key-column', 'no', '--keys', keyFile, '--op', 'seal', '--schema', 'waybill', '--key-table', keyTable, '--quiet');
+    const { rows } = await pool!.query(`SELECT sealed FROM ${table} ORDER BY no`);
+    const { keyring } = await loadKeyFile(keyFile);
+    const keyStore = await PgKeyStore.create(pool!, { table: keyTable });
+    const reference = createSealer({ ...presets.china, keyring, keyStore, guard: 'allow-all' });
+    for (const [i, r] of (rows as { sealed: SealedRecord<typeof waybill> }[]).entries()) {
+      expect(r.sealed.receiver.mobile!.enc).toMatch(/^ws1\.sm4-gcm\./);
+      const mobile = plain.find((w) => w.waybillNo === r.sealed.waybillNo)!.receiver.mobile!;
+      expect(await reference.tokensFor(waybill, 'receiver.mobile', mobile, { principal: 'test' }), `row ${i}`).toContain(r.sealed.receiver.mobile!.tok!['receiver.mobile']);
+    }
+    reference.close();
+    await pool!.query(`DROP TABLE ${table}`);
+  }, 300_000);
 
   it('waybill-seal migrate plan/work/status seal a table of waybills; reseal after retiring the data keys redoes every row once, then none', async () => {
     const tag = `${process.pid}_${Date.now() % 100000}_cli`;
