@@ -43,6 +43,12 @@ export async function plainTable(db: pg.Pool, table: string, n: number): Promise
   );
 }
 
+/** A table of plain synthetic waybills keyed by waybill number (`no`), each record in `sealed`. */
+async function waybillTable(db: pg.Pool, table: string, plain: readonly { waybillNo: string }[]): Promise<void> {
+  await db.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
+  await db.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+}
+
 describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL server)', () => {
   const N = Number(process.env['MIGRATE_TEST_ROWS'] ?? 12_000);
   const CHUNK = N >= 100_000 ? 5000 : 1000;
@@ -119,8 +125,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     const table = `mig_${tag}`;
     const keyTable = `mig_keys_${tag}`;
     const plain = syntheticWaybills({ count: 20, seed: 7 });
-    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
-    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    await waybillTable(pool!, table, plain);
     const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-sm-')), 'keys.json');
     await createKeyFile(keyFile, 'sm4-gcm');
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'migrate', ...args, '--database', server.url!]);
@@ -144,8 +149,7 @@ describe.skipIf(server.skip !== undefined)('migration on pg-boss (PostgreSQL ser
     const table = `mig_${tag}`;
     const keyTable = `mig_keys_${tag}`;
     const plain = syntheticWaybills({ count: 600, seed: 99 });
-    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
-    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    await waybillTable(pool!, table, plain);
     const keyFile = join(await mkdtemp(join(tmpdir(), 'ws-mig-cli-')), 'keys.json');
     await createKeyFile(keyFile);
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'migrate', ...args, '--database', server.url!]);
@@ -192,8 +196,7 @@ describe.skipIf(server.skip !== undefined)('migration in a signing deployment (P
     const t = `${process.pid}_${Date.now() % 100000}_sig`;
     const [table, keyTable] = [`mig_sig_${t}`, `mig_sig_keys_${t}`];
     const plain = syntheticWaybills({ count: 30, seed: 7 });
-    await pool!.query(`CREATE TABLE ${table} (no text PRIMARY KEY, sealed jsonb NOT NULL)`);
-    await pool!.query(`INSERT INTO ${table} SELECT * FROM unnest($1::text[], $2::jsonb[])`, [plain.map((w) => w.waybillNo), plain.map((w) => JSON.stringify(w))]);
+    await waybillTable(pool!, table, plain);
     const dir = await mkdtemp(join(tmpdir(), 'ws-mig-sig-'));
     const [keyFile, verifyFile] = [join(dir, 'keys.json'), join(dir, 'verify.json')];
     // A worker whose rows fail retries its chunk: bounded, so a regression fails instead of hanging.
