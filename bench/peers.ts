@@ -37,7 +37,7 @@ import { randomBytes as nobleRandomBytes } from '@noble/ciphers/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { fromBase64Url, toBase64Url } from '../src/crypto/bytes.js';
-import { createSealer, LocalKeyring, MemoryKeyStore, newKeyFile, Redacted, type SealedRecord } from '../src/index.js';
+import { createSealer, LocalKeyring, MemoryKeyStore, newKeyFile, Redacted, type ProtectedPath, type SealedRecord } from '../src/index.js';
 import type { BenchCase, CaseResult, Section } from './harness.js';
 import { jobSchema, normalizeMobile, workload, type JobRecord } from './workload.js';
 
@@ -79,7 +79,7 @@ interface Contender {
 
 /** The six fields, with plain accessors every peer uses the same way. */
 interface Field {
-  readonly path: string;
+  readonly path: ProtectedPath<typeof jobSchema>;
   get(r: JobRecord): string;
   set(r: JobRecord, v: string): void;
 }

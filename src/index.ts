@@ -15,7 +15,7 @@ export {
   type PlainOpenedRecord,
   type Unredacted,
 } from './schema/schema.js';
-export { protectedPaths } from './schema/paths.js';
+export { protectedPaths, isProtectedPath, type ProtectedPath } from './schema/paths.js';
 export { waybill, type WaybillSchema } from './schema/waybill.js';
 export { PROTECTED_KINDS, KEY_CLASSES, type ProtectedKind, type KeyClass, type VirtualNumber } from './schema/kinds.js';
 // Schema files (JSON form of defineSchema; JSON Schema in schemas/waybill-seal-schema.json), issue 7.

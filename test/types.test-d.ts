@@ -9,10 +9,12 @@ import {
   type OpenResult,
   type PlainOpenedRecord,
   type PlainRecord,
+  type ProtectedPath,
   type Redacted,
   type Sealer,
   type SealedField,
   type SealedRecord,
+  type Schema,
   type VirtualNumber,
 } from '../src/index.js';
 
@@ -84,5 +86,68 @@ describe('derived record types', () => {
     expectTypeOf<PlainRecord<typeof schema>>().toEqualTypeOf<{ id: string; tags: { who: string }[]; n?: number }>();
     expectTypeOf<MaskedRecord<typeof schema>['tags'][number]['who']>().toEqualTypeOf<MaskedText>();
     expectTypeOf<SealedRecord<typeof schema>['tags'][number]['who']>().toEqualTypeOf<SealedField>();
+  });
+});
+
+describe('field paths in open({ fields }) follow the schema', () => {
+  const open = null as unknown as Sealer['open'];
+  const openMany = null as unknown as Sealer['openMany'];
+  const sealed = null as unknown as SealedRecord<W>;
+  const who = { principal: 'p', purpose: 'support' } as const;
+  const parcels = defineSchema(
+    'parcels',
+    1,
+    { id: s.string(), items: s.array(s.object({ label: s.string(), owner: s.name(), notes: s.array(s.object({ by: s.text() })) })) },
+    { recordId: 'id' },
+  );
+  const sealedParcel = null as unknown as SealedRecord<typeof parcels>;
+
+  it('names the protected fields of the waybill schema, nothing else', () => {
+    expectTypeOf<ProtectedPath<W>>().toEqualTypeOf<
+      | 'sender.name'
+      | 'sender.mobile'
+      | 'sender.landline'
+      | 'sender.idNumber'
+      | 'sender.address.detail'
+      | 'receiver.name'
+      | 'receiver.mobile'
+      | 'receiver.landline'
+      | 'receiver.virtualNumber'
+      | 'receiver.address.detail'
+      | 'remark'
+    >();
+    void open(waybill, sealed, { ...who, fields: ['receiver.mobile', 'sender.address.detail'] });
+    void open(waybill, sealed, { ...who, fields: ['receiver.name'], reveal: 'plain' });
+    void openMany(waybill, [sealed], { ...who, fields: ['remark'] });
+    // @ts-expect-error the waybill has receiver.mobile, not receiver.phone
+    void open(waybill, sealed, { ...who, fields: ['receiver.phone'] });
+    // @ts-expect-error with reveal: 'plain' too
+    void open(waybill, sealed, { ...who, fields: ['receiver.phone'], reveal: 'plain' });
+    // @ts-expect-error openMany takes the same paths
+    void openMany(waybill, [sealed], { ...who, fields: ['receiver.phone'] });
+    // @ts-expect-error a plain field is not opened
+    void open(waybill, sealed, { ...who, fields: ['receiver.address.district'] });
+    // @ts-expect-error an object is not a field
+    void open(waybill, sealed, { ...who, fields: ['receiver'] });
+    // @ts-expect-error items[].name is a plain field of the waybill
+    void open(waybill, sealed, { ...who, fields: ['items[].name'] });
+  });
+
+  it('goes into arrays of objects with []', () => {
+    expectTypeOf<ProtectedPath<typeof parcels>>().toEqualTypeOf<'items[].owner' | 'items[].notes[].by'>();
+    void open(parcels, sealedParcel, { ...who, fields: ['items[].owner', 'items[].notes[].by'] });
+    // @ts-expect-error array paths are written with [], not an index
+    void open(parcels, sealedParcel, { ...who, fields: ['items.0.owner'] });
+    // @ts-expect-error nor without []
+    void open(parcels, sealedParcel, { ...who, fields: ['items.owner'] });
+    // @ts-expect-error a plain field inside the array
+    void open(parcels, sealedParcel, { ...who, fields: ['items[].label'] });
+  });
+
+  it('a schema whose shape the compiler does not know (from JSON) takes any string, checked at run time', () => {
+    expectTypeOf<ProtectedPath<Schema>>().toEqualTypeOf<string>();
+    const loaded = null as unknown as Schema;
+    const fields: string[] = ['receiver.mobile'];
+    void open(loaded, null as unknown as SealedRecord<Schema>, { ...who, fields });
   });
 });

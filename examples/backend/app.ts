@@ -28,7 +28,7 @@ import {
   createSealer,
   mask,
   presetFor,
-  protectedPaths,
+  isProtectedPath,
   ShreddedError,
   StoreError,
   storedToken,
@@ -41,6 +41,7 @@ import {
   type Keyring,
   type MaskedRecord,
   type PlainRecord,
+  type ProtectedPath,
   type Sealer,
   type SealedRecord,
   type SuiteName,
@@ -119,8 +120,6 @@ export const EVIDENCE_HEADERS = { ticket: 'x-ticket', route: 'x-route', outlet: 
 export const OPEN_REASONS = new Set(['delivery-failed', 'customer-callback', 'complaint', 'address-correction']);
 const SEARCH_PARAMS = new Set(['mobile', 'last4', 'district', 'limit', 'from', 'to']);
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-
-const PROTECTED = protectedPaths(waybill);
 
 /**
  * Keyless post-filter of token matches. Truncated blind-index tokens match some other values by
@@ -322,17 +321,17 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
   async function openFields(no: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { principal, purpose, context } = accessOf(req, options.staff);
     const body = await readJson(req, limit, { optional: true });
-    let fields: string[] | undefined;
+    let fields: ProtectedPath<WaybillSchema>[] | undefined;
     if (body !== undefined) {
       if (!isObject(body)) throw badRequest('invalid_request', 'body', 'expected_object');
       if (Object.keys(body).some((k) => k !== 'fields')) throw badRequest('invalid_request', 'body', 'unknown_field');
       const f = body['fields'];
       if (f !== undefined) {
         if (!Array.isArray(f) || f.length === 0 || f.length > 32) throw badRequest('invalid_request', 'fields', 'expected_1_to_32_paths');
-        f.forEach((p, i) => {
-          if (typeof p !== 'string' || !PROTECTED.has(p)) throw badRequest('invalid_request', `fields[${i}]`, 'not_a_protected_field');
+        fields = f.map((p: unknown, i) => {
+          if (typeof p !== 'string' || !isProtectedPath(waybill, p)) throw badRequest('invalid_request', `fields[${i}]`, 'not_a_protected_field');
+          return p;
         });
-        fields = f as string[];
       }
     }
     const sealed = await load(no);

@@ -23,6 +23,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { AccessDeniedError, ConfigError, UnsupportedQueryError, ValidationError, WaybillSealError } from '../errors.js';
+import type { ProtectedPath } from '../schema/paths.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
@@ -45,7 +46,7 @@ export interface PrismaSeal {
   /** Runs `fn` with `request` as the search request of every token filter inside it. */
   as<T>(request: SearchRequest, fn: () => Promise<T>): Promise<T>;
   /** Opens one stored record (found by a unique `where`) through the sealer's guard: audited, rate-limited. */
-  open<S extends Schema>(client: unknown, model: string, where: Record<string, unknown>, access: AccessRequest): Promise<OpenResult<S>>;
+  open<S extends Schema>(client: unknown, model: string, where: Record<string, unknown>, access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S>>;
 }
 
 /**
@@ -249,7 +250,7 @@ export function prismaSeal(options: PrismaSealOptions): PrismaSeal {
     extension,
     // Awaited inside the context: a PrismaPromise runs its query only when awaited.
     as: (request, fn) => current.run(request, async () => await fn()),
-    async open<S extends Schema>(client: unknown, model: string, where: Record<string, unknown>, access: AccessRequest) {
+    async open<S extends Schema>(client: unknown, model: string, where: Record<string, unknown>, access: AccessRequest<ProtectedPath<S>>) {
       const m = models[model];
       if (!m) throw new ConfigError(`prisma model ${model} is not a sealed model`);
       const delegate = (client as Record<string, { findUniqueOrThrow(a: Args): Promise<Args> }>)[lowerFirst(model)];

@@ -19,6 +19,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventSubscriber, FindOperator, In, type EntityMetadata, type EntitySubscriberInterface, type FindManyOptions, type FindOptionsWhere, type InsertEvent, type ObjectLiteral, type Repository, type UpdateEvent } from 'typeorm';
 import { AccessDeniedError, ConfigError, UnsupportedQueryError, ValidationError } from '../errors.js';
+import type { ProtectedPath } from '../schema/paths.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { AccessRequest, OpenResult, SearchRequest, Sealer } from '../seal/sealer.js';
@@ -44,7 +45,7 @@ export interface SealedRepository<E extends ObjectLiteral> {
   count(options?: FindManyOptions<E>): Promise<number>;
   countBy(where: FindOptionsWhere<E>): Promise<number>;
   /** Opens the record of one row (found by `where`, e.g. its primary key) through the sealer's guard: audited, rate-limited. */
-  open<S extends Schema>(where: FindOptionsWhere<E>, access: AccessRequest): Promise<OpenResult<S>>;
+  open<S extends Schema>(where: FindOptionsWhere<E>, access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S>>;
 }
 
 export interface TypeormSeal {
@@ -218,7 +219,7 @@ export function typeormSeal(options: TypeormSealOptions): TypeormSeal {
       findOneBy: async (where) => (await run({ where, take: 1 }))[0] ?? null,
       count: countOf,
       countBy: (where) => countOf({ where }),
-      async open<S extends Schema>(where: FindOptionsWhere<E>, access: AccessRequest): Promise<OpenResult<S>> {
+      async open<S extends Schema>(where: FindOptionsWhere<E>, access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S>> {
         if (searchIn(where)) throw new UnsupportedQueryError(name, 'where', 'open a row by its key, not by a token filter (search first)');
         const rows = await repo.find({ where, take: 2 });
         if (rows.length !== 1) throw new AccessDeniedError('not_found', `open needs exactly one ${name} row`);

@@ -62,7 +62,8 @@ export type IndexOption<P extends string = string> =
       readonly transform?: Ff1Transform;
     };
 
-type Depth = [never, 0, 1, 2, 3, 4, 5, 6];
+/** Recursion limit of path types (nesting depth 7). */
+export type Depth = [never, 0, 1, 2, 3, 4, 5, 6];
 /** Dotted paths of a sealed record type's fields, not entering arrays or sealed fields. */
 type PathsOf<T, D extends number = 7> = [D] extends [never]
   ? never

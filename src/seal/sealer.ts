@@ -20,7 +20,7 @@ import { memoPhoneParser, type PhoneParser } from '../normalize/phone-core.js';
 import { parsePhone } from '../normalize/phone.js';
 import type { VirtualNumber } from '../schema/kinds.js';
 import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
-import { protectedFields } from '../schema/paths.js';
+import { protectedFields, type ProtectedPath } from '../schema/paths.js';
 import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
 import type { Withheld } from '../access/audit.js';
 import { AccessGuard, type Authorization, type OpenContext, type ScopeCondition, type SearchResultCounts } from '../access/guard.js';
@@ -94,12 +94,15 @@ export interface SealerOptions {
   backend?: BackendChoice;
 }
 
-/** Who opens, and why. Policies (scopes, quotas) are checked against this. */
-export interface AccessRequest {
+/**
+ * Who opens, and why. Policies (scopes, quotas) are checked against this. `P`: the schema paths
+ * `fields` may name (`open` passes the schema's `ProtectedPath`, so a typo does not compile).
+ */
+export interface AccessRequest<P extends string = string> {
   readonly principal: string;
   readonly purpose: string;
-  /** Schema paths to open (`receiver.mobile`, `items[].name`); default: every protected field. */
-  readonly fields?: readonly string[];
+  /** Schema paths to open (`receiver.mobile`, `items[].name`); default: every protected field. Checked at run time too. */
+  readonly fields?: readonly P[];
   /** Evidence for scoped purposes (ticket id, route, outlet, approval id …); recorded in the audit log. */
   readonly context?: Readonly<Record<string, string>>;
   /** `'redacted'` (default): opened values are `Redacted` (print as `[redacted]`); `'plain'`: plain values. */
@@ -154,17 +157,17 @@ export interface Sealer {
   seal<S extends Schema>(schema: S, record: PlainRecord<S>): Promise<SealedRecord<S>>;
   /** `seal` of each record, in order; per-call work (keys, index keys, backend) is done once per batch. */
   sealMany<S extends Schema>(schema: S, records: readonly PlainRecord<S>[]): Promise<SealedRecord<S>[]>;
-  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>>;
-  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>>;
-  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest<ProtectedPath<S>> & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest<ProtectedPath<S>> & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>>;
+  open<S extends Schema>(schema: S, sealed: SealedRecord<S>, access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>>;
   /**
    * `open` of each record with one access request, in order: each record is authorised, charged and
    * audited on its own, exactly as by `open`; the request is checked once. Throws the first error
    * (records before it are opened and audited).
    */
-  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>[]>;
-  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>[]>;
-  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>[]>;
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest<ProtectedPath<S>> & { readonly reveal: 'plain' }): Promise<OpenResult<S, PlainOpenedRecord<S>>[]>;
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest<ProtectedPath<S>> & { readonly reveal?: 'redacted' }): Promise<OpenResult<S>[]>;
+  openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>[]>;
   /** Drop cached unwrapped data keys (after shredding), so the key store is asked again. */
   forget(): void;
   /** Keyed hash of this sealer's blind indexes. */

@@ -11,6 +11,7 @@
  *   3. when it has gone through every record, drop the old version (`dropSecretVersion`).
  */
 import { ConfigError, ShreddedError } from '../errors.js';
+import type { ProtectedPath } from '../schema/paths.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { walkRecord } from '../schema/walk.js';
 import { isSealedField, type SealedField } from '../format/sealed-field.js';
@@ -96,7 +97,7 @@ async function retoken<S extends Schema>(
       opened = await sealer.open(schema, sealed, {
         principal: options.principal ?? 'system:reindex',
         purpose: 'reindex',
-        fields: sources,
+        fields: sources as ProtectedPath<S>[],
         reveal: 'plain',
         ...(options.context ? { context: options.context } : {}),
       });

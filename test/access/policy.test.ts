@@ -17,9 +17,11 @@ import {
   waybill,
   waybillPolicy,
   type AccessEvent,
+  type AccessRequest,
   type AccessPolicy,
   type AlertEvent,
   type ExportGrant,
+  type ProtectedPath,
   type QuotaStore,
 } from '../../src/index.js';
 import { JsonFileQuotaStore } from '../../src/node.js';
@@ -132,7 +134,7 @@ describe('purpose-bound opens (deny by default)', () => {
   it('denies with stable reason codes, audits every denial, and decrypts nothing', async () => {
     const { sealer, sealing, audit } = setup();
     const sealed = await sealing.seal(waybill, record(2));
-    const cases: [Parameters<typeof sealer.open>[2], string][] = [
+    const cases: [AccessRequest<ProtectedPath<typeof waybill>>, string][] = [
       [{ principal: 'p', purpose: 'sell-data' }, 'unknown_purpose'],
       [{ principal: 'p', purpose: 'deliver', context: { route: 'R9' } }, 'out_of_scope'],
       [{ principal: 'p', purpose: 'deliver' }, 'out_of_scope'],

@@ -5,7 +5,7 @@
  * when an attacker holding the integrity key re-tags the record.
  */
 import { describe, expect, it } from 'vitest';
-import { waybill, type SealedRecord } from '../../src/index.js';
+import { waybill, type ProtectedPath, type SealedRecord } from '../../src/index.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
 
 type Rec = Record<string, unknown>;
@@ -59,7 +59,7 @@ describe('exhaustive single-bit flips', () => {
   it('every flipped payload bit fails open, even re-tagged by an attacker holding the integrity key', async () => {
     const { sealer } = freshSealer();
     const sealed = await sealer.seal(waybill, sampleWaybill());
-    const paths = ['sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.detail', 'receiver.virtualNumber', 'remark'];
+    const paths: ProtectedPath<typeof waybill>[] = ['sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.detail', 'receiver.virtualNumber', 'remark'];
     for (const path of paths) {
       const [a, b, c] = path.split('.');
       const holder = (c ? (sealed as Rec)[a!] && ((sealed as Rec)[a!] as Rec)[b!] : b ? (sealed as Rec)[a!] : sealed) as Rec;

@@ -10,6 +10,7 @@ import {
   createSealer,
   generateLocalKeyMaterial,
   inspect,
+  isProtectedPath,
   mask,
   waybill,
   type SealedRecord,
@@ -67,7 +68,14 @@ describe('seal → open round trip', () => {
     expect(opened).toEqual(['receiver.mobile']);
     expect(record.receiver.mobile).toBe('+86 139-8765-4321');
     expect(record.sender.mobile).toBe('138****5678');
+    // The run-time check, for JavaScript callers (TypeScript refuses the path).
+    // @ts-expect-error waybillNo is a plain field
     await expect(sealer.open(waybill, sealed, { ...access, fields: ['waybillNo'] })).rejects.toThrow(ConfigError);
+  });
+
+  it('isProtectedPath says which paths open({ fields }) takes', () => {
+    expect(['receiver.mobile', 'sender.address.detail', 'remark'].every((p) => isProtectedPath(waybill, p))).toBe(true);
+    for (const p of ['receiver.phone', 'waybillNo', 'receiver', 'receiver.address.district', 'items[].name', '']) expect(isProtectedPath(waybill, p)).toBe(false);
   });
 
   it('round-trips generated records: empty, long, emoji and CJK Extension B strings', async () => {

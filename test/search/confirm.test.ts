@@ -88,7 +88,7 @@ describe('confirming a candidate is not an open', () => {
   it('the search purpose (with a ticket) opens no mobile or ID number, yet confirms full-number and ID-number candidates', async () => {
     const p = await parcel('P2', '13912340000');
     const { sealer } = service();
-    for (const field of ['receiver.mobile', 'sender.mobile', 'sender.idNumber']) {
+    for (const field of ['receiver.mobile', 'sender.mobile', 'sender.idNumber'] as const) {
       await expect(sealer.open(waybill, p, { ...AGENT, fields: [field], reveal: 'plain' })).rejects.toThrow(/field_not_granted/);
     }
     expect(await find(sealer, 'receiver.mobile', '+86 139-1234-0000', [p], AGENT)).toEqual(['P2']);
