@@ -1,0 +1,79 @@
+/**
+ * Fenced code blocks of README.md and docs/*.md, for the tests that check the docs' TypeScript
+ * (ts-blocks.test.ts) and run the Quick start (quick-start.test.ts).
+ *
+ * A TypeScript block is one whose info string is `ts` or `typescript`. A fragment that uses names it
+ * does not define says so on the line before its fence: `<!-- ts-context: sealer, waybills -->` names
+ * modules in test/docs/contexts/ whose exports it is checked with.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface CodeBlock {
+  /** Markdown file, relative to the repository root. */
+  file: string;
+  /** 1-based line of the opening fence. */
+  line: number;
+  /** The info string's first word (`ts`, `sh`, ''). */
+  lang: string;
+  /** The info string after its first word. */
+  rest: string;
+  /** Names from `<!-- ts-context: a, b -->` on the nearest non-blank line above the fence. */
+  contexts: string[];
+  /** Did a `<!-- ts-context … -->` comment precede the block (even a malformed one)? */
+  contextComment: boolean;
+  code: string;
+}
+
+export const TS_LANGS = new Set(['ts', 'typescript']);
+
+/** The Markdown files whose blocks are checked: README.md and every docs/*.md. */
+export function docFiles(): string[] {
+  const docs = readdirSync(`${root}docs`).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+  return ['README.md', ...docs];
+}
+
+const FENCE = /^( *)(`{3,}|~{3,})(.*)$/;
+const CONTEXT = /^\s*<!--\s*ts-context:\s*(.*?)\s*-->\s*$/;
+
+export function codeBlocks(file: string, text = readFileSync(`${root}${file}`, 'utf8')): CodeBlock[] {
+  const lines = text.split('\n');
+  const blocks: CodeBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = FENCE.exec(lines[i]!);
+    if (!open) continue;
+    const [, indent, fence, info] = open as unknown as [string, string, string, string];
+    // A backtick fence's info string may not contain backticks (CommonMark): then it is not a fence.
+    if (fence[0] === '`' && info.includes('`')) continue;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const close = FENCE.exec(lines[j]!);
+      if (close && close[2]![0] === fence[0] && close[2]!.length >= fence.length && close[3]!.trim() === '') break;
+      // Content lines lose up to the fence's indentation (a block inside a list item).
+      body.push(lines[j]!.replace(new RegExp(`^ {0,${indent.length}}`), ''));
+    }
+    let k = i - 1;
+    while (k >= 0 && lines[k]!.trim() === '') k--;
+    const above = k >= 0 ? lines[k]! : '';
+    const ctx = CONTEXT.exec(above);
+    const words = info.trim().split(/\s+/);
+    blocks.push({
+      file,
+      line: i + 1,
+      lang: (words[0] ?? '').toLowerCase(),
+      rest: words.slice(1).join(' '),
+      contexts: ctx ? ctx[1]!.split(',').map((s) => s.trim()).filter(Boolean) : [],
+      contextComment: /<!--\s*ts-context/.test(above),
+      code: body.join('\n'),
+    });
+    i = j;
+  }
+  return blocks;
+}
+
+export function allCodeBlocks(): CodeBlock[] {
+  return docFiles().flatMap((f) => codeBlocks(f));
+}
