@@ -5,7 +5,7 @@ import { checkEmail, maskEmail } from './email.js';
 import { checkIdNumber, maskIdNumber } from './id-number.js';
 import { checkName, maskName, maskNameProfiles } from './name.js';
 import { phoneParser } from '../normalize/phone-core.js';
-import { checkLandline, checkMobile, checkVirtualNumber, maskPhone, maskVirtualNumber } from './phone.js';
+import { checkLandline, checkMobile, checkPhone, checkVirtualNumber, maskPhone, maskVirtualNumber } from './phone.js';
 import { maskAll, PLACEHOLDER } from './stars.js';
 import { checkText, maskText } from './text.js';
 import type { MaskContext, MaskOptions, MaskProfile } from './types.js';
@@ -62,7 +62,7 @@ export function maskValue(
   // Over the kind's length cap no mask or custom function sees the value: the placeholder, no work.
   if (tooLong(kind, value)) return PLACEHOLDER;
   // Without phone metadata a phone cannot be masked: a configuration error, not a full mask.
-  if (parser === undefined && (kind === 'mobile' || kind === 'landline') && isBuiltin(profile)) parser = phoneParser();
+  if (parser === undefined && (kind === 'mobile' || kind === 'landline' || kind === 'phone') && isBuiltin(profile)) parser = phoneParser();
   try {
     if (isBuiltin(profile)) return maskBuiltin(kind, value, profile, options ?? {}, ctx ?? {}, parser);
     const custom = options?.custom;
@@ -104,6 +104,8 @@ export function checkProtectedValue(kind: ProtectedKind, value: string | Virtual
       return checkMobile(value, context, parser);
     case 'landline':
       return checkLandline(value, context, parser);
+    case 'phone':
+      return checkPhone(value, context, parser);
     case 'idNumber':
       return checkIdNumber(value);
     case 'addressDetail':
@@ -132,6 +134,7 @@ function maskBuiltin(
       return maskName(value, profile, options);
     case 'mobile':
     case 'landline':
+    case 'phone':
       return maskPhone(value, kind, profile, options, ctx, parser);
     case 'idNumber':
       return maskIdNumber(value, profile);

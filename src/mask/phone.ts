@@ -6,13 +6,13 @@ import type { MaskContext, MaskOptions, MaskProfile } from './types.js';
 const MAINLAND = '86';
 
 /**
- * Mobile and landline fields share one masker: the parsed type, not the field, decides the format.
- * A company number is shown in full only in the landline field; in the mobile field it is invalid
- * data and, like any unparseable value, fully masked.
+ * The phone kinds share one masker: the parsed type, not the field, decides the format. A company
+ * number is shown in full in the landline and phone fields; in the mobile field it is invalid data
+ * and, like any unparseable value, fully masked.
  */
 export function maskPhone(
   value: string,
-  field: 'mobile' | 'landline',
+  field: 'mobile' | 'landline' | 'phone',
   profile: MaskProfile,
   options: MaskOptions,
   ctx: MaskContext,
@@ -30,20 +30,25 @@ export function maskVirtualNumber(value: unknown, fallback: string): string {
   return parts === undefined ? maskAll(fallback) : `${parts.main}转${parts.ext}`;
 }
 
+/**
+ * One rule in every country: what the numbering plan calls mobile. Where the plan cannot tell a
+ * mobile from a fixed line (US, Canada: FIXED_LINE_OR_MOBILE) the number is accepted, or no mobile
+ * there could be entered; a fixed line the plan recognises (`021-12345678`, `020 7946 0000`) is not.
+ */
 export function checkMobile(value: string, ctx: MaskContext, parser?: PhoneParser): string | undefined {
-  const phone = parsePhoneWithDefault(parser, value, ctx);
-  if (phone === undefined) return 'invalid_mobile';
-  if (phone.type === 'mobile') return undefined;
-  // Abroad libphonenumber cannot always tell mobiles from fixed lines (US: FIXED_LINE_OR_MOBILE),
-  // so outside the mainland any valid personal number is accepted in the mobile slot.
-  return phone.countryCallingCode !== MAINLAND && phone.type !== 'service' ? undefined : 'invalid_mobile';
+  const type = parsePhoneWithDefault(parser, value, ctx)?.type;
+  return type === 'mobile' || type === 'mobileOrLandline' ? undefined : 'invalid_mobile';
 }
 
+/** Any valid number the plan does not call mobile: fixed lines, company numbers, VoIP and the like. */
 export function checkLandline(value: string, ctx: MaskContext, parser?: PhoneParser): string | undefined {
-  const phone = parsePhoneWithDefault(parser, value, ctx);
-  if (phone === undefined) return 'invalid_landline';
-  if (phone.type === 'landline' || phone.type === 'service') return undefined;
-  return phone.countryCallingCode !== MAINLAND && phone.type === 'other' ? undefined : 'invalid_landline';
+  const type = parsePhoneWithDefault(parser, value, ctx)?.type;
+  return type === undefined || type === 'mobile' ? 'invalid_landline' : undefined;
+}
+
+/** Any number valid in its country's plan, of any type (mobile, fixed line, company, VoIP …). */
+export function checkPhone(value: string, ctx: MaskContext, parser?: PhoneParser): string | undefined {
+  return parsePhoneWithDefault(parser, value, ctx) === undefined ? 'invalid_phone' : undefined;
 }
 
 export function checkVirtualNumber(value: VirtualNumber): string | undefined {

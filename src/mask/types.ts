@@ -9,7 +9,7 @@ export interface MaskContext {
 export interface MaskOptions {
   /** Chinese names: keep the first grapheme (default) or the first and last (WeChat style, 王*四). */
   nameStyle?: 'keepFirst' | 'keepFirstLast';
-  /** Mainland mobiles on the label: `*******5678` (default) or `138******78`. Both hide 6+ digits. */
+  /** Mainland mobiles (in mobile and phone fields) on the label: `*******5678` (default) or `138******78`. Both hide 6+ digits. */
   mobileLabel?: 'last4' | 'first3last2';
   /** Extra profiles by name. A function that throws or returns a non-string yields the full mask. */
   custom?: Readonly<Record<string, (value: string, ctx: MaskContext) => string>>;

@@ -26,7 +26,13 @@ export interface PhoneMetadata {
 /** Parses one phone number the way masks, validation and search tokens read it (undefined: not a valid number). */
 export type PhoneParser = (input: string, ctx?: PhoneContext) => ParsedPhone | undefined;
 
-export type PhoneType = 'mobile' | 'landline' | 'service' | 'other';
+/**
+ * What the country's numbering plan calls the number (libphonenumber's type with `max` metadata):
+ * `mobile` (MOBILE), `landline` (FIXED_LINE), `mobileOrLandline` (FIXED_LINE_OR_MOBILE: plans whose
+ * mobile and fixed ranges share numbers, e.g. the US and Canada), `service` (toll-free, shared-cost,
+ * premium-rate, UAN: company numbers), `other` (VoIP, personal numbers, pagers, voicemail).
+ */
+export type PhoneType = 'mobile' | 'landline' | 'mobileOrLandline' | 'service' | 'other';
 
 export interface PhoneContext {
   /** ISO 3166 alpha-2 region for numbers written without a country code; default 'CN'. */
@@ -198,6 +204,7 @@ function describe(phone: PhoneNumber, phoneType: PhoneNumberType | undefined): P
 function classify(type: PhoneNumberType | undefined): PhoneType {
   if (type === 'MOBILE') return 'mobile';
   if (type === 'FIXED_LINE') return 'landline';
+  if (type === 'FIXED_LINE_OR_MOBILE') return 'mobileOrLandline';
   if (type !== undefined && SERVICE_TYPES.has(type)) return 'service';
   return 'other';
 }

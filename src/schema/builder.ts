@@ -102,6 +102,8 @@ export const s = {
   name: (o?: ProtectedOptions) => protectedNode('name', o),
   mobile: (o?: ProtectedOptions) => protectedNode('mobile', o),
   landline: (o?: ProtectedOptions) => protectedNode('landline', o),
+  /** Any phone number valid in its country's plan: mobiles, landlines, company numbers. */
+  phone: (o?: ProtectedOptions) => protectedNode('phone', o),
   virtualNumber: (o?: ProtectedOptions) => protectedNode('virtualNumber', o),
   idNumber: (o?: ProtectedOptions) => protectedNode('idNumber', o),
   addressDetail: (o?: ProtectedOptions) => protectedNode('addressDetail', o),

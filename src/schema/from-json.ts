@@ -38,7 +38,7 @@ export type FieldJson =
       readonly description?: string;
       /** Protected kinds: key class (default by kind). */
       readonly keyClass?: string;
-      /** Protected kinds: `nameStyle` (name), `mobileLabel` (mobile). */
+      /** Protected kinds: `nameStyle` (name), `mobileLabel` (mobile, phone). */
       readonly mask?: { readonly nameStyle?: 'keepFirst' | 'keepFirstLast'; readonly mobileLabel?: 'last4' | 'first3last2' };
       /** `object`: its fields. */
       readonly fields?: Readonly<Record<string, FieldJson>>;
@@ -84,7 +84,7 @@ const TOP_KEYS = ['$schema', 'format', 'description', 'name', 'version', 'record
 const FIELD_KEYS = ['kind', 'optional', 'description', 'keyClass', 'mask', 'fields', 'of'];
 const MASK_KEYS: Readonly<Record<string, { kinds: readonly ProtectedKind[]; values: readonly string[] }>> = {
   nameStyle: { kinds: ['name'], values: ['keepFirst', 'keepFirstLast'] },
-  mobileLabel: { kinds: ['mobile'], values: ['last4', 'first3last2'] },
+  mobileLabel: { kinds: ['mobile', 'phone'], values: ['last4', 'first3last2'] },
 };
 /** Field path syntax of a CSV mapping: dot-separated field names. */
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;

@@ -108,6 +108,7 @@ export const FF1_MIN_DIGITS = 6;
 const TRANSFORMS_FOR: Readonly<Record<ProtectedKind | 'string', readonly IndexTransform[]>> = {
   mobile: ['phone', 'phone-last4', 'digits', 'text', 'exact'],
   landline: ['phone', 'phone-last4', 'digits', 'text', 'exact'],
+  phone: ['phone', 'phone-last4', 'digits', 'text', 'exact'],
   idNumber: ['id-number', 'text', 'exact'],
   name: ['name', 'text', 'exact'],
   email: ['email', 'text', 'exact'],
@@ -120,6 +121,7 @@ const TRANSFORMS_FOR: Readonly<Record<ProtectedKind | 'string', readonly IndexTr
 const DEFAULT_TRANSFORM: Readonly<Record<ProtectedKind | 'string', IndexTransform | undefined>> = {
   mobile: 'phone',
   landline: 'phone',
+  phone: 'phone',
   idNumber: 'id-number',
   name: 'name',
   email: 'email',

@@ -182,7 +182,7 @@ function masksOf(kind: ProtectedKind, value: string | VirtualNumber, options: Ma
 
 const escapeRegExp = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
-const PHONE_KINDS: ReadonlySet<ProtectedKind> = new Set(['mobile', 'landline', 'virtualNumber']);
+const PHONE_KINDS: ReadonlySet<ProtectedKind> = new Set(['mobile', 'landline', 'phone', 'virtualNumber']);
 
 /** A code unit in both cases. */
 function caseVariants(unit: number): Set<number> {

@@ -28,6 +28,8 @@ describe('waybill-seal/mask without phone metadata', () => {
     expect(checkProtectedValue('idNumber', '11010519491231002X', {})).toBeUndefined();
     expect(() => computeMasks('mobile', '13812345678', {}, {})).toThrow(ConfigError);
     expect(() => checkProtectedValue('landline', '010-12345678', {})).toThrow(ConfigError);
+    expect(() => checkProtectedValue('phone', '021-12345678', {})).toThrow(ConfigError);
+    expect(() => computeMasks('phone', '020 7946 0000', {}, { country: 'GB' })).toThrow(ConfigError);
   });
 
   it('reads stored masks and checks tags', async () => {

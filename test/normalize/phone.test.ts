@@ -171,7 +171,9 @@ describe('parsePhone: Hong Kong, Macau, Taiwan and abroad', () => {
     ['+886 912 345 678', CN, '886', 'mobile'],
     ['0912-345-678', { country: 'TW' }, '886', 'mobile'],
     ['+886 2 2123 4567', CN, '886', 'landline'],
-    ['+1 415 555 2671', CN, '1', 'other'],
+    ['+1 415 555 2671', CN, '1', 'mobileOrLandline'],
+    ['+44 20 7946 0000', CN, '44', 'landline'],
+    ['+44 56 1234 5678', CN, '44', 'other'],
     ['+44 7911 123456', CN, '44', 'mobile'],
   ])('%s', (input, ctx, code, type) => {
     const phone = parsePhone(input, ctx);

@@ -26,8 +26,8 @@ package; reference it with "$schema"):
                  "phone:last4": { "field": "phone", "transform": "phone-last4", "bits": 9 } },
     "csv": { "columns": { "收件人手机": "phone", "internal_id": "-" } } }
 
-Kinds: string, number, boolean, date (plain); name, mobile, landline, virtualNumber, idNumber,
-addressDetail, email, text (protected: sealed and masked); object (fields), array (of: a plain
+Kinds: string, number, boolean, date (plain); name, mobile, landline, phone, virtualNumber,
+idNumber, addressDetail, email, text (protected: sealed and masked); object (fields), array (of: a plain
 kind or an object). "kind?" is short for an optional field. name and version are bound into every
 ciphertext: keep them when the file changes, or records sealed before no longer open.
 
