@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ValidationError, defineSchema, mask, s, storedToken } from '../../src/index.js';
+import { readFileSync } from 'node:fs';
 import { schemaFromJson } from '../../src/schema/from-json.js';
+import { validate } from '../cli/json-schema-lite.js';
 import { freshSealer, SEARCH } from '../helpers.js';
 
 const contact = defineSchema(
@@ -145,14 +147,20 @@ describe('phone() seal and open', () => {
     }
   });
 
-  it('a schema file declares it with "phone" and mobileLabel', () => {
-    const schema = schemaFromJson({
+  it('a schema file declares it with "phone" and mobileLabel; the editor schema agrees', () => {
+    const file = {
       name: 'contact-file',
       version: 1,
       recordId: 'id',
       fields: { id: 'string', createdAt: 'date', tel: 'phone?', tel2: { kind: 'phone', mask: { mobileLabel: 'first3last2' } } },
       indexes: { tel: { field: 'tel', bits: 19 } },
-    });
+    };
+    const editorSchema = JSON.parse(readFileSync(new URL('../../schemas/waybill-seal-schema.json', import.meta.url), 'utf8'));
+    expect(validate(editorSchema, file)).toEqual([]);
+    const onLandline = { ...file, fields: { ...file.fields, tel2: { kind: 'landline', mask: { mobileLabel: 'first3last2' } } } };
+    expect(validate(editorSchema, onLandline)).not.toEqual([]);
+    expect(() => schemaFromJson(onLandline)).toThrow(/applies to kind mobile, phone/);
+    const schema = schemaFromJson(file);
     expect(schema.shape['tel']!.def).toMatchObject({ type: 'protected', kind: 'phone', keyClass: 'contact', optional: true });
     expect(schema.shape['tel2']!.def).toMatchObject({ kind: 'phone', mask: { mobileLabel: 'first3last2' } });
   });
