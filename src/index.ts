@@ -54,7 +54,7 @@ export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';
 
 export type { Keyring, WrapContext, WrappedDataKey, SecretName } from './keys/keyring.js';
 export { MemoryKeyStore, type KeyStore, type DataKeyRecord, type KeyFilter } from './keys/key-store.js';
-export { indexKeyClass, type SearchWindow } from './keys/index-keys.js';
+export { indexKeyClass, retireIndexKeys, type IndexKeyFilter, type SearchWindow } from './keys/index-keys.js';
 export {
   LocalKeyring,
   generateLocalKeyMaterial,

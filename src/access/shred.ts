@@ -10,7 +10,7 @@
  * process keeps an unwrapped key in memory.
  */
 import { ConfigError } from '../errors.js';
-import { shredClasses } from '../keys/index-keys.js';
+import { indexKeyRows, shredClasses, type IndexKeyFilter } from '../keys/index-keys.js';
 import type { DataKeyRecord, KeyStore } from '../keys/key-store.js';
 import type { AuditSink } from './audit.js';
 
@@ -61,6 +61,18 @@ export async function shredBefore(keyStore: KeyStore, before: string | Date, opt
     (r) => MONTH.test(r.scope) && r.scope < cutoff && (classes === undefined || classes.includes(r.keyClass)),
   );
   return tombstone(keyStore, records, { before: cutoff, ...(options.keyClasses ? { keyClasses: options.keyClasses.join(',') } : {}) }, options);
+}
+
+/**
+ * Index-key rotation, step 3 (after `retireIndexKeys` and a `reindex` that went through every
+ * record): shreds the retired index keys the filter names, so no query computes a token with them
+ * any more and a leaked one matches no stored token. A record still on a retired generation (not
+ * reindexed) is no longer found by search; its fields still open.
+ */
+export async function shredRetiredIndexKeys(keyStore: KeyStore, filter: IndexKeyFilter = {}, options: ShredOptions = {}): Promise<ShredReport> {
+  const records = (await indexKeyRows(keyStore, filter)).filter((r) => r.retiredAt !== undefined && r.shreddedAt === undefined);
+  const request = { retiredIndexKeys: filter.keyClass ?? '*', ...(filter.scope === undefined ? {} : { scope: filter.scope }) };
+  return tombstone(keyStore, records, request, options);
 }
 
 function cutoffMonth(before: string | Date): string {

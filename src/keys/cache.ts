@@ -25,6 +25,13 @@ export interface CachedKey {
   readonly key: Uint8Array;
 }
 
+/** The TTL and clock of cache options (defaults: 5 minutes, `Date.now`): also what other key-derived caches follow. */
+export function cacheTiming(o: KeyCacheOptions = {}): { readonly ttlMs: number; readonly now: () => number } {
+  const ttlMs = o.ttlMs ?? 5 * 60_000;
+  if (!(ttlMs >= 0)) throw new RangeError('KeyCache: ttlMs >= 0');
+  return { ttlMs, now: o.now ?? Date.now };
+}
+
 export class KeyCache {
   readonly #entries = new Map<string, { entry: CachedKey; expires: number }>();
   /** Pins per key buffer: taken by an operation that still uses the key. */
@@ -35,9 +42,8 @@ export class KeyCache {
 
   constructor(o: KeyCacheOptions = {}) {
     this.#max = o.maxEntries ?? 1000;
-    this.ttlMs = o.ttlMs ?? 5 * 60_000;
-    this.now = o.now ?? Date.now;
-    if (!(this.#max >= 1) || !(this.ttlMs >= 0)) throw new RangeError('KeyCache: maxEntries >= 1 and ttlMs >= 0');
+    ({ ttlMs: this.ttlMs, now: this.now } = cacheTiming(o));
+    if (!(this.#max >= 1)) throw new RangeError('KeyCache: maxEntries >= 1');
   }
 
   get(id: string): CachedKey | undefined {

@@ -286,6 +286,21 @@ export class DataKeyManager {
     return { id: record.id, suite: record.suite, key };
   }
 
+  /**
+   * Drops the keys `ids` name (this process shredded or retired them): a sealing key among them is
+   * zeroed and replaced at the next seal, a cached one is zeroed (once no open that took it still runs).
+   */
+  evict(ids: Iterable<string>): void {
+    const gone = new Set(ids);
+    for (const [slot, cur] of this.#current) if (gone.has(cur.key.id)) this.#drop(slot, cur);
+    for (const id of gone) this.#cache.delete(id);
+  }
+
+  /** Makes every sealing key re-read its row at its next use (a retire elsewhere is then seen at once). */
+  recheck(): void {
+    for (const cur of this.#current.values()) cur.checked = -Infinity;
+  }
+
   /** Zero and drop every held key and the keyring's cached ones, e.g. after shredding, so the store is asked again. */
   forget(): void {
     this.#epoch++;

@@ -8,10 +8,11 @@
  * computed by anyone.
  */
 import { AuthenticationError, KekNotAllowedError, ShreddedError } from '../errors.js';
-import type { KeyCacheOptions } from './cache.js';
+import { cacheTiming, type KeyCacheOptions } from './cache.js';
 import { DataKeyManager, dataKeyId, type DataKey } from './data-keys.js';
-import type { KeyStore } from './key-store.js';
+import type { DataKeyRecord, KeyStore } from './key-store.js';
 import type { Keyring } from './keyring.js';
+import { retireDataKeys } from './rotation.js';
 
 /** The key class of the index keys of fields of `keyClass`. */
 export const indexKeyClass = (keyClass: string): string => `${keyClass}-index`;
@@ -37,14 +38,62 @@ export interface IndexKey extends DataKey {
   readonly generation: number;
 }
 
+/** The field key classes an index-key filter names (`keyClass`: a field class such as `contact`, or all). */
+export interface IndexKeyFilter {
+  /** A field key class (`contact`): its index keys (`contact-index`); default every index-key class. */
+  readonly keyClass?: string;
+  /** One scope (month); default every scope. */
+  readonly scope?: string;
+}
+
+/** The key-store rows of index keys a filter names (every `-index` class when it names no class). */
+export async function indexKeyRows(store: KeyStore, filter: IndexKeyFilter = {}): Promise<DataKeyRecord[]> {
+  const scope = filter.scope === undefined ? {} : { scope: filter.scope };
+  if (filter.keyClass !== undefined) return store.list({ keyClass: filter.keyClass.endsWith('-index') ? filter.keyClass : indexKeyClass(filter.keyClass), ...scope });
+  return (await store.list(scope)).filter((r) => r.keyClass.endsWith('-index'));
+}
+
+/**
+ * Index-key rotation, step 1 (e.g. a month's index key has leaked): marks the live index keys the
+ * filter names retired. New seals then take a new generation; queries still use the retired one too
+ * until it is shredded, so nothing stops being found. Step 2 is `reindex` (it moves every record off
+ * retired generations), step 3 `shredRetiredIndexKeys`. Returns the retired ids.
+ */
+export async function retireIndexKeys(store: KeyStore, filter: IndexKeyFilter = {}, now?: () => Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (const keyClass of new Set((await indexKeyRows(store, filter)).map((r) => r.keyClass))) {
+    ids.push(...(await retireDataKeys(store, { keyClass, ...(filter.scope === undefined ? {} : { scope: filter.scope }) }, now)));
+  }
+  return ids.sort();
+}
+
+/** Called with an index-key class and the ids of its live keys whenever the listing is read from the store. */
+export type ListingListener = (indexKeyClass: string, live: ReadonlySet<string>) => void;
+
+interface Listing {
+  readonly rows: Promise<DataKeyRecord[]>;
+  readonly at: number;
+}
+
 export class IndexKeys {
   // No message cap: an index key encrypts nothing, and every process must share one per scope.
   readonly #keys: DataKeyManager;
   readonly #store: KeyStore;
+  /** The store's index-key rows per class, read at most once per cache TTL (one round trip, not one per query). */
+  readonly #listings = new Map<string, Listing>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  #listener: ListingListener | undefined;
 
   constructor(keyring: Keyring, store: KeyStore, cache?: KeyCacheOptions) {
     this.#keys = new DataKeyManager(keyring, store, cache ? { cache } : {});
     this.#store = store;
+    ({ ttlMs: this.#ttlMs, now: this.#now } = cacheTiming(cache));
+  }
+
+  /** Tells `listener` which index keys of a class are live each time their listing is read. */
+  onListing(listener: ListingListener): void {
+    this.#listener = listener;
   }
 
   /**
@@ -58,12 +107,24 @@ export class IndexKeys {
   }
 
   /**
+   * The generation new seals of (field key class, scope) take, read from the store now: the newest
+   * index key that is neither retired nor shredded; undefined when there is none (the next seal
+   * creates one). Creates nothing.
+   */
+  async sealingGeneration(keyClass: string, scope: string): Promise<number | undefined> {
+    const rows = await this.#store.list({ keyClass: indexKeyClass(keyClass), scope });
+    const usable = rows.filter((r) => r.retiredAt === undefined && r.shreddedAt === undefined && r.suite === INDEX_KEY_SUITE && r.id === dataKeyId(r.keyClass, r.scope, r.generation));
+    return usable.length === 0 ? undefined : Math.max(...usable.map((r) => r.generation));
+  }
+
+  /**
    * Every index key of a field key class that is not shredded and whose scope lies in the window
    * (scopes that are not months only without a window), newest scope and generation first: a query
-   * makes one token with each.
+   * makes one token with each. The listing is cached for the key cache TTL: a shred or retire by
+   * another process is seen within that time, one through this sealer at once (`evict`).
    */
   async live(keyClass: string, window: SearchWindow = {}): Promise<IndexKey[]> {
-    const rows = (await this.#store.list({ keyClass: indexKeyClass(keyClass) }))
+    const rows = (await this.#listing(indexKeyClass(keyClass)))
       .filter((r) => r.shreddedAt === undefined && inWindow(r.scope, window))
       .sort((a, b) => (a.scope === b.scope ? b.generation - a.generation : a.scope < b.scope ? 1 : -1));
     const out: IndexKey[] = [];
@@ -74,6 +135,7 @@ export class IndexKeys {
       try {
         const key = await this.#keys.forOpen(r.id, r.suite);
         out.push({ ...key, key: key.key.slice(), scope: r.scope, generation: r.generation });
+        this.#keys.release([key]);
       } catch (e) {
         // Shredded between the listing and the read: that month is gone. A row that does not unwrap
         // here (injected, copied, foreign KEK) is no index key of ours: it must not stop every search.
@@ -83,16 +145,48 @@ export class IndexKeys {
     return out;
   }
 
+  async #listing(indexClass: string): Promise<DataKeyRecord[]> {
+    const cached = this.#listings.get(indexClass);
+    if (cached !== undefined && this.#now() < cached.at + this.#ttlMs) return cached.rows;
+    const listing: Listing = { rows: this.#store.list({ keyClass: indexClass }), at: this.#now() };
+    this.#listings.set(indexClass, listing);
+    try {
+      const rows = await listing.rows;
+      const live = new Set(rows.filter((r) => r.shreddedAt === undefined && r.id === dataKeyId(r.keyClass, r.scope, r.generation)).map((r) => r.id));
+      if (this.#listings.get(indexClass) === listing) this.#listener?.(indexClass, live);
+      return rows;
+    } catch (e) {
+      if (this.#listings.get(indexClass) === listing) this.#listings.delete(indexClass);
+      throw e;
+    }
+  }
+
+  /**
+   * This process shred or retired `ids`: the next query reads the listing again, and the shredded or
+   * retired keys are dropped (a retired one stops sealing at once; zeroed, taken again to query).
+   */
+  evict(ids: readonly string[]): void {
+    this.#listings.clear();
+    this.#keys.evict(ids);
+  }
+
+  /** Sealing keys re-read their rows at their next use (a reindex run starts with this). */
+  recheck(): void {
+    this.#keys.recheck();
+  }
+
   /** Changes whenever held keys may have been zeroed (see DataKeyManager.epoch). */
   get epoch(): number {
     return this.#keys.epoch;
   }
 
   forget(): void {
+    this.#listings.clear();
     this.#keys.forget();
   }
 
   close(): void {
+    this.#listings.clear();
     this.#keys.close();
   }
 }

@@ -28,8 +28,9 @@ import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../schema/indexes.js';
 import { forgetMacKeys, tokenScope, tokenVersion } from '../search/tokens.js';
-import { IndexKeys, windowProblem, type SearchWindow } from '../keys/index-keys.js';
-import { indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
+import { IndexKeys, retireIndexKeys, windowProblem, type IndexKeyFilter, type SearchWindow } from '../keys/index-keys.js';
+import { classOf, indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
+import { shred, shredBefore, shredRetiredIndexKeys, type ShredBeforeOptions, type ShredOptions, type ShredReport } from '../access/shred.js';
 import { partsFromRecord } from '../search/transforms.js';
 
 export interface SealerOptions {
@@ -170,6 +171,24 @@ export interface Sealer {
   openMany<S extends Schema>(schema: S, sealed: readonly SealedRecord<S>[], access: AccessRequest<ProtectedPath<S>>): Promise<OpenResult<S, OpenedRecord<S> | PlainOpenedRecord<S>>[]>;
   /** Drop cached unwrapped data keys (after shredding), so the key store is asked again. */
   forget(): void;
+  /**
+   * Crypto-shredding through this sealer: `shred` on its key store (the class's index keys with it),
+   * and this process drops and zeroes the shredded keys and every key derived from them at once
+   * (other processes within the key cache TTL, or at their `forget()`).
+   */
+  shred(keyClass: string, scope: string, options?: ShredOptions): Promise<ShredReport>;
+  /** Retention through this sealer: `shredBefore` on its key store, with `shred`'s immediate effect here. */
+  shredBefore(before: string | Date, options?: ShredBeforeOptions): Promise<ShredReport>;
+  /**
+   * Index-key rotation, step 1 (`retireIndexKeys` on its key store): new seals of this process take a
+   * new index key generation at once (others within the key cache TTL). Returns the retired ids.
+   */
+  retireIndexKeys(filter?: IndexKeyFilter): Promise<string[]>;
+  /**
+   * Index-key rotation, step 3, after `reindex` went through every record: `shredRetiredIndexKeys`
+   * on its key store; queries here stop using them at once, elsewhere within the key cache TTL.
+   */
+  shredRetiredIndexKeys(filter?: IndexKeyFilter, options?: ShredOptions): Promise<ShredReport>;
   /** Keyed hash of this sealer's blind indexes. */
   readonly indexHash: IndexHash;
   /**
@@ -218,6 +237,20 @@ export function createSealer(options: SealerOptions): Sealer {
   if (options.indexKeys !== undefined && options.indexKeys !== 'secret' && options.indexKeys !== 'key-store') throw new ConfigError('indexKeys must be "secret" or "key-store"');
   const indexKeys = options.indexKeys === 'key-store' ? new IndexKeys(options.keyring, options.keyStore, options.cache) : undefined;
   const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend, indexKeys);
+  // Derived keys of index keys shredded elsewhere are dropped when the listing next shows them gone.
+  indexKeys?.onListing((indexKeyClass, live) => search.retainIndexKeys(indexKeyClass, live));
+  /** Keys this process shredded or retired: dropped (zeroed) here at once, with what was derived from them. */
+  const evicted = <T extends ShredReport | string[]>(result: T, dryRun?: boolean): T => {
+    if (dryRun === true) return result;
+    const ids = Array.isArray(result) ? result : [...result.shredded, ...result.alreadyShredded];
+    keys.evict(ids);
+    indexKeys?.evict(ids);
+    if (!Array.isArray(result)) {
+      search.dropIndexKeys(ids);
+      forgetPreparedKeys();
+    }
+    return result;
+  };
   const integrity = options.integrity === false || options.integrity === true || options.integrity === undefined ? {} : options.integrity;
   const tagger = options.integrity === false ? undefined : createTagger(options.keyring, search.hash, { ...integrity, backend });
   const withTag = async <T extends Record<string, unknown>>(schema: Schema, copy: T, version?: number): Promise<T> => {
@@ -588,6 +621,10 @@ export function createSealer(options: SealerOptions): Sealer {
       search.forgetScoped();
       forgetPreparedKeys();
     },
+    shred: async (keyClass, scope, o) => evicted(await shred(options.keyStore, keyClass, scope, o), o?.dryRun),
+    shredBefore: async (before, o) => evicted(await shredBefore(options.keyStore, before, o), o?.dryRun),
+    retireIndexKeys: async (filter) => evicted(await retireIndexKeys(options.keyStore, filter)),
+    shredRetiredIndexKeys: async (filter, o) => evicted(await shredRetiredIndexKeys(options.keyStore, filter, o), o?.dryRun),
     indexHash: search.hash,
     async tokensFor(schema, index, value, request) {
       const grant = await authorizedSearch(schema, index, value, request, true);
@@ -607,9 +644,31 @@ export function createSealer(options: SealerOptions): Sealer {
   INTERNALS.set(sealer, {
     confirm: (schema, sealed, index, wanted, request) => confirm(schema, sealed as SealedRecord<Schema>, index, wanted, request),
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, { ...o, scope: scopeOf(scopeFn, record as Record<string, unknown>, schema) }),
-    tokenCurrent: (schema, record, token, version) =>
-      search.scoped ? tokenScope(token) === scopeOf(scopeFn, record as Record<string, unknown>, schema) : tokenVersion(token) === version,
-    reindexTarget: async () => (search.scoped ? 0 : (await search.versions()).at(-1)!),
+    async reindexPass() {
+      if (indexKeys === undefined) {
+        const version = (await search.versions()).at(-1)!;
+        return { version, current: async (_schema, _record, _index, token) => tokenVersion(token) === version };
+      }
+      // A retire elsewhere is seen by this pass's seals at once; the generation new seals take, read
+      // once per (class, month) per pass, is the only current one: records leave retired generations.
+      indexKeys.recheck();
+      const generations = new Map<string, number>();
+      return {
+        version: 0,
+        async current(schema, record, index, token) {
+          const scope = scopeOf(scopeFn, record as Record<string, unknown>, schema);
+          if (tokenScope(token) !== scope) return false;
+          const keyClass = classOf(schema, indexSpec(schema, index));
+          let generation = generations.get(`${keyClass}/${scope}`);
+          if (generation === undefined) {
+            generation = await indexKeys.sealingGeneration(keyClass, scope);
+            if (generation === undefined) return false;
+            generations.set(`${keyClass}/${scope}`, generation);
+          }
+          return token.startsWith(`${scope}~${generation}.`);
+        },
+      };
+    },
   });
   return sealer;
 }
@@ -648,10 +707,18 @@ export interface SealerInternals {
   confirm(schema: Schema, sealed: unknown, index: string, wanted: readonly string[], request: SearchRequest): Promise<ConfirmResult>;
   /** The tokens `seal` stores for a plain record (re-indexing only). */
   recordTokens(schema: Schema, record: unknown, options?: RecordTokenOptions): Promise<RecordTokens>;
-  /** Whether a stored token is what re-indexing targets (the `version` of `reindexTarget`, or the record's month's index keys). */
-  tokenCurrent(schema: Schema, record: unknown, token: string, version: number): boolean;
-  /** The index-secret version re-indexing writes (0 with key-store index keys). */
-  reindexTarget(): Promise<number>;
+  /** One re-indexing pass: what it writes and which stored tokens it keeps. */
+  reindexPass(): Promise<ReindexPass>;
+}
+
+export interface ReindexPass {
+  /** The index-secret version written (0 with key-store index keys). */
+  readonly version: number;
+  /**
+   * Whether `token`, stored for `index` of `record`, is what a seal writes now: of the target version,
+   * or of the index key generation new seals of the record's month take (never a retired one).
+   */
+  current(schema: Schema, record: unknown, index: string, token: string): Promise<boolean>;
 }
 
 const INTERNALS = new WeakMap<object, SealerInternals>();

@@ -179,8 +179,24 @@ export class SearchEngine {
 
   /** Drops keys derived from key-store index keys (after `forget()`: a shredded month's keys must not linger). */
   forgetScoped(): void {
+    this.#dropScoped(() => true);
+  }
+
+  /** Drops and zeroes the keys derived from the index keys `ids` (this process shredded them). */
+  dropIndexKeys(ids: readonly string[]): void {
+    const gone = new Set(ids);
+    this.#dropScoped((id) => gone.has(id));
+  }
+
+  /** Drops and zeroes keys derived from index keys of `indexKeyClass` that are not in `live` (shredded elsewhere). */
+  retainIndexKeys(indexKeyClass: string, live: ReadonlySet<string>): void {
+    this.#dropScoped((id) => id.startsWith(`${indexKeyClass}/`) && !live.has(id));
+  }
+
+  #dropScoped(drop: (indexKeyId: string) => boolean): void {
     for (const [id, entry] of this.#entries) {
-      if (!id.includes('~')) continue;
+      const key = id.slice(0, id.indexOf('\u0000'));
+      if (!key.includes('/') || !drop(key)) continue;
       if ('blind' in entry) entry.blind.destroy();
       else wipe(entry.ff1Key);
       this.#entries.delete(id);
@@ -217,9 +233,10 @@ export class SearchEngine {
 
   async #entry(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
     if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
-    // Key-store index keys are cached by their bytes as well as their label: a label re-created after
-    // a shred (new random key, same `<month>~<generation>`) must never reuse keys derived from the old one.
-    const id = entryId(schema, spec, typeof version === 'number' ? version : `${labelOf(version)}\u0000${fingerprint(version.key)}`);
+    // Key-store index keys are cached by their id (a shred drops its derived keys) and bytes: an id
+    // re-created after a shred (new random key, same `<month>~<generation>`) must never reuse keys
+    // derived from the old one.
+    const id = entryId(schema, spec, typeof version === 'number' ? version : `${version.id}\u0000${fingerprint(version.key)}`);
     const ready = this.#entries.get(id);
     if (ready) return ready;
     let pending = this.#pending.get(id);
@@ -275,7 +292,7 @@ const fingerprint = (key: Uint8Array): string => bytesToHex(sha256(key).subarray
 const labelOf = (key: IndexKey): string => `${key.scope}~${key.generation}`;
 
 /** The field key class whose index keys make an index's tokens: its first protected source's ('plain' for none). */
-function classOf(schema: Schema, spec: IndexSpec): string {
+export function classOf(schema: Schema, spec: IndexSpec): string {
   const source = spec.parts.find((p) => p.protected);
   return (source && protectedFields(schema).get(source.path)?.keyClass) ?? 'plain';
 }

@@ -18,7 +18,6 @@ import { isSealedField, type SealedField } from '../format/sealed-field.js';
 import { sealerInternals, type Sealer, type SealerInternals } from '../seal/sealer.js';
 import type { IndexSpec } from '../schema/indexes.js';
 import { indexesOf } from './engine.js';
-import { tokenVersion } from './tokens.js';
 import { valueAt } from './transforms.js';
 
 export interface ReindexOptions {
@@ -52,18 +51,22 @@ export async function* reindex<S extends Schema>(
   const internals = sealerInternals(sealer);
   const skip = options.resumeFrom ?? 0;
   const specs = Object.values(indexesOf(schema));
-  const target = await internals.reindexTarget();
+  const pass = await internals.reindexPass();
   let seen = 0;
   for await (const record of records) {
     seen++;
     if (seen <= skip) continue;
-    const updated = isCurrent(schema, specs, record, (token) => internals.tokenCurrent(schema, record, token, target)) ? undefined : await retoken(sealer, internals, schema, specs, record, target, options);
+    const current = await isCurrent(schema, specs, record, (index, token) => pass.current(schema, record, index, token));
+    const updated = current ? undefined : await retoken(sealer, internals, schema, specs, record, pass.version, options);
     yield { record: updated ?? record, changed: updated !== undefined, checkpoint: seen };
   }
 }
 
-/** Every stored token is current (target version, or the record month's index key), and every index whose sources are present has one. */
-function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, current: (token: string) => boolean): boolean {
+/**
+ * Every stored token is current (target version, or the generation new seals of the record's month
+ * take), and every index whose sources are present has one.
+ */
+async function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, current: (index: string, token: string) => Promise<boolean>): Promise<boolean> {
   const { leaves } = walkRecord(schema.shape, record, 'sealed');
   const expected = new Map<string, Set<string>>();
   for (const spec of specs) {
@@ -76,7 +79,7 @@ function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown,
     const tok = leaf.value.tok ?? {};
     const want = expected.get(leaf.path) ?? new Set<string>();
     if (Object.keys(tok).length !== want.size) return false;
-    for (const [name, token] of Object.entries(tok)) if (!want.has(name) || !current(token)) return false;
+    for (const [name, token] of Object.entries(tok)) if (!want.has(name) || typeof token !== 'string' || !(await current(name, token))) return false;
   }
   return true;
 }
@@ -113,9 +116,10 @@ async function retoken<S extends Schema>(
     throw new ConfigError(`reindex could not open ${blocked.map((w) => `${w.path} (${w.reason})`).join(', ')}`);
   }
   const readable = new Set(opened.opened);
-  const tokens = await internals.recordTokens(schema, opened.record, { version: target, lenient: true });
-  // Fields not opened hold masks in `opened.record`: indexes reading them get no token.
+  // Fields not opened hold masks in `opened.record`: indexes reading them get no token. With none
+  // left (every source shredded) no token is computed, so no index key is made for a shredded month.
   const usable = new Set(specs.filter((s) => s.parts.every((p) => !p.protected || readable.has(p.path))).map((s) => s.name));
+  const tokens = usable.size === 0 ? {} : await internals.recordTokens(schema, opened.record, { version: target, lenient: true });
   const { copy, leaves } = walkRecord(schema.shape, sealed, 'sealed');
   for (const leaf of leaves) {
     const tok = Object.fromEntries(Object.entries(tokens[leaf.path] ?? {}).filter(([name]) => usable.has(name)));
