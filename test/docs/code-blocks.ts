@@ -29,10 +29,19 @@ export interface CodeBlock {
 
 export const TS_LANGS = new Set(['ts', 'typescript']);
 
-/** The Markdown files whose blocks are checked: README.md and every docs/*.md. */
-export function docFiles(): string[] {
-  const docs = readdirSync(`${root}docs`).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
-  return ['README.md', ...docs];
+const NOT_DOCS = new Set(['node_modules', 'dist', 'coverage', '.git', '.tmp', 'test']);
+
+/**
+ * The Markdown files whose blocks are checked: README.md, docs/*.md and every other Markdown file of
+ * the repository (examples' READMEs, SECURITY.md), but not CHANGELOG.md (history) or test fixtures.
+ */
+export function docFiles(dir = ''): string[] {
+  const files: string[] = [];
+  for (const e of readdirSync(`${root}${dir}`, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.isDirectory() && !NOT_DOCS.has(e.name) && !e.name.startsWith('.')) files.push(...docFiles(`${dir}${e.name}/`));
+    else if (e.isFile() && e.name.endsWith('.md') && `${dir}${e.name}` !== 'CHANGELOG.md') files.push(`${dir}${e.name}`);
+  }
+  return dir === '' ? files.sort((a, b) => (a === 'README.md' ? -1 : b === 'README.md' ? 1 : a.localeCompare(b))) : files;
 }
 
 const FENCE = /^( *)(`{3,}|~{3,})(.*)$/;

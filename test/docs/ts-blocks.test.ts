@@ -1,10 +1,11 @@
 /**
- * Every TypeScript block in README.md and docs/*.md compiles (issue 15: docs that cannot rot).
+ * Every TypeScript block in README.md, docs/*.md and the other Markdown files (examples' READMEs;
+ * not CHANGELOG.md) compiles (issue 15: docs that cannot rot).
  *
  * All blocks go into one TypeScript program with the repository's compiler options, so
  * `waybill-seal` and its subpaths resolve to the source (tsconfig.json `paths`), as a reader's project
- * resolves them to the package. A block is its own module, placed at the repository root (relative
- * imports such as `./examples/label/render.js` resolve as a reader at the root would see them). A
+ * resolves them to the package. A block is its own module, placed next to its Markdown file, or at
+ * the repository root for docs/ (`./examples/label/render.js` resolves as a reader at the root sees it). A
  * fragment names its context on the line above its fence, `<!-- ts-context: sealer -->`: the exports of
  * test/docs/contexts/sealer.ts are then in scope (those the block does not declare itself). A relative
  * import that stands for the reader's own files (Prisma's generated client) resolves under
@@ -54,6 +55,10 @@ function contextExports(name: string): { name: string; typeOnly: boolean }[] {
   const source = ts.createSourceFile(`${name}.ts`, text, ts.ScriptTarget.Latest, true);
   const out: { name: string; typeOnly: boolean }[] = [];
   for (const s of source.statements) {
+    if (ts.isExportDeclaration(s) && s.exportClause && ts.isNamedExports(s.exportClause)) {
+      for (const e of s.exportClause.elements) out.push({ name: e.name.text, typeOnly: s.isTypeOnly || e.isTypeOnly });
+      continue;
+    }
     if (!ts.canHaveModifiers(s) || !ts.getModifiers(s)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
     const typeOnly = ts.isInterfaceDeclaration(s) || ts.isTypeAliasDeclaration(s);
     if (ts.isVariableStatement(s)) for (const d of s.declarationList.declarations) out.push({ name: (d.name as ts.Identifier).text, typeOnly });
@@ -72,14 +77,17 @@ interface Virtual {
 
 function virtualFile(block: CodeBlock, index: number): Virtual {
   const own = topLevelNames(ts.createSourceFile('block.ts', block.code, ts.ScriptTarget.Latest, true));
+  // A block sits next to its Markdown file (relative imports are the reader's there); docs/*.md and
+  // the root's files are read from the repository root. `export {}` keeps a block a module.
+  const dir = block.file.startsWith('docs/') || !block.file.includes('/') ? '' : block.file.slice(0, block.file.lastIndexOf('/') + 1);
+  const context = (c: string) => `${'../'.repeat(dir.split('/').length - 1)}test/docs/contexts/${c}.js`.replace(/^(?!\.)/, './');
   const imports = block.contexts.map((c) => {
     const names = contextExports(c).filter((e) => !own.has(e.name));
-    return names.length === 0 ? '' : `import { ${names.map((e) => (e.typeOnly ? `type ${e.name}` : e.name)).join(', ')} } from './test/docs/contexts/${c}.js';`;
+    return names.length === 0 ? '' : `import { ${names.map((e) => (e.typeOnly ? `type ${e.name}` : e.name)).join(', ')} } from '${context(c)}';`;
   });
-  // `export {}` keeps a block without imports a module: blocks never share a scope.
   return {
     block,
-    path: `${root}__doc_block_${index}_${block.file.replace(/\W/g, '_')}_L${block.line}.ts`,
+    path: `${root}${dir}__doc_block_${index}_${block.file.replace(/\W/g, '_')}_L${block.line}.ts`,
     text: `${imports.join(' ')}\n${block.code}\nexport {};\n`,
     header: 1,
   };
@@ -126,13 +134,14 @@ function compile(files: Virtual[]): string[] {
   return errors;
 }
 
-describe('TypeScript blocks in README.md and docs/*.md', () => {
+describe('TypeScript blocks in README.md, docs/*.md and the examples\' READMEs', () => {
   it('finds every block: the fence parser agrees with a plain count of ```ts lines', () => {
     const counted = docFiles()
       .map((f) => readFileSync(`${root}${f}`, 'utf8').match(/^ *(```|~~~)\s*(ts|typescript)\b/gim)?.length ?? 0)
       .reduce((a, b) => a + b, 0);
     expect(tsBlocks.length).toBe(counted);
-    expect(tsBlocks.length).toBeGreaterThanOrEqual(14);
+    expect(tsBlocks.length).toBeGreaterThanOrEqual(15);
+    expect([...new Set(tsBlocks.map((b) => b.file))]).toEqual(expect.arrayContaining(['README.md', 'docs/ACCESS.md', 'docs/LABELS.md', 'docs/RETENTION.md', 'examples/backend/README.md']));
     expect(tsBlocks.filter((b) => b.file === 'README.md').length).toBeGreaterThanOrEqual(10);
   });
 
