@@ -6,7 +6,8 @@
  * Arrays and whole objects go in one column as JSON text; a protected field's sealed object goes in
  * one column as compact JSON (`{"enc":"ws1.…","mask":{…},"tok":{…}}`); a plain virtual number as
  * JSON text (`{"main":"…","ext":"…"}`) or in two columns `….virtualNumber.main` / `.ext`. A sealed
- * record's integrity tag is the column `$tag`.
+ * record's integrity tag is the column `$tag`; an opened record's `$opened` member (fields opened,
+ * withheld with reasons) the last column `$opened`, as compact JSON.
  * CSV strings are converted back by the schema: numbers, booleans (`true`/`false`/`1`/`0`), JSON
  * text. An empty string is written quoted (`""`) and read back as an empty string; an unquoted empty
  * cell is an absent field (except for a required plain string, all of whose parents are required:
@@ -17,6 +18,9 @@ import type { AnyNode, NodeDef, Shape } from '../schema/builder.js';
 import type { Schema } from '../schema/schema.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
 import { UsageError } from './args.js';
+
+/** The reserved member of every record `open` writes: which fields were opened, and why each other one was not. */
+export const OPENED_FIELD = '$opened';
 
 /** How protected cells are read: plaintext (seal), sealed JSON (open, mask, find), or either (convert). */
 export type DecodeMode = 'plain' | 'sealed' | 'auto';
@@ -219,18 +223,16 @@ function autoJson(v: unknown): unknown {
 /**
  * Output columns. From a CSV input: its columns in its order and with its names (a virtual
  * number's `.main`/`.ext` columns become one column); else every column unit of the schema in
- * schema order, named by the mapping where it names one.
- */
-/**
- * The output columns. `canonical` (sealed output): every column is named by its field path (or the
- * schema file's `csv.columns` name, given here as path → column), whatever `--map` or the input
- * header called it, so the next command reads the file without the mapping.
+ * schema order, named by the mapping where it names one. Then `$tag` (`tag`) and `$opened`
+ * (`opened`). `canonical` (sealed output): every column is named by its field path (or the schema
+ * file's `csv.columns` name, given here as path → column), whatever `--map` or the input header
+ * called it, so the next command reads the file without the mapping.
  */
 export function planCsvOutput(
   schema: Schema,
   map: Readonly<Record<string, string>>,
   input?: CsvInputPlan,
-  options: { tag?: boolean; canonical?: ReadonlyMap<string, string> } = {},
+  options: { tag?: boolean; opened?: boolean; canonical?: ReadonlyMap<string, string> } = {},
 ): CsvOutputPlan {
   const nameOf = new Map<string, string>();
   for (const [column, path] of Object.entries(map)) if (path !== '-') nameOf.set(path, column);
@@ -242,6 +244,13 @@ export function planCsvOutput(
     header.push(options.canonical ? (options.canonical.get(path) ?? path) : (name ?? nameOf.get(path) ?? path));
     paths.push([...keys]);
   };
+  const walk = (shape: Shape, prefix: readonly string[]) => {
+    for (const [key, node] of Object.entries(shape)) {
+      const keys = [...prefix, key];
+      if (node.def.type === 'object') walk(node.def.shape, keys);
+      else add(keys);
+    }
+  };
   if (input) {
     input.targets.forEach((t, i) => {
       // Masked and opened records carry no tag: their output has no `$tag` column.
@@ -251,18 +260,9 @@ export function planCsvOutput(
       // A column named by its path takes the --map name on output (`mask --map 收件人手机=receiver.mobile`).
       add(unit, unit.length === t.keys.length && input.header[i] !== t.path ? input.header[i] : undefined);
     });
-    if (options.tag) add([TAG_FIELD]);
-    return { header, paths };
-  }
-  const walk = (shape: Shape, prefix: readonly string[]) => {
-    for (const [key, node] of Object.entries(shape)) {
-      const keys = [...prefix, key];
-      if (node.def.type === 'object') walk(node.def.shape, keys);
-      else add(keys);
-    }
-  };
-  walk(schema.shape, []);
+  } else walk(schema.shape, []);
   if (options.tag) add([TAG_FIELD]);
+  if (options.opened) add([OPENED_FIELD]);
   return { header, paths };
 }
 

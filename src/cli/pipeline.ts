@@ -95,6 +95,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
         : // Sealed output keeps each record's integrity tag in a `$tag` column.
           planCsvOutput(schema, map, bulk.inFormat === 'csv' ? csvIn : undefined, {
             tag: spec.command === 'seal' || spec.command === 'find' || spec.command === 'convert',
+            // Opened CSV says what happened too: the record's `$opened` member as a JSON cell.
+            opened: spec.command === 'open',
             // Sealed CSV names its columns by field path: the mapping of the input does not follow it.
             ...(spec.command === 'seal' || spec.command === 'find'
               ? { canonical: new Map(Object.entries(o.schema.columns).filter(([, p]) => p !== '-').map(([c, p]) => [p, c])) }

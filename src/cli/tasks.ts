@@ -22,6 +22,7 @@ import { TAG_FIELD, walkRecord } from '../schema/walk.js';
 import type { IndexHash } from '../schema/indexes.js';
 import { finderFor } from '../search/find.js';
 import { PASS, type Task, type TaskStats } from './chunks.js';
+import { OPENED_FIELD } from './codec.js';
 
 export interface SealSpec {
   readonly command: 'seal';
@@ -109,9 +110,6 @@ async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
 function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
   return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
-
-/** The reserved member of every record `open` writes: which fields were opened, and why each other one was not. */
-export const OPENED_FIELD = '$opened';
 
 /**
  * `{ …record, $opened: { fields: [paths opened], withheld: { path: reason } } }`. Reasons: the policy's

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { syntheticWaybills } from 'waybill-seal/testing';
 import 'waybill-seal/testing/vitest';
 import { sampleWaybill } from '../helpers.js';
-import { cli, jsonl, lines, openedLines } from './run.js';
+import { cli, jsonl, lines, openedLines, withoutOpenedColumn } from './run.js';
 
 let dir: string;
 let keys: string;
@@ -52,7 +52,7 @@ describe('CSV in and out', () => {
     expect(opened.code).toBe(0);
     expect(openedLines(opened.stdout)).toEqual(plain);
     const openedCsv = await cli([...exportOpen(keys), '--in', path('sealed.csv')]);
-    expect(openedCsv.stdout).toBe(await readFile(path('plain.csv'), 'utf8').then((t) => t.replace(/,\$tag\n/, '\n').replace(/,(?=\n)/g, '')));
+    expect(withoutOpenedColumn(openedCsv.stdout)).toBe(await readFile(path('plain.csv'), 'utf8').then((t) => t.replace(/,\$tag\n/, '\n').replace(/,(?=\n)/g, '')));
   });
 
   it('converts CSV strings by the schema: numbers, booleans, JSON arrays, quoted empty strings vs absent fields, virtual numbers as JSON or two columns', async () => {

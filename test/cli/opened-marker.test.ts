@@ -5,6 +5,7 @@
 import { copyFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sampleWaybill } from '../helpers.js';
 import { cli, jsonl, lines } from './run.js';
@@ -54,5 +55,32 @@ describe('$opened', () => {
     expect(out[0].receiver.mobile).toBe('139****4321');
     expect(out[0].$opened).toEqual({ fields: [], withheld: byPath('shredded') });
     expect(r.stderr).toMatch(/2 record\(s\) written masked \(shredded: 2\)/);
+  });
+
+  it('CSV output has a last column $opened (JSON), from CSV or JSON Lines input, with --jobs 2 too', async () => {
+    const csvSealed = await cli(['seal', '--keys', keys, '--out-format', 'csv'], jsonl([{ ...sampleWaybill(), routing: { routeId: 'R1' } }, { ...sampleWaybill(), waybillNo: 'SF2' }]));
+    expect(csvSealed.code).toBe(0);
+    const deliver = ['open', '--keys', keys, '--principal', 'c1', '--purpose', 'deliver', '--route', 'R1'];
+    const runs = [
+      await cli([...deliver, '--format', 'csv'], csvSealed.stdout),
+      await cli([...deliver, '--format', 'csv', '--jobs', '2'], csvSealed.stdout),
+      await cli([...deliver, '--out-format', 'csv'], sealed),
+    ];
+    for (const r of runs) {
+      expect(r.code).toBe(0);
+      const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
+      expect(r.stdout.split('\n')[0]!.split(',').at(-1)).toBe('$opened');
+      expect(rows).toHaveLength(2);
+      const [inRoute, other] = rows.map((row) => JSON.parse(row['$opened']!));
+      expect(inRoute).toEqual({
+        fields: ['receiver.name', 'receiver.mobile', 'receiver.address.detail'],
+        withheld: byPath('field_not_granted', ['sender.name', 'sender.mobile', 'sender.idNumber', 'sender.address.detail', 'receiver.virtualNumber', 'remark']),
+      });
+      // A CSV reader tells the masked row from the opened one by this cell, not by guessing at values.
+      expect(other).toEqual({ fields: [], withheld: byPath('out_of_scope') });
+      expect(rows[0]!['receiver.mobile']).toBe('+86 139-8765-4321');
+      expect(rows[1]!['receiver.mobile']).toBe('139****4321');
+    }
+    expect((await cli(['open', '--help'])).stdout).toMatch(/CSV output has it as its last column, \$opened/);
   });
 });

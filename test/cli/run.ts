@@ -32,6 +32,8 @@ export const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).joi
 export const lines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 /** JSON Lines from `open` without the `$opened` member each record carries. */
 export const openedLines = (s: string) => lines(s).map(({ $opened: _, ...r }) => r);
+/** CSV from `open` without its last column `$opened` (header and cells; every quote in a cell is doubled). */
+export const withoutOpenedColumn = (s: string) => s.replace(/^([^\n]*),\$opened(?=\r?\n)/, '$1').replace(/,"\{""fields"":(?:[^"]|"")*"(?=\r?\n|$)/g, '');
 
 /** A fresh temp directory with a key file made by `waybill-seal keygen` (extra flags appended). */
 export async function keyDir(prefix: string, keygen: string[] = []): Promise<{ dir: string; keys: string }> {

@@ -21,7 +21,8 @@ before any record is read.
 Each record written carries "$opened": {"fields": [paths opened], "withheld": {path: reason}}, so a
 masked field is never mistaken for an opened one. Reasons: the policy's (field_not_granted,
 out_of_scope, missing_ticket, …), quota_exceeded, export_budget_spent, shredded, key_not_held, and
-not_requested (left out by --fields). JSON Lines output only; CSV output has the fields alone.
+not_requested (left out by --fields). CSV output has it as its last column, $opened, holding the same
+JSON: a CSV reader tells an opened row from a masked one by that cell.
 
 Evidence (recorded in the audit log):
   --ticket ID          ticket / case id (customer-service, realname-verify, audit)
