@@ -3,7 +3,7 @@
  * any valid number; a Chinese and a UK landline are treated alike by both.
  */
 import { describe, expect, it } from 'vitest';
-import { ValidationError, defineSchema, mask, s, storedToken } from '../../src/index.js';
+import { ValidationError, createVerifier, defineSchema, mask, s, storedToken, type SealedRecord } from '../../src/index.js';
 import { readFileSync } from 'node:fs';
 import { schemaFromJson } from '../../src/schema/from-json.js';
 import { validate } from '../cli/json-schema-lite.js';
@@ -145,6 +145,20 @@ describe('phone() seal and open', () => {
       const { record } = await sealer.open(contact, sealed, access);
       expect(Buffer.from(record.phone!, 'utf8').equals(Buffer.from(phone, 'utf8'))).toBe(true);
     }
+  });
+
+  it('migration: a mobile() field turned into phone() (same schema name, version and path) opens, verifies and matches as before', async () => {
+    const shape = { id: s.string(), createdAt: s.date(), country: s.string().optional() };
+    const options = { recordId: 'id', indexes: { tel: { field: 'tel', bits: 256 } } } as const;
+    const before = defineSchema('moved', 1, { ...shape, tel: s.mobile() }, options);
+    const after = defineSchema('moved', 1, { ...shape, tel: s.phone() }, options);
+    const { sealer, keyring } = freshSealer();
+    const plain = { ...base, country: 'GB', tel: '07911 123456' };
+    const sealed = (await sealer.seal(before, plain)) as unknown as SealedRecord<typeof after>;
+    expect((await sealer.open(after, sealed, access)).record).toEqual(plain);
+    expect(await createVerifier(keyring).verify(after, sealed)).toEqual({ ok: true });
+    const [token] = await sealer.tokensFor(after, 'tel', '+44 7911 123456', SEARCH);
+    expect(storedToken(after, sealed, 'tel')).toBe(token);
   });
 
   it('a schema file declares it with "phone" and mobileLabel; the editor schema agrees', () => {
