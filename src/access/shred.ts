@@ -38,6 +38,24 @@ export interface ShredReport {
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /**
+ * How long the key store keeps month-scoped keys: every record at least `months` full months (the
+ * current UTC month and the `months` before it are kept; `shredBefore(store, retention)` shreds the
+ * months before). A sealer with `retention` searches that window by default: `months + 1` tokens per
+ * query at most (one per live month).
+ */
+export interface Retention {
+  readonly months: number;
+}
+
+/** The first month a retention keeps (`YYYY-MM`) at `now`: `months` months before now's UTC month. */
+export function retentionCutoff(retention: Retention, now: Date = new Date()): string {
+  const months = retention?.months;
+  if (!Number.isSafeInteger(months) || months < 0 || months > 1200) throw new ConfigError('retention.months must be a whole number of months (0 to 1200)');
+  const total = now.getUTCFullYear() * 12 + now.getUTCMonth() - months;
+  return `${String(Math.floor(total / 12)).padStart(4, '0')}-${String((total % 12) + 1).padStart(2, '0')}`;
+}
+
+/**
  * Shreds every generation of one key class in one scope (`keyClass` `'*'`: all classes), with the
  * class's index keys (`<class>-index`): the scope's tokens can no longer be computed either.
  */
@@ -51,11 +69,11 @@ export async function shred(keyStore: KeyStore, keyClass: string, scope: string,
 
 /**
  * Retention: shreds every key whose scope is a month (`YYYY-MM`) before `before` (a `YYYY-MM`
- * month or an ISO date, whose UTC month is the first one kept). Scopes that are not months are
- * left alone.
+ * month, an ISO date, whose UTC month is the first one kept, or a `Retention`: its cut-off now).
+ * Scopes that are not months are left alone.
  */
-export async function shredBefore(keyStore: KeyStore, before: string | Date, options: ShredBeforeOptions = {}): Promise<ShredReport> {
-  const cutoff = cutoffMonth(before);
+export async function shredBefore(keyStore: KeyStore, before: string | Date | Retention, options: ShredBeforeOptions = {}): Promise<ShredReport> {
+  const cutoff = isRetention(before) ? retentionCutoff(before, (options.now ?? (() => new Date()))()) : cutoffMonth(before);
   const classes = options.keyClasses?.flatMap(shredClasses);
   const records = (await keyStore.list()).filter(
     (r) => MONTH.test(r.scope) && r.scope < cutoff && (classes === undefined || classes.includes(r.keyClass)),
@@ -74,6 +92,8 @@ export async function shredRetiredIndexKeys(keyStore: KeyStore, filter: IndexKey
   const request = { retiredIndexKeys: filter.keyClass ?? '*', ...(filter.scope === undefined ? {} : { scope: filter.scope }) };
   return tombstone(keyStore, records, request, options);
 }
+
+const isRetention = (x: unknown): x is Retention => typeof x === 'object' && x !== null && !(x instanceof Date);
 
 function cutoffMonth(before: string | Date): string {
   if (before instanceof Date) {

@@ -30,7 +30,7 @@ import type { IndexHash, IndexName } from '../schema/indexes.js';
 import { forgetMacKeys, tokenScope, tokenVersion } from '../search/tokens.js';
 import { IndexKeys, retireIndexKeys, windowProblem, type IndexKeyFilter, type SearchWindow } from '../keys/index-keys.js';
 import { classOf, indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
-import { shred, shredBefore, shredRetiredIndexKeys, type ShredBeforeOptions, type ShredOptions, type ShredReport } from '../access/shred.js';
+import { retentionCutoff, shred, shredBefore, shredRetiredIndexKeys, type Retention, type ShredBeforeOptions, type ShredOptions, type ShredReport } from '../access/shred.js';
 import { partsFromRecord } from '../search/transforms.js';
 
 export interface SealerOptions {
@@ -56,6 +56,13 @@ export interface SealerOptions {
    * live month in its `window`. `reindex` with such a sealer moves records to these tokens.
    */
   indexKeys?: 'secret' | 'key-store';
+  /**
+   * How long the key store keeps month-scoped keys (`{ months: 24 }`: every record at least 24 full
+   * months; the retention job runs `sealer.shredBefore(retention)`). Key-store index keys: the default
+   * search window is the months it keeps, `months + 1` tokens per query at most. Without it a query
+   * searches every month whose index key is live.
+   */
+  retention?: Retention;
   /**
    * Who may open what (policy, quotas, audit): `createAccessGuard({ policy, audit })`. Required for
    * `open`; `'allow-all'` opens whatever is asked, unaudited, and must be said explicitly.
@@ -125,7 +132,8 @@ export interface SearchRequest {
   readonly country?: string;
   /**
    * Key-store index keys (`indexKeys: 'key-store'`): the months to search, `{ from?: 'YYYY-MM', to?:
-   * 'YYYY-MM' }` (default: every month whose index key is live). One token per month and generation.
+   * 'YYYY-MM' }` (default: the months the sealer's `retention` keeps; without one, every month whose
+   * index key is live). One token per live month and generation.
    */
   readonly window?: SearchWindow;
 }
@@ -177,8 +185,11 @@ export interface Sealer {
    * (other processes within the key cache TTL, or at their `forget()`).
    */
   shred(keyClass: string, scope: string, options?: ShredOptions): Promise<ShredReport>;
-  /** Retention through this sealer: `shredBefore` on its key store, with `shred`'s immediate effect here. */
-  shredBefore(before: string | Date, options?: ShredBeforeOptions): Promise<ShredReport>;
+  /**
+   * Retention through this sealer: `shredBefore` on its key store (`before` a month, a date or a
+   * `Retention` such as the sealer's own), with `shred`'s immediate effect here.
+   */
+  shredBefore(before: string | Date | Retention, options?: ShredBeforeOptions): Promise<ShredReport>;
   /**
    * Index-key rotation, step 1 (`retireIndexKeys` on its key store): new seals of this process take a
    * new index key generation at once (others within the key cache TTL). Returns the retired ids.
@@ -235,6 +246,7 @@ export function createSealer(options: SealerOptions): Sealer {
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
   if (options.indexKeys !== undefined && options.indexKeys !== 'secret' && options.indexKeys !== 'key-store') throw new ConfigError('indexKeys must be "secret" or "key-store"');
+  if (options.retention !== undefined) retentionCutoff(options.retention);
   const indexKeys = options.indexKeys === 'key-store' ? new IndexKeys(options.keyring, options.keyStore, options.cache) : undefined;
   const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend, indexKeys);
   // Derived keys of index keys shredded elsewhere are dropped when the listing next shows them gone.
@@ -588,7 +600,8 @@ export function createSealer(options: SealerOptions): Sealer {
       context: { ...request.context },
       ...(unscoped ? { unscoped } : {}),
     });
-    const tokens = await search.queryTokens(schema, index, value, { ...country, ...(request.window ? { window: request.window } : {}) });
+    const window = request.window ?? (options.retention === undefined ? undefined : { from: retentionCutoff(options.retention) });
+    const tokens = await search.queryTokens(schema, index, value, { ...country, ...(window ? { window } : {}) });
     // No token leaves before its query is durably audited.
     await auth.issued(tokens.length);
     return { tokens, scope: auth.scope, inScope: (r) => auth.inScope(r), done: (result) => auth.done(result) };

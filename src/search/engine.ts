@@ -30,7 +30,7 @@ export interface TokenQueryOptions {
   readonly country?: string;
   /** Only this index-secret version (default: every version the keyring holds, newest first). */
   readonly version?: number;
-  /** Key-store index keys: the months to search (default: every month whose index key is live). */
+  /** Key-store index keys: the months to search (default: every month whose index key is live; the sealer passes its retention's). */
   readonly window?: SearchWindow;
 }
 

@@ -16,9 +16,11 @@ import {
   LocalKeyring,
   MemoryKeyStore,
   reindex,
+  retentionCutoff,
   retireIndexKeys,
   s,
   shred,
+  shredBefore,
   shredRetiredIndexKeys,
   storedToken,
   type DataKeyRecord,
@@ -225,5 +227,40 @@ describe('the live index-key listing is cached', () => {
     await sealer.retireIndexKeys({ keyClass: 'contact', scope: '2025-03' });
     await sealer.seal(people, { id: 'late', createdAt: '2025-03-09T00:00:00Z', mobile: mobileOf(1) });
     expect(await labels()).toEqual(['2025-03~2', '2025-03~1']);
+  });
+});
+
+describe('the default search window is the retention window', () => {
+  /** The UTC month `n` months before now. */
+  const monthsAgo = (n: number) => retentionCutoff({ months: n });
+
+  it('a sealer with retention searches only the months it keeps (months + 1 tokens at most); an explicit window still reaches further', async () => {
+    const keyring = new LocalKeyring(generateLocalKeyMaterial(CLASSES));
+    const keyStore = new MemoryKeyStore();
+    const plain = createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys: 'key-store' });
+    const months = [0, 2, 24, 25, 30].map(monthsAgo);
+    for (const month of months) await plain.seal(people, { id: month, createdAt: `${month}-02T00:00:00Z`, mobile: mobileOf(1) });
+    const labelsOf = (tokens: string[]) => tokens.map((t) => t.slice(0, t.indexOf('~')));
+    const kept = createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys: 'key-store', retention: { months: 24 } });
+    expect(labelsOf(await kept.tokensFor(people, 'mobile', mobileOf(1), SEARCH))).toEqual(months.slice(0, 3));
+    // Without a retention setting: every live month. An explicit window overrides the default.
+    expect(labelsOf(await plain.tokensFor(people, 'mobile', mobileOf(1), SEARCH))).toEqual(months);
+    expect(labelsOf(await kept.tokensFor(people, 'mobile', mobileOf(1), { ...SEARCH, window: { from: months[4]!, to: months[3]! } }))).toEqual(months.slice(3));
+    // The retention job through the sealer shreds what the setting no longer keeps.
+    expect((await kept.shredBefore({ months: 24 })).shredded).toEqual([`contact-index/${months[4]}/1`, `contact-index/${months[3]}/1`, `contact/${months[4]}/1`, `contact/${months[3]}/1`].sort());
+    expect(labelsOf(await kept.tokensFor(people, 'mobile', mobileOf(1), { ...SEARCH, window: { from: '2000-01' } }))).toEqual(months.slice(0, 3));
+  });
+
+  it('retentionCutoff: every record is kept at least `months` full months; bad settings are refused', async () => {
+    expect(retentionCutoff({ months: 24 }, new Date('2027-03-01T00:00:00Z'))).toBe('2025-03');
+    expect(retentionCutoff({ months: 1 }, new Date('2027-01-31T23:59:59Z'))).toBe('2026-12');
+    expect(retentionCutoff({ months: 0 }, new Date('2027-01-15T00:00:00Z'))).toBe('2027-01');
+    for (const months of [-1, 1.5, Number.NaN, 1201]) expect(() => retentionCutoff({ months })).toThrow(/retention.months/);
+    expect(() => createSealer({ keyring: new LocalKeyring(generateLocalKeyMaterial(CLASSES)), keyStore: new MemoryKeyStore(), retention: { months: -3 } })).toThrow(/retention.months/);
+    const keyStore = new MemoryKeyStore();
+    const sealer = createSealer({ keyring: new LocalKeyring(generateLocalKeyMaterial(CLASSES)), keyStore, guard: 'allow-all', indexKeys: 'key-store' });
+    for (const month of ['2025-02', '2025-03']) await sealer.seal(people, { id: month, createdAt: `${month}-02T00:00:00Z`, mobile: mobileOf(1) });
+    const now = () => new Date('2027-03-01T00:00:00Z');
+    expect((await shredBefore(keyStore, { months: 24 }, { now })).shredded).toEqual(['contact-index/2025-02/1', 'contact/2025-02/1']);
   });
 });
