@@ -161,6 +161,14 @@ describe('TypeScript blocks in README.md, docs/*.md and the examples\' READMEs',
     expect(wrong).toEqual([]);
   });
 
+  it('every subpath export resolves to the source (tsconfig paths), never to a stale dist/', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { exports: Record<string, unknown> };
+    const config = ts.readConfigFile(`${root}tsconfig.json`, ts.sys.readFile).config as { compilerOptions: { paths: Record<string, string[]> } };
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => `waybill-seal${k.slice(1)}`);
+    expect(subpaths.length).toBeGreaterThan(10);
+    expect(subpaths.filter((p) => !config.compilerOptions.paths[p]?.every((f) => f.startsWith('./src/') && existsSync(`${root}${f}`)))).toEqual([]);
+  });
+
   it('every block compiles (strict, the repository compiler options; fragments with their declared context)', () => {
     expect(existsSync(`${root}tsconfig.json`)).toBe(true);
     const errors = compile(tsBlocks.map(virtualFile));
