@@ -99,6 +99,7 @@ describe('checkProtectedValue', () => {
     ['mobile', '+49 30 12345678', 'invalid_mobile'],
     ['mobile', '+44 56 1234 5678', 'invalid_mobile'],
     ['mobile', '+44 7911 123456', undefined],
+    ['mobile', '+44 800 123 4567', 'invalid_mobile'],
     ['mobile', '07911 123456', undefined, { country: 'GB' }],
     // The US plan cannot tell mobiles from fixed lines (FIXED_LINE_OR_MOBILE): accepted.
     ['mobile', '+1 415 555 2671', undefined],
@@ -122,6 +123,8 @@ describe('checkProtectedValue', () => {
     ['landline', '0755-******66', 'already_masked'],
     ['landline', '020 7946 0000', undefined, { country: 'GB' }],
     ['landline', '+44 7911 123456', 'invalid_landline'],
+    ['landline', '+44 800 123 4567', undefined],
+    ['landline', '+1 415 555 2671', undefined],
     ['phone', '021-12345678', undefined],
     ['phone', '+86 21 1234 5678', undefined],
     ['phone', '0755-88886666转123', undefined],

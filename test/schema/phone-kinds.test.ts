@@ -99,6 +99,7 @@ describe('phone() masks (GB/T 41833: a label hides at least 6 digits)', () => {
 
   it('a company number stays dialable, as in landline()', async () => {
     expect(await masksOf('400-812-3123')).toEqual({ label: '4008123123', screen: '4008123123' });
+    expect(await masksOf('0800 123 4567', 'GB')).toEqual({ label: '+44 8001234567', screen: '+44 8001234567' });
   });
 
   it('mobileLabel applies to the mobiles in a phone() field', async () => {
