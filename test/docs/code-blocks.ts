@@ -45,13 +45,18 @@ export function docFiles(dir = ''): string[] {
 }
 
 const FENCE = /^( *)(`{3,}|~{3,})(.*)$/;
+/** Blockquote markers (`> `) before a line's content. */
+const QUOTE = /^(?: {0,3}> ?)*/;
 const CONTEXT = /^\s*<!--\s*ts-context:\s*(.*?)\s*-->\s*$/;
 
 export function codeBlocks(file: string, text = readFileSync(`${root}${file}`, 'utf8')): CodeBlock[] {
   const lines = text.split('\n');
   const blocks: CodeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const open = FENCE.exec(lines[i]!);
+    // A fence inside a blockquote: its lines lose the quote's markers.
+    const quote = QUOTE.exec(lines[i]!)![0];
+    const unquote = (l: string) => (quote === '' ? l : l.replace(QUOTE, ''));
+    const open = FENCE.exec(unquote(lines[i]!));
     if (!open) continue;
     const [, indent, fence, info] = open as unknown as [string, string, string, string];
     // A backtick fence's info string may not contain backticks (CommonMark): then it is not a fence.
@@ -59,14 +64,15 @@ export function codeBlocks(file: string, text = readFileSync(`${root}${file}`, '
     const body: string[] = [];
     let j = i + 1;
     for (; j < lines.length; j++) {
-      const close = FENCE.exec(lines[j]!);
+      const line = unquote(lines[j]!);
+      const close = FENCE.exec(line);
       if (close && close[2]![0] === fence[0] && close[2]!.length >= fence.length && close[3]!.trim() === '') break;
       // Content lines lose up to the fence's indentation (a block inside a list item).
-      body.push(lines[j]!.replace(new RegExp(`^ {0,${indent.length}}`), ''));
+      body.push(line.replace(new RegExp(`^ {0,${indent.length}}`), ''));
     }
     let k = i - 1;
-    while (k >= 0 && lines[k]!.trim() === '') k--;
-    const above = k >= 0 ? lines[k]! : '';
+    while (k >= 0 && unquote(lines[k]!).trim() === '') k--;
+    const above = k >= 0 ? unquote(lines[k]!) : '';
     const ctx = CONTEXT.exec(above);
     const words = info.trim().split(/\s+/);
     blocks.push({

@@ -137,7 +137,7 @@ function compile(files: Virtual[]): string[] {
 describe('TypeScript blocks in README.md, docs/*.md and the examples\' READMEs', () => {
   it('finds every block: the fence parser agrees with a plain count of ```ts lines', () => {
     const counted = docFiles()
-      .map((f) => readFileSync(`${root}${f}`, 'utf8').match(/^ *(```|~~~)\s*(ts|typescript)\b/gim)?.length ?? 0)
+      .map((f) => readFileSync(`${root}${f}`, 'utf8').match(/^[ >]*(```|~~~)\s*(ts|typescript)\b/gim)?.length ?? 0)
       .reduce((a, b) => a + b, 0);
     expect(tsBlocks.length).toBe(counted);
     expect(tsBlocks.length).toBeGreaterThanOrEqual(15);
