@@ -204,6 +204,16 @@ export class AccessGuard {
    * and spent quotas are audited and throw AccessDeniedError. With `'allow-all'` every query is
    * allowed, unscoped and uncharged (still audited when a sink is given).
    */
+  /**
+   * Whether the request's purpose may search `ctx.index` at all (its rule, evidence and index grant;
+   * no quota is charged, nothing is audited): a confirm is only ever of an index its purpose searches.
+   */
+  maySearch(ctx: SearchContext): boolean {
+    if (this.#policy === 'allow-all') return true;
+    const rule = this.#ruleOf(this.#policy, ctx);
+    return !(rule instanceof Refusal) && !rule.approval && indexGranted(rule, ctx);
+  }
+
   async authorizeSearch(ctx: SearchContext): Promise<SearchAuthorization> {
     const policy = this.#policy;
     const io = this.#io;
@@ -211,8 +221,7 @@ export class AccessGuard {
     const rule = this.#ruleOf(policy, ctx);
     if (rule instanceof Refusal) return denySearch(io, ctx, rule.reason, rule.detail);
     if (rule.approval) return denySearch(io, ctx, 'index_not_granted', 'purposes with an export approval do not search');
-    const allowed = rule.indexes === undefined ? ctx.sources.every(confirmsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
-    if (!allowed) return denySearch(io, ctx, 'index_not_granted', ctx.index);
+    if (!indexGranted(rule, ctx)) return denySearch(io, ctx, 'index_not_granted', ctx.index);
     if (rule.scope && ctx.unscoped) return denySearch(io, ctx, 'scope_required', `purpose ${ctx.purpose} is scoped: search with sealer.search() or createFinder(), which carry the scope`);
     const scope = rule.scope ? scopeConditions(rule.scope, ctx) : [];
     if (rule.scope && scope.length === 0) {
@@ -234,6 +243,11 @@ export class AccessGuard {
     }
     return new SearchDecision(io, ctx, scope);
   }
+}
+
+/** The purpose's `indexes`, or by default every index whose protected sources it may open or confirm. */
+function indexGranted(rule: PurposeRule, ctx: SearchContext): boolean {
+  return rule.indexes === undefined ? ctx.sources.every(confirmsOf(rule)) : rule.indexes === '*' || rule.indexes.includes(ctx.index);
 }
 
 /** The scope matches the request carries evidence for (a record must meet one of them). */

@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../crypto/backend.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { constantTimeEqual, encodePart, encodeParts } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
-import { AuthenticationError, ConfigError, FormatError, IntegrityError, KekNotAllowedError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
+import { AccessDeniedError, AuthenticationError, ConfigError, FormatError, IntegrityError, KekNotAllowedError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
 import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
@@ -558,6 +558,12 @@ export function createSealer(options: SealerOptions): Sealer {
   async function confirm(schema: Schema, sealed: SealedRecord<Schema>, index: string, wanted: readonly string[], request: SearchRequest): Promise<ConfirmResult> {
     const spec = indexSpec(schema, index);
     const sources = spec.parts.filter((p) => p.protected).map((p) => p.path);
+    // A field-level confirm grant compares no more than an index the purpose may search: `pickup`
+    // holds the whole receiver.mobile for confirming last 4 digits, never a full-number guess.
+    const purpose = request.purpose ?? 'search';
+    if (guard && !guard.maySearch({ schema, index, sources, principal: request.principal, purpose, context: { ...request.context } })) {
+      throw new AccessDeniedError('index_not_granted', `purpose ${purpose} does not search ${index}: nothing to confirm`);
+    }
     let d: Decrypted;
     try {
       d = await decryptGranted(
@@ -654,6 +660,8 @@ export function createSealer(options: SealerOptions): Sealer {
     close,
     [Symbol.dispose]: close,
   };
+  // Frozen: code holding the sealer cannot swap `search` (or any method) for one that skips the guard.
+  Object.freeze(sealer);
   INTERNALS.set(sealer, {
     confirm: (schema, sealed, index, wanted, request) => confirm(schema, sealed as SealedRecord<Schema>, index, wanted, request),
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, { ...o, scope: scopeOf(scopeFn, record as Record<string, unknown>, schema) }),
