@@ -74,9 +74,14 @@ export interface Task {
   readonly decode: DecodeMode | 'schemaless';
   /**
    * The output for one record: an object to encode, `PASS`, or undefined for nothing. Throws to reject
-   * the line (a ConfigError stops the run). `first`: the input's first record (whichever thread runs it).
+   * the line (a ConfigError stops the run).
    */
-  handle(record: unknown, line: number, first: boolean): Promise<unknown>;
+  handle(record: unknown, line: number): Promise<unknown>;
+  /**
+   * Called with the records of the input's first chunk (bounded: one chunk), whichever thread runs
+   * it, before any of them is handled: a ConfigError stops the run before anything is written.
+   */
+  checkFirst?(records: readonly unknown[]): Promise<void>;
   /** CSV header and rows of one output, when they are not the record's columns (inspect, verify). */
   readonly csvHeader?: readonly string[];
   csvRows?(output: unknown): (string | undefined)[][];
@@ -112,36 +117,12 @@ export function rejectOf(line: number, e: unknown): Reject {
   };
 }
 
-export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<ChunkResult> {
-  const { task } = ctx;
-  const rejects: Reject[] = [];
-  const jsonOut: string[] = [];
-  const csvOut: (string | undefined)[][] = [];
-  let read = 0;
-  let written = 0;
-  let first = chunk.seq === 0;
+/** One input record of a chunk, or the reason its line was refused before a record existed. */
+type Item = { readonly line: number; readonly record: unknown; readonly original?: string } | { readonly line: number; readonly reject: Reject };
 
-  const emit = async (record: unknown, line: number, original: string | undefined): Promise<void> => {
-    let out: unknown;
-    const isFirst = first;
-    first = false;
-    try {
-      out = await task.handle(record, line, isFirst);
-    } catch (e) {
-      // A configuration error (audit log not writable, phone metadata missing …) is not this
-      // line's fault and would fail every line: it stops the run (exit 1) instead.
-      if (e instanceof ConfigError) throw e;
-      rejects.push(rejectOf(line, e));
-      return;
-    }
-    if (out === undefined) return;
-    written++;
-    if (out === PASS) out = record;
-    if (ctx.outFormat === 'jsonl') jsonOut.push(original !== undefined && out === record ? original : JSON.stringify(out));
-    else if (task.csvRows) csvOut.push(...task.csvRows(out));
-    else csvOut.push(encodeCsvCells(ctx.csvOut!, out));
-  };
-
+/** The chunk's records in input order (lines that do not parse are rejects in their place). */
+function itemsOf(ctx: ChunkContext, chunk: Chunk): Item[] {
+  const items: Item[] = [];
   if (chunk.kind === 'jsonl') {
     const text = decoder.decode(chunk.bytes);
     let line = chunk.firstLine;
@@ -154,38 +135,66 @@ export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<Chu
       const lineNo = line++;
       if (s.charCodeAt(s.length - 1) === 13) s = s.slice(0, -1);
       if (s.trim() === '') continue;
-      read++;
-      let record: unknown;
       try {
-        record = JSON.parse(s);
+        items.push({ line: lineNo, record: JSON.parse(s), original: s });
       } catch (e) {
-        rejects.push(rejectOf(lineNo, e));
-        continue;
+        items.push({ line: lineNo, reject: rejectOf(lineNo, e) });
       }
-      await emit(record, lineNo, s);
     }
   } else if (chunk.kind === 'csv') {
+    const { task } = ctx;
     for (const row of chunk.rows) {
-      read++;
       if (row.reject) {
-        rejects.push(row.reject);
+        items.push({ line: row.line, reject: row.reject });
         continue;
       }
-      let record: unknown;
       try {
-        record = decodeCsvRow(ctx.csvIn!, row.cells!, task.decode === 'schemaless' ? undefined : ctx.schema, task.decode === 'schemaless' ? 'auto' : task.decode);
+        const record = decodeCsvRow(ctx.csvIn!, row.cells!, task.decode === 'schemaless' ? undefined : ctx.schema, task.decode === 'schemaless' ? 'auto' : task.decode);
+        items.push({ line: row.line, record });
       } catch (e) {
-        rejects.push(rejectOf(row.line, e));
-        continue;
+        items.push({ line: row.line, reject: rejectOf(row.line, e) });
       }
-      await emit(record, row.line, undefined);
     }
   } else {
-    read += chunk.rejects.length;
-    rejects.push(...chunk.rejects);
+    for (const reject of chunk.rejects) items.push({ line: reject.line, reject });
+  }
+  return items;
+}
+
+export async function processChunk(ctx: ChunkContext, chunk: Chunk): Promise<ChunkResult> {
+  const { task } = ctx;
+  const rejects: Reject[] = [];
+  const jsonOut: string[] = [];
+  const csvOut: (string | undefined)[][] = [];
+  let written = 0;
+  const items = itemsOf(ctx, chunk);
+  if (chunk.seq === 0 && task.checkFirst) await task.checkFirst(items.flatMap((i) => ('record' in i ? [i.record] : [])));
+
+  for (const item of items) {
+    if ('reject' in item) {
+      rejects.push(item.reject);
+      continue;
+    }
+    const { record, line, original } = item;
+    let out: unknown;
+    try {
+      out = await task.handle(record, line);
+    } catch (e) {
+      // A configuration error (audit log not writable, phone metadata missing …) is not this
+      // line's fault and would fail every line: it stops the run (exit 1) instead.
+      if (e instanceof ConfigError) throw e;
+      rejects.push(rejectOf(line, e));
+      continue;
+    }
+    if (out === undefined) continue;
+    written++;
+    if (out === PASS) out = record;
+    if (ctx.outFormat === 'jsonl') jsonOut.push(original !== undefined && out === record ? original : JSON.stringify(out));
+    else if (task.csvRows) csvOut.push(...task.csvRows(out));
+    else csvOut.push(encodeCsvCells(ctx.csvOut!, out));
   }
   const text = ctx.outFormat === 'jsonl' ? (jsonOut.length > 0 ? `${jsonOut.join('\n')}\n` : '') : csvOut.length > 0 ? stringify(csvOut, CSV_WRITE) : '';
-  return { seq: chunk.seq, bytes: encoder.encode(text), read, written, rejects };
+  return { seq: chunk.seq, bytes: encoder.encode(text), read: items.length, written, rejects };
 }
 
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });

@@ -33,7 +33,7 @@ export const EXIT_TABLE: readonly { readonly code: ExitCode; readonly short: str
     code: EXIT.USAGE,
     short: 'usage or configuration error',
     meaning:
-      'usage or configuration error, found before any record is written (nothing more is read): unknown flag or flag value (a `--purpose` the policy does not define, `mask --profile` the schema does not have, a negative `--budget`), unreadable key, schema or policy file, a key file that holds none of the keys the input was sealed under, bad CSV header, `--out` or `--rejects` file exists (without `--force`) or is not writable',
+      'usage or configuration error, found before any record is written (nothing more is read): unknown flag or flag value (a `--purpose` the policy does not define, `mask --profile` the schema does not have, a negative `--budget`), unreadable key, schema or policy file, a key file that cannot open the input (it holds none of the data keys, or none of their KEKs, that the first records of the input, about 64 KiB or 512 CSV rows, were sealed under), bad CSV header, `--out` or `--rejects` file exists (without `--force`) or is not writable',
   },
   { code: EXIT.REJECTED, short: 'some lines rejected', meaning: 'some input lines were rejected (each reported on stderr and in `--rejects FILE` by line number and reason code, never content); every other line was written' },
   { code: EXIT.QUOTA, short: 'a quota or export budget was reached', meaning: '`open`: a quota or export budget was reached (the refused records were written masked); `find`, `token`: the search quota (or, confirming a match, the open quota) was reached' },

@@ -162,6 +162,8 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       const p = processor.process(chunk);
       p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
       inflight.push(p);
+      // The first chunk's check (the wrong key file) settles before any other chunk is handled by a worker.
+      if (chunk.seq === 0 && task.checkFirst) await p;
       while (inflight.length >= window) await writeResult(await inflight.shift()!);
     }
     while (inflight.length > 0) await writeResult(await inflight.shift()!);

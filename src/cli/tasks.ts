@@ -8,9 +8,11 @@ import type { QuotaStore } from '../access/quota.js';
 import { parsePolicy } from '../access/policy.js';
 import { waybillPolicy } from '../access/waybill-policy.js';
 import type { SuiteName } from '../crypto/aead.js';
-import { AccessDeniedError, ConfigError, IntegrityError, ShreddedError } from '../errors.js';
+import { AccessDeniedError, AuthenticationError, ConfigError, IntegrityError, KeyError, ShreddedError } from '../errors.js';
 import type { Withheld } from '../access/audit.js';
 import { loadNativeCrypto } from '../crypto/backend-load.js';
+import { wipe } from '../crypto/bytes.js';
+import { contextOf } from '../keys/data-keys.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
 import { indexKeysOf, integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
@@ -125,21 +127,50 @@ function withOpened(out: unknown, schema: Schema, sealed: unknown, opened: reado
   return { ...(out as Record<string, unknown>), [OPENED_FIELD]: { fields: [...opened], withheld: reasons } };
 }
 
+/** Data key ids listed in the message of a refused key file. */
+const SHOWN_IDS = 5;
+
 /**
- * The wrong `--keys` file is a configuration error, not a bad record: when the input's first record
- * names data keys of which the key file holds none (not even a shredded key's tombstone), the run
- * stops (exit 1) instead of rejecting every line or finding nothing.
+ * The wrong `--keys` file is a configuration error, not a bad record. Before any record is opened,
+ * the data keys that the input's first chunk (one chunk, so memory stays bounded) was sealed under
+ * are looked up: one the key file holds and can unwrap (its KEK held, the wrap authenticates), or a
+ * shredded key's tombstone, means the file fits and each record is judged on its own. When the file
+ * holds none of them (no such key, or only keys whose KEK it lacks: `no_kek`), the run stops (exit 1)
+ * before anything is opened, audited or written. Unwrapping a data key reads no record field.
  */
-async function refuseForeignKeyFile(keys: LoadedKeys, keysPath: string, record: unknown): Promise<void> {
-  let ids: string[];
-  try {
-    ids = [...new Set(inspect(record).map((f) => f.dataKeyId))];
-  } catch {
-    return; // not a sealed record: the task rejects the line
+async function refuseForeignKeyFile(keys: LoadedKeys, keysPath: string, records: readonly unknown[]): Promise<void> {
+  const ids = new Set<string>();
+  for (const record of records) {
+    try {
+      for (const f of inspect(record)) ids.add(f.dataKeyId);
+    } catch {
+      // not a sealed record: the task rejects its line
+    }
   }
-  if (ids.length === 0) return;
-  for (const id of ids) if (await keys.keyStore.get(id)) return;
-  throw new ConfigError(`key file ${keysPath} holds none of the data keys the input was sealed under (${ids.join(', ')}): is it the key file these records were sealed with?`);
+  if (ids.size === 0) return;
+  const missing: string[] = [];
+  const kekless: string[] = [];
+  for (const id of ids) {
+    const stored = await keys.keyStore.get(id);
+    if (!stored) {
+      missing.push(id);
+      continue;
+    }
+    if (stored.shreddedAt !== undefined) return;
+    try {
+      wipe(await keys.keyring.unwrap({ kekId: stored.kekId, wrapped: stored.wrapped }, contextOf(stored)));
+      return;
+    } catch (e) {
+      if (!(e instanceof KeyError || e instanceof AuthenticationError)) throw e;
+      kekless.push(`${id} under ${stored.kekId}`);
+    }
+  }
+  const list = (a: readonly string[]) => `${a.slice(0, SHOWN_IDS).join(', ')}${a.length > SHOWN_IDS ? `, … ${a.length - SHOWN_IDS} more` : ''}`;
+  const why = [
+    ...(missing.length > 0 ? [`holds none of the data keys it was sealed under (${list(missing)})`] : []),
+    ...(kekless.length > 0 ? [`holds data keys it cannot unwrap: no KEK for them (${list(kekless)})`] : []),
+  ];
+  throw new ConfigError(`key file ${keysPath} cannot open this input: it ${why.join(' and ')}. Is it the key file these records were sealed with?`);
 }
 
 export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = {}): Promise<Task> {
@@ -173,8 +204,8 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
       const stats: TaskStats = {};
       return {
         decode: 'sealed',
-        async handle(record, _line, first) {
-          if (first) await refuseForeignKeyFile(keys, spec.keys, record);
+        checkFirst: (records) => refuseForeignKeyFile(keys, spec.keys, records),
+        async handle(record) {
           try {
             const r = await sealer.open(schema, record as never, access);
             return withOpened(r.record, schema, record, r.opened, r.withheld, spec.fields ? 'not_requested' : 'field_not_granted');
@@ -237,9 +268,9 @@ export async function createTask(spec: TaskSpec, schema: Schema, env: TaskEnv = 
         const finder = finderFor(sealer, schema, spec.index, spec.values.length === 1 ? spec.values[0]! : spec.values, request, grant);
         return {
           decode: 'sealed',
-          async handle(record, _line, first) {
+          checkFirst: (records) => refuseForeignKeyFile(keys, spec.keys, records),
+          async handle(record) {
             walkRecord(schema.shape, record, 'sealed');
-            if (first) await refuseForeignKeyFile(keys, spec.keys, record);
             if (spec.candidates) return finder.isCandidate(record as never) ? PASS : undefined;
             try {
               return (await finder.matches(record as never)) ? PASS : undefined;

@@ -3,7 +3,7 @@
  * is written; 2 bad records; 3 quota; 4 integrity. README, `--help` and each command's help line come
  * from src/cli/exit.ts.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, EXIT_CODES_MARKDOWN, EXIT_CODES_TEXT, EXIT_TABLE, exitLine, type ExitCode } from '../../src/cli/exit.js';
@@ -79,7 +79,7 @@ describe('exit 1: usage and configuration errors, before any record is written',
     for (const jobs of ['1', '2']) {
       const o = await cli(['open', '--keys', other, '--jobs', jobs, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], sealed);
       expect(o).toMatchObject({ code: EXIT.USAGE, stdout: '' });
-      expect(o.stderr).toMatch(/key file .*other\.json holds none of the data keys the input was sealed under \(contact\/2025-03\/1/);
+      expect(o.stderr).toMatch(/key file .*other\.json cannot open this input: it holds none of the data keys it was sealed under \(contact\/2025-03\/1/);
       expect(o.stderr).not.toMatch(/line \d+: rejected/);
     }
     const f = await cli(['find', '--keys', other, '--principal', 'cs-4', '--purpose', 'customer-service', '--ticket', 'T-1', '--index', 'receiver.mobile', '13987654321'], sealed);
@@ -87,6 +87,73 @@ describe('exit 1: usage and configuration errors, before any record is written',
     expect(f.stderr).toMatch(/holds none of the data keys/);
     // The right key file still opens the same input.
     expect((await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], sealed)).code).toBe(EXIT.OK);
+  });
+
+  describe('a key file that cannot open the input is found in the first chunk, not only by the first record', () => {
+    const audit = (k: string, extra: string[] = []) => ['open', '--keys', k, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1', ...extra];
+    /** The sealing key file with its KEKs changed by `edit` (data keys kept), written mode 0600. */
+    const variant = async (name: string, edit: (file: { keks: { keys: Record<string, string> }[]; dataKeys: unknown[] }) => void) => {
+      const file = JSON.parse(await readFile(keys, 'utf8'));
+      edit(file);
+      const path = join(dir, name);
+      await writeFile(path, JSON.stringify(file), { mode: 0o600 });
+      return path;
+    };
+    const refused = (r: { code: number; stdout: string; stderr: string }) => {
+      expect(r).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+      expect(r.stderr).toMatch(/cannot open this input/);
+      expect(r.stderr).not.toMatch(/line \d+: rejected/);
+    };
+
+    it('its data keys are there but not their KEKs (no_kek): open and find stop with exit 1, --jobs 1 and 2', async () => {
+      const noKek = await variant('no-kek.json', (f) => {
+        for (const kek of f.keks) kek.keys = { parcel: kek.keys['contact']! };
+      });
+      for (const jobs of ['1', '2']) {
+        const r = await cli(audit(noKek, ['--jobs', jobs]), sealed);
+        refused(r);
+        expect(r.stderr).toMatch(/holds data keys it cannot unwrap: no KEK for them \(contact\/2025-03\/1 under local:v1:contact/);
+      }
+      refused(await cli(['find', '--keys', noKek, '--principal', 'cs-4', '--purpose', 'customer-service', '--ticket', 'T-1', '--index', 'receiver.mobile', '13987654321'], sealed));
+    });
+
+    it("its data keys were copied from the sealing file, under KEKs of the same ids that are not the sealing file's", async () => {
+      const stranger = (await keyDir('ws-exit-stranger-')).keys;
+      const copied = JSON.parse(await readFile(stranger, 'utf8'));
+      copied.dataKeys = JSON.parse(await readFile(keys, 'utf8')).dataKeys;
+      await writeFile(stranger, JSON.stringify(copied), { mode: 0o600 });
+      refused(await cli(audit(stranger), sealed));
+    });
+
+    it('with --jobs 2 no worker opens a record of a later chunk while the first is checked: nothing audited', async () => {
+      const many = await cli(['seal', '--keys', keys], jsonl(Array.from({ length: 200 }, (_, i) => ({ ...sampleWaybill(), waybillNo: `SF-M${i}` }))));
+      expect(many.code).toBe(0);
+      expect(many.stdout.length).toBeGreaterThan(4 * 64 * 1024); // several chunks
+      const other = (await keyDir('ws-exit-jobs-')).keys;
+      const log = join(dir, 'jobs.audit.jsonl');
+      refused(await cli(audit(other, ['--jobs', '2', '--audit', log]), many.stdout));
+      expect((await readFile(log, 'utf8').catch(() => '')).trim()).toBe('');
+    });
+
+    it('the first line is not a sealed record: the records after it decide', async () => {
+      const other = (await keyDir('ws-exit-later-')).keys;
+      refused(await cli(audit(other), `{"not":"sealed"}\n${sealed}`));
+      // With the right key file the same input opens; only the first line is rejected.
+      const r = await cli(audit(keys), `{"not":"sealed"}\n${sealed}`);
+      expect(r.code).toBe(EXIT.REJECTED);
+      expect(r.stdout.trim().split('\n')).toHaveLength(2);
+    });
+
+    it('a file that holds the keys of some records in the chunk opens those and rejects the others line by line (exit 2)', async () => {
+      const { keys: other } = await keyDir('ws-exit-mixed-');
+      const april = await cli(['seal', '--keys', other], jsonl([{ ...sampleWaybill(), waybillNo: 'SF9', createdAt: '2025-04-02T08:00:00+08:00' }]));
+      expect(april.code).toBe(0);
+      // The foreign record comes first: the check looks past it.
+      const r = await cli(audit(keys), `${april.stdout}${sealed}`);
+      expect(r.code).toBe(EXIT.REJECTED);
+      expect(r.stderr).toMatch(/line 1: rejected/);
+      expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).waybillNo)).toEqual([sampleWaybill().waybillNo, 'SF2']);
+    });
   });
 
   it('an unreadable schema file, and a CSV header that is not the schema', async () => {
