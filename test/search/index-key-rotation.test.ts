@@ -10,15 +10,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createSealer,
-  defineSchema,
   generateLocalKeyMaterial,
-  KEY_CLASSES,
   LocalKeyring,
   MemoryKeyStore,
   reindex,
   retentionCutoff,
   retireIndexKeys,
-  s,
   shred,
   shredBefore,
   shredRetiredIndexKeys,
@@ -26,23 +23,12 @@ import {
   type DataKeyRecord,
   type Keyring,
   type KeyStore,
-  type SealedRecord,
 } from '../../src/index.js';
 import { contextOf } from '../../src/keys/data-keys.js';
 import { queryParts } from '../../src/search/engine.js';
 import { BlindTokenizer, deriveKey, INDEX_KEY_LABEL, keyInfo } from '../../src/search/tokens.js';
 import { SEARCH } from '../helpers.js';
-
-const CLASSES = [...KEY_CLASSES, ...KEY_CLASSES.map((c) => `${c}-index`)];
-// 32-bit tokens: a chance match among 10^4 candidates is negligible, so a hit is the attack working.
-const people = defineSchema(
-  'people',
-  1,
-  { id: s.string(), createdAt: s.date(), mobile: s.mobile() },
-  { recordId: 'id', indexes: { mobile: { field: 'mobile', bits: 32 }, 'mobile:last4': { field: 'mobile', transform: 'phone-last4', bits: 9 } } },
-);
-type Person = SealedRecord<typeof people>;
-const mobileOf = (i: number) => `139${String(4_000_000 + i * 7919).padStart(8, '0')}`;
+import { CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
 
 /** The mobile numbers an attacker holding `key` (an index key's bytes) recovers from a record's screen mask and stored token. */
 function recoverWith(key: Uint8Array, record: Person): string[] {

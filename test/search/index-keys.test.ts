@@ -9,36 +9,22 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   createSealer,
-  defineSchema,
   generateLocalKeyMaterial,
-  KEY_CLASSES,
   LocalKeyring,
   MemoryKeyStore,
   reindex,
-  s,
   shred,
   shredBefore,
   storedToken,
   type Keyring,
   type KeyStore,
-  type SealedRecord,
 } from '../../src/index.js';
 import { toBase64Url } from '../../src/crypto/bytes.js';
 import { contextOf } from '../../src/keys/data-keys.js';
 import { sealerInternals } from '../../src/seal/sealer.js';
 import { hex, SEARCH } from '../helpers.js';
 import { searchVectorSchema, type SearchVectorInput } from './search-vector-builder.js';
-
-const CLASSES = [...KEY_CLASSES, ...KEY_CLASSES.map((c) => `${c}-index`)];
-/** 32-bit tokens: a chance match among 10^4 candidates is ~2·10^-6, so "none matches" is a sharp claim. */
-const people = defineSchema(
-  'people',
-  1,
-  { id: s.string(), createdAt: s.date(), mobile: s.mobile() },
-  { recordId: 'id', indexes: { mobile: { field: 'mobile', bits: 32 }, 'mobile:last4': { field: 'mobile', transform: 'phone-last4', bits: 9 } } },
-);
-type Person = SealedRecord<typeof people>;
-const mobileOf = (i: number) => `139${String(4_000_000 + i * 7919).padStart(8, '0')}`;
+import { CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
 
 function sealerFor(keyring: Keyring, keyStore: KeyStore, indexKeys: 'secret' | 'key-store' = 'key-store') {
   return createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys });
