@@ -10,7 +10,8 @@
  * process keeps an unwrapped key in memory.
  */
 import { ConfigError } from '../errors.js';
-import { indexKeyRows, shredClasses, type IndexKeyFilter } from '../keys/index-keys.js';
+import { dataKeyId } from '../keys/data-keys.js';
+import { shredClasses } from '../keys/index-keys.js';
 import type { DataKeyRecord, KeyStore } from '../keys/key-store.js';
 import type { AuditSink } from './audit.js';
 
@@ -83,14 +84,34 @@ export async function shredBefore(keyStore: KeyStore, before: string | Date | Re
 
 /**
  * Index-key rotation, step 3 (after `retireIndexKeys` and a `reindex` that went through every
- * record): shreds the retired index keys the filter names, so no query computes a token with them
- * any more and a leaked one matches no stored token. A record still on a retired generation (not
- * reindexed) is no longer found by search; its fields still open.
+ * record): shreds the index keys step 1 retired (`retired`, the ids it returned), so no query computes
+ * a token with them any more and a leaked one matches no stored token. A record still on a retired
+ * generation (not reindexed) is no longer found by search; its fields still open.
+ *
+ * `retired_at` is a plain key-store column, so step 3 checks that step 1 still holds and refuses
+ * (ConfigError, nothing shredded) if any id is not an index key, no longer retired (a database writer
+ * cleared it: new seals and reindex may have gone back to it), or if a newer generation of its scope
+ * is retired too (its flags were flipped: reindex may have moved records back to the old one).
  */
-export async function shredRetiredIndexKeys(keyStore: KeyStore, filter: IndexKeyFilter = {}, options: ShredOptions = {}): Promise<ShredReport> {
-  const records = (await indexKeyRows(keyStore, filter)).filter((r) => r.retiredAt !== undefined && r.shreddedAt === undefined);
-  const request = { retiredIndexKeys: filter.keyClass ?? '*', ...(filter.scope === undefined ? {} : { scope: filter.scope }) };
-  return tombstone(keyStore, records, request, options);
+export async function shredRetiredIndexKeys(keyStore: KeyStore, retired: readonly string[], options: ShredOptions = {}): Promise<ShredReport> {
+  if (!Array.isArray(retired) || retired.length === 0 || retired.some((id) => typeof id !== 'string')) {
+    throw new ConfigError('shredRetiredIndexKeys needs the index key ids retireIndexKeys returned');
+  }
+  const ids = new Set(retired);
+  const records: DataKeyRecord[] = [];
+  for (const id of ids) {
+    const r = await keyStore.get(id);
+    if (r === undefined || !r.keyClass.endsWith('-index') || r.id !== dataKeyId(r.keyClass, r.scope, r.generation)) {
+      throw new ConfigError(`shredRetiredIndexKeys: ${id} is not an index key in the key store`);
+    }
+    if (r.retiredAt === undefined) throw new ConfigError(`shredRetiredIndexKeys: index key ${id} is no longer retired (its retired_at was cleared after step 1): retire it again and reindex`);
+    const newer = (await keyStore.list({ keyClass: r.keyClass, scope: r.scope })).find(
+      (o) => o.generation > r.generation && o.retiredAt !== undefined && o.shreddedAt === undefined && !ids.has(o.id),
+    );
+    if (newer !== undefined) throw new ConfigError(`shredRetiredIndexKeys: ${newer.id}, newer than ${id}, is retired too (not by this rotation): retire again and reindex`);
+    records.push(r);
+  }
+  return tombstone(keyStore, records, { retiredIndexKeys: [...ids].sort().join(',') }, options);
 }
 
 const isRetention = (x: unknown): x is Retention => typeof x === 'object' && x !== null && !(x instanceof Date);

@@ -100,9 +100,12 @@ export class DataKeyManager {
   /** The slot's key after `cur`: `cur` again if its row still allows sealing and it has room, else the next one. */
   async #replace(slot: string, keyClass: string, scope: string, suite: string, cur: Current | undefined, cap: number | undefined, count: number): Promise<DataKey> {
     if (cur && (cap === undefined || cur.used + count <= cap)) {
-      // Stale: a key shredded or retired by another process must not seal another record.
-      const row = await this.store.get(cur.key.id);
-      if (row !== undefined && row.shreddedAt === undefined && row.retiredAt === undefined && this.#current.get(slot) === cur) {
+      // Stale: a key shredded or retired by another process, or (a shared suite) one a newer generation
+      // has replaced, must not seal another record.
+      const still = this.#exclusive(suite)
+        ? sealable(await this.store.get(cur.key.id), suite)
+        : sealingTarget(await this.store.list({ keyClass, scope }), suite).adopt?.id === cur.key.id;
+      if (still && this.#current.get(slot) === cur) {
         cur.checked = this.#cache.now();
         cur.used += count;
         return cur.key;
@@ -227,24 +230,18 @@ export class DataKeyManager {
   }
 
   async #nextKey(keyClass: string, scope: string, suite: string, exhausted: DataKey | undefined): Promise<DataKey> {
-    const existing = await this.store.list({ keyClass, scope });
-    const usable = existing
-      // Retired (data-key rotation) and shredded keys never seal again: a new generation is made.
-      .filter((r) => r.suite === suite && r.id !== exhausted?.id && r.retiredAt === undefined && r.shreddedAt === undefined)
-      .filter((r) => exhausted === undefined || r.generation > generationOf(exhausted.id))
-      .sort((a, b) => b.generation - a.generation)[0];
+    const { adopt, next } = sealingTarget(await this.store.list({ keyClass, scope }), suite);
     // A fresh sealer continues the newest generation; after a cap it always takes a new one. A row
     // this keyring cannot authenticate is refused, never adopted (KekNotAllowedError for a KEK the
     // keyring is not configured for): sealing stops rather than use a key someone else may know.
     // A capped suite (random-nonce GCM) never continues or shares a generation: see `#exclusive`.
-    if (usable && exhausted === undefined && !this.#exclusive(suite)) {
-      return this.#unwrap(usable).catch((e: unknown) => {
+    if (adopt && exhausted === undefined && !this.#exclusive(suite)) {
+      return this.#unwrap(adopt).catch((e: unknown) => {
         if (!(e instanceof AuthenticationError)) throw e;
-        throw new KeyError('data_key_rejected', `data key ${usable.id} in the key store does not authenticate under this keyring: refused for sealing (a row this deployment did not write?)`);
+        throw new KeyError('data_key_rejected', `data key ${adopt.id} in the key store does not authenticate under this keyring: refused for sealing (a row this deployment did not write?)`);
       });
     }
-    const generation = Math.max(0, ...existing.map((r) => r.generation)) + 1;
-    return this.#create(keyClass, scope, suite, generation);
+    return this.#create(keyClass, scope, suite, next);
   }
 
   async #create(keyClass: string, scope: string, suite: string, generation: number): Promise<DataKey> {
@@ -325,6 +322,21 @@ export class DataKeyManager {
   }
 }
 
-function generationOf(id: string): number {
-  return Number(id.slice(id.lastIndexOf('/') + 1));
+/** A row new seals of `suite` may use: of that suite, neither retired nor shredded, its id matching its columns. */
+function sealable(r: DataKeyRecord | undefined, suite: string): r is DataKeyRecord {
+  return r !== undefined && r.suite === suite && r.retiredAt === undefined && r.shreddedAt === undefined && r.id === dataKeyId(r.keyClass, r.scope, r.generation);
+}
+
+/**
+ * Where new seals of one (key class, scope) go, from that scope's rows: generations only move
+ * forward. The newest generation is adopted if new seals of `suite` may use it; otherwise (retired,
+ * shredded, another suite, relabelled) generation `next` is created. An older row is never taken
+ * again, even one not (or no longer) marked retired: `retired_at` is a plain column, and a database
+ * writer who clears it on a rotated-away key, or sets it on the newest, must not send sealing back.
+ */
+export function sealingTarget(rows: readonly DataKeyRecord[], suite: string): { readonly adopt?: DataKeyRecord; readonly next: number } {
+  const newest = Math.max(0, ...rows.map((r) => r.generation).filter(Number.isSafeInteger));
+  const top = rows.filter((r) => r.generation === newest);
+  const adopt = top.length === 1 && sealable(top[0], suite) ? top[0] : undefined;
+  return adopt ? { adopt, next: newest + 1 } : { next: newest + 1 };
 }

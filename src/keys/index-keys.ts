@@ -9,7 +9,7 @@
  */
 import { AuthenticationError, KekNotAllowedError, ShreddedError } from '../errors.js';
 import { cacheTiming, type KeyCacheOptions } from './cache.js';
-import { DataKeyManager, dataKeyId, type DataKey } from './data-keys.js';
+import { DataKeyManager, dataKeyId, sealingTarget, type DataKey } from './data-keys.js';
 import type { DataKeyRecord, KeyStore } from './key-store.js';
 import type { Keyring } from './keyring.js';
 import { retireDataKeys } from './rotation.js';
@@ -108,13 +108,11 @@ export class IndexKeys {
 
   /**
    * The generation new seals of (field key class, scope) take, read from the store now: the newest
-   * index key that is neither retired nor shredded; undefined when there is none (the next seal
-   * creates one). Creates nothing.
+   * index key of the scope if it is neither retired nor shredded (generations only move forward, see
+   * `sealingTarget`); undefined when there is none (the next seal creates one). Creates nothing.
    */
   async sealingGeneration(keyClass: string, scope: string): Promise<number | undefined> {
-    const rows = await this.#store.list({ keyClass: indexKeyClass(keyClass), scope });
-    const usable = rows.filter((r) => r.retiredAt === undefined && r.shreddedAt === undefined && r.suite === INDEX_KEY_SUITE && r.id === dataKeyId(r.keyClass, r.scope, r.generation));
-    return usable.length === 0 ? undefined : Math.max(...usable.map((r) => r.generation));
+    return sealingTarget(await this.#store.list({ keyClass: indexKeyClass(keyClass), scope }), INDEX_KEY_SUITE).adopt?.generation;
   }
 
   /**

@@ -197,9 +197,10 @@ export interface Sealer {
   retireIndexKeys(filter?: IndexKeyFilter): Promise<string[]>;
   /**
    * Index-key rotation, step 3, after `reindex` went through every record: `shredRetiredIndexKeys`
-   * on its key store; queries here stop using them at once, elsewhere within the key cache TTL.
+   * on its key store with the ids step 1 returned (refused if they are no longer retired); queries
+   * here stop using them at once, elsewhere within the key cache TTL.
    */
-  shredRetiredIndexKeys(filter?: IndexKeyFilter, options?: ShredOptions): Promise<ShredReport>;
+  shredRetiredIndexKeys(retired: readonly string[], options?: ShredOptions): Promise<ShredReport>;
   /** Keyed hash of this sealer's blind indexes. */
   readonly indexHash: IndexHash;
   /**
@@ -643,7 +644,7 @@ export function createSealer(options: SealerOptions): Sealer {
     shred: async (keyClass, scope, o) => evicted(await shred(options.keyStore, keyClass, scope, o), o?.dryRun),
     shredBefore: async (before, o) => evicted(await shredBefore(options.keyStore, before, o), o?.dryRun),
     retireIndexKeys: async (filter) => evicted(await retireIndexKeys(options.keyStore, filter)),
-    shredRetiredIndexKeys: async (filter, o) => evicted(await shredRetiredIndexKeys(options.keyStore, filter, o), o?.dryRun),
+    shredRetiredIndexKeys: async (retired, o) => evicted(await shredRetiredIndexKeys(options.keyStore, retired, o), o?.dryRun),
     indexHash: search.hash,
     async tokensFor(schema, index, value, request) {
       const grant = await authorizedSearch(schema, index, value, request, true);

@@ -76,7 +76,8 @@ describe('index-key rotation (R13b F2): a leaked generation is rotated away', ()
     const leaked = await leak(keyring, keyStore, 'contact-index/2025-03/1');
     expect(recoverWith(leaked, records[0]!)).toEqual([mobileOf(0)]);
 
-    expect(await service.retireIndexKeys({ keyClass: 'contact', scope: '2025-03' })).toEqual(['contact-index/2025-03/1']);
+    const retired = await service.retireIndexKeys({ keyClass: 'contact', scope: '2025-03' });
+    expect(retired).toEqual(['contact-index/2025-03/1']);
     // New seals of this process take generation 2 at once (no forget(), no TTL wait).
     const late = await service.seal(people, { id: 'M9', createdAt: '2025-03-20T00:00:00Z', mobile: mobileOf(8) });
     expect(storedToken(people, late, 'mobile')).toMatch(/^2025-03~2\./);
@@ -103,7 +104,7 @@ describe('index-key rotation (R13b F2): a leaked generation is rotated away', ()
     for await (const item of reindex(service, people, moved.map((x) => x.record))) again.push(item);
     expect(again.every((x) => !x.changed)).toBe(true);
 
-    const report = await service.shredRetiredIndexKeys({ keyClass: 'contact' });
+    const report = await service.shredRetiredIndexKeys(retired);
     expect(report.shredded).toEqual(['contact-index/2025-03/1']);
     expect((await keyStore.get('contact-index/2025-03/2'))?.shreddedAt).toBeUndefined();
     expect((await keyStore.get('contact/2025-03/1'))?.shreddedAt).toBeUndefined(); // the data stays readable
@@ -126,14 +127,15 @@ describe('index-key rotation (R13b F2): a leaked generation is rotated away', ()
     const keyStore = new MemoryKeyStore();
     const sealer = createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys: 'key-store' });
     for (const month of ['2025-01', '2025-02']) await sealer.seal(people, { id: month, createdAt: `${month}-02T00:00:00Z`, mobile: mobileOf(1) });
-    expect(await retireIndexKeys(keyStore)).toEqual(['contact-index/2025-01/1', 'contact-index/2025-02/1']);
+    const retired = await retireIndexKeys(keyStore);
+    expect(retired).toEqual(['contact-index/2025-01/1', 'contact-index/2025-02/1']);
     expect((await keyStore.get('contact/2025-01/1'))?.retiredAt).toBeUndefined(); // data keys are not index keys
     const events: unknown[] = [];
     const audit = { write: async (e: unknown) => void events.push(e) };
-    expect((await shredRetiredIndexKeys(keyStore, { scope: '2025-01' }, { dryRun: true })).shredded).toEqual(['contact-index/2025-01/1']);
+    expect((await shredRetiredIndexKeys(keyStore, retired.slice(0, 1), { dryRun: true })).shredded).toEqual(['contact-index/2025-01/1']);
     expect((await keyStore.get('contact-index/2025-01/1'))?.shreddedAt).toBeUndefined();
-    expect((await shredRetiredIndexKeys(keyStore, { scope: '2025-01' }, { audit })).shredded).toEqual(['contact-index/2025-01/1']);
-    expect(events).toMatchObject([{ type: 'shred', dataKeyIds: ['contact-index/2025-01/1'], request: { retiredIndexKeys: '*', scope: '2025-01' } }]);
+    expect((await shredRetiredIndexKeys(keyStore, retired.slice(0, 1), { audit })).shredded).toEqual(['contact-index/2025-01/1']);
+    expect(events).toMatchObject([{ type: 'shred', dataKeyIds: ['contact-index/2025-01/1'], request: { retiredIndexKeys: 'contact-index/2025-01/1' } }]);
     expect((await keyStore.get('contact-index/2025-02/1'))?.shreddedAt).toBeUndefined();
   });
 
