@@ -1,14 +1,17 @@
 /**
- * Record integrity tags (docs/FORMAT.md §11): a MAC or a signature over the canonical units of a
- * sealed record (signed plain fields, every ciphertext, mask and token), so a label printer or
- * sorting centre can check what it prints and routes on without being able to decrypt anything.
+ * Record integrity tags (docs/FORMAT.md §11): a MAC or a signature over the units of a sealed
+ * record (signed plain fields, every ciphertext, mask and token), so a label printer or sorting
+ * centre can check what it prints and routes on without being able to decrypt anything.
  *
  *   key      = HKDF-H(integrity secret vN, info = LP("waybill-seal/integrity", hash), 32)
- *   locator  = FNV-1a-32(UTF-8(path) ‖ 0x00 ‖ content), big-endian
- *   message  = LP("waybill-seal/tag", "t1", schema, version, recordId, path₁, content₁, …, "locators", locator₁ ‖ …)
+ *   message  = LP("waybill-seal/tag", "t2", schema, version, recordId) ‖ unit₁ ‖ unit₂ ‖ … ‖ LP("locators", locator₁ ‖ …)
+ *   unit     = LP(path, content), in the schema's order (./message.ts); locator = Adler-32(unit), big-endian
  *   mac      = HMAC-H(key, message)                 (HMAC tags: checking needs the secret that makes them)
  *   sig      = Ed25519 / SM2 signature of message   (signed tags: checking needs only the public key)
- *   $tag     = "t1.<alg>.<N>.<base64url(mac or sig)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
+ *   $tag     = "t2.<alg>.<N>.<base64url(mac or sig)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
+ *
+ * `t1` tags (units sorted by path, canonical JSON contents, FNV-1a locators: ./canonical.ts) still
+ * verify; `tag` writes `t2`.
  *
  * The MAC or signature (which also covers the locators) is the only check. Locators are
  * diagnostics: an unkeyed checksum of data stored in clear anyway, so that after a failure the
@@ -17,7 +20,7 @@
  * `accept`), never whatever its keyring happens to hold.
  */
 import { constantTimeEqual, encodeParts, fromBase64Url, toBase64Url, wipe } from '../crypto/bytes.js';
-import { ConfigError, KeyError } from '../errors.js';
+import { ConfigError, KeyError, ValidationError } from '../errors.js';
 import type { SecretName } from '../keys/keyring.js';
 import type { Schema } from '../schema/schema.js';
 import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
@@ -25,12 +28,14 @@ import { INDEX_HASHES, type IndexHash } from '../schema/indexes.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { deriveKey, hashOf, macOf, preferPortable } from '../search/tokens.js';
 import { UnitWriter, type Units } from './canonical.js';
+import { MessageWriter, writeMessage } from './message.js';
 import { isSignatureAlg, publicKeyOf, SIGNATURE_BYTES, signerOf, verifierOf, type SignatureAlg, type SignFn, type VerifyFn } from '../crypto/signature.js';
 
-export const TAG_VERSION = 't1';
+/** The tag format `tag` writes; `t1` tags still verify. */
+export const TAG_VERSION = 't2';
 const LOCATOR_BYTES = 4;
 const MAC_BYTES = 32;
-const TAG = /^t1\.(hmac-sha256|hmac-sm3|ed25519|sm2)\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{86})\.([A-Za-z0-9_-]*)$/;
+const TAG = /^(t1|t2)\.(hmac-sha256|hmac-sm3|ed25519|sm2)\.([1-9][0-9]{0,8})\.([A-Za-z0-9_-]{43}|[A-Za-z0-9_-]{86})\.([A-Za-z0-9_-]*)$/;
 
 /** What a tag is made with: a keyed hash (HMAC under the `integrity` secret) or a signature algorithm. */
 export type TagAlg = IndexHash | SignatureAlg;
@@ -121,8 +126,9 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
   const keys = new Map<string, Promise<Uint8Array>>();
   const signers = new Map<number, Promise<SignFn>>();
   const verifiers = new Map<string, Promise<VerifyFn>>();
-  // One message buffer per tagger, reused: each message is written and MACed without an await between.
-  const writer = new UnitWriter();
+  // One message buffer per tagger and format, reused: each message is written and MACed without an await between.
+  const writer = new MessageWriter();
+  let legacy: UnitWriter | undefined;
 
   const memo = <K, T>(cache: Map<K, Promise<T>>, id: K, make: () => Promise<T>): Promise<T> => {
     let p = cache.get(id);
@@ -182,35 +188,45 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
     return { ok: false, path: TAG_FIELD, reason: 'key_not_accepted' };
   };
 
+  /** A `t1` tag (written by 0.1.0): units sorted by path, canonical JSON contents, FNV-1a locators. */
+  const verifyT1 = (schema: Schema, sealed: Record<string, unknown>, locators: Uint8Array, check: (bytes: Uint8Array) => boolean): VerifyResult => {
+    const w = (legacy ??= new UnitWriter());
+    const units = messageT1(w, schema, sealed);
+    const end = w.length;
+    if (check(withLocatorsT1(w, locators))) return { ok: true };
+    const actual = locatorsT1(w, units);
+    w.length = end;
+    if (check(withLocatorsT1(w, actual))) return { ok: false, path: TAG_FIELD, reason: 'altered' };
+    return locate(units.paths, actual, locators);
+  };
+
   return {
     hash,
     alg: writes,
     currentVersion,
     async tag(schema, sealed, h = hash, v) {
       const version = v ?? (await currentVersion());
-      if (sigAlg) {
-        const sign = await signer(sigAlg, version);
-        const units = message(writer, schema, sealed);
-        const locators = locatorsOf(writer, units);
-        return `${TAG_VERSION}.${sigAlg}.${version}.${toBase64Url(sign(withLocators(writer, locators)))}.${toBase64Url(locators)}`;
-      }
-      const key = await macKey(h, version);
-      const units = message(writer, schema, sealed);
-      const locators = locatorsOf(writer, units);
-      return `${TAG_VERSION}.${h}.${version}.${toBase64Url(macOf(h, key, withLocators(writer, locators)))}.${toBase64Url(locators)}`;
+      const sign = sigAlg ? await signer(sigAlg, version) : undefined;
+      const key = sigAlg ? undefined : await macKey(h, version);
+      const problem = writeMessage(writer, schema, sealed);
+      if (problem) throw new ValidationError(problem.path, 'not_in_schema');
+      const bytes = writer.bytes();
+      if (!bytes) throw new ValidationError('', 'malformed_unicode');
+      const proof = sign ? sign(bytes) : macOf(h, key!, bytes);
+      return `${TAG_VERSION}.${sigAlg ?? h}.${version}.${toBase64Url(proof)}.${toBase64Url(writer.locators())}`;
     },
     async verify(schema, sealed) {
       if (!isPlainObject(sealed) || typeof sealed[schema.recordId] !== 'string') return { ok: false, path: '', reason: 'not_a_record' };
       const tag = sealed[TAG_FIELD];
       if (tag === undefined) return { ok: false, path: TAG_FIELD, reason: 'missing_tag' };
       const m = typeof tag === 'string' ? TAG.exec(tag) : null;
-      const alg = m?.[1] as TagAlg | undefined;
-      const stored = m ? fromBase64Url(m[3]!) : undefined;
-      const locators = m ? fromBase64Url(m[4]!) : undefined;
+      const alg = m?.[2] as TagAlg | undefined;
+      const stored = m ? fromBase64Url(m[4]!) : undefined;
+      const locators = m ? fromBase64Url(m[5]!) : undefined;
       if (!alg || !stored || !locators || locators.length % LOCATOR_BYTES !== 0 || stored.length !== (isSignatureAlg(alg) ? SIGNATURE_BYTES : MAC_BYTES)) {
         return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
       }
-      const version = Number(m![2]);
+      const version = Number(m![3]);
       // Only the configured keys count: a key the keyring merely holds (an old version, another
       // party's) is not one this verifier vouches for. A key missing entirely is a KeyError.
       const refused = await accepts(alg, version);
@@ -223,16 +239,17 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
         const key = await macKey(alg, version);
         check = (bytes) => constantTimeEqual(macOf(alg, key, bytes), stored);
       }
-      const units = message(writer, schema, sealed);
-      const end = writer.length;
-      if (check(withLocators(writer, locators))) return { ok: true };
-      // Data intact but the locator section altered: the tag over the true locators still checks.
-      const actual = locatorsOf(writer, units);
-      writer.length = end;
-      if (check(withLocators(writer, actual))) return { ok: false, path: TAG_FIELD, reason: 'altered' };
-      return locate(units.paths, actual, locators);
+      if (m![1] === 't1') return verifyT1(schema, sealed, locators, check);
+      const problem = writeMessage(writer, schema, sealed);
+      if (problem) return { ok: false, path: problem.path, reason: 'not_a_record' };
+      const bytes = writer.bytes();
+      if (!bytes) return { ok: false, path: '', reason: 'not_a_record' };
+      if (check(bytes)) return { ok: true };
+      // Locators are outside the t2 message: only after a failure are they read, to name the unit that differs.
+      return locate(writer.paths, writer.locators(), locators);
     },
     close() {
+      legacy = undefined;
       for (const k of keys.values()) void k.then(wipe, () => undefined);
       keys.clear();
       signers.clear();
@@ -243,17 +260,15 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
 
 const keyId = (alg: TagAlg, version: number): string => `${alg}:${version}`;
 
-const heads = new WeakMap<Schema, Uint8Array>();
 const LOCATORS_PART = encodeParts(['locators']);
 
-/**
- * Writes the MAC message up to its locator section: LP("waybill-seal/tag", "t1", schema, version,
- * recordId), then each unit as LP(path) LP(content).
- */
-function message(writer: UnitWriter, schema: Schema, sealed: Record<string, unknown>): Units {
+const heads = new WeakMap<Schema, Uint8Array>();
+
+/** The t1 message up to its locator section: the head, LP(recordId), then each unit as LP(path) LP(content), sorted by path. */
+function messageT1(writer: UnitWriter, schema: Schema, sealed: Record<string, unknown>): Units {
   let head = heads.get(schema);
   if (!head) {
-    head = encodeParts(['waybill-seal/tag', TAG_VERSION, schema.name, String(schema.version)]);
+    head = encodeParts(['waybill-seal/tag', 't1', schema.name, String(schema.version)]);
     heads.set(schema, head);
   }
   writer.reset();
@@ -262,19 +277,15 @@ function message(writer: UnitWriter, schema: Schema, sealed: Record<string, unkn
   return writer.units(schema, sealed);
 }
 
-/**
- * Appends the locator section (LP("locators") LP(locators)) and returns the whole tag message: the
- * bytes an HMAC tag MACs and a signed tag signs.
- */
-function withLocators(writer: UnitWriter, locators: Uint8Array): Uint8Array {
+function withLocatorsT1(writer: UnitWriter, locators: Uint8Array): Uint8Array {
   writer.put(LOCATORS_PART);
   writer.u32(locators.length);
   writer.put(locators);
   return writer.bytes();
 }
 
-/** Per unit, FNV-1a-32 of UTF-8(path) ‖ 0x00 ‖ content, read from the message bytes. */
-function locatorsOf(writer: UnitWriter, units: Units): Uint8Array {
+/** Per t1 unit, FNV-1a-32 of UTF-8(path) ‖ 0x00 ‖ content, read from the message bytes. */
+function locatorsT1(writer: UnitWriter, units: Units): Uint8Array {
   const bytes = writer.bytes();
   const { spans } = units;
   const count = spans.length / 3;
@@ -317,7 +328,7 @@ function locate(paths: readonly string[], actual: Uint8Array, stored: Uint8Array
 /** The keyed hash a stored HMAC tag was made with (undefined when the value is not an HMAC tag). */
 export function tagHash(tag: unknown): IndexHash | undefined {
   const m = typeof tag === 'string' ? TAG.exec(tag) : null;
-  return m && !isSignatureAlg(m[1]) ? (m[1] as IndexHash) : undefined;
+  return m && !isSignatureAlg(m[2]) ? (m[2] as IndexHash) : undefined;
 }
 
 export { INDEX_HASHES as TAG_HASHES };

@@ -45,7 +45,7 @@ describe('CSV in and out', () => {
     expect(Object.keys(field)).toEqual(['enc', 'mask', 'tok']);
     expect(field.enc).toMatch(/^ws1\./);
     expect(rows[0]!['receiver.mobile']).toBe(JSON.stringify(field)); // compact
-    expect(rows[0]!['$tag']).toMatch(/^t1\./);
+    expect(rows[0]!['$tag']).toMatch(/^t2\./);
     expect(text).toContainNoPlaintext(plain);
 
     const opened = await cli([...exportOpen(keys), '--in', path('sealed.csv'), '--out-format', 'jsonl']);

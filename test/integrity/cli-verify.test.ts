@@ -74,7 +74,7 @@ describe('signed records on the command line', () => {
     await writeFile(at('plain.jsonl'), records.map((r) => JSON.stringify(r)).join('\n'));
     expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('sealed.jsonl'), '--quiet'])).code).toBe(0);
     const sealed = (await readFile(at('sealed.jsonl'), 'utf8')).trim().split('\n');
-    expect(JSON.parse(sealed[0]!).$tag).toMatch(new RegExp(`^t1\\.${alg}\\.1\\.`));
+    expect(JSON.parse(sealed[0]!).$tag).toMatch(new RegExp(`^t2\\.${alg}\\.1\\.`));
     const forged = JSON.parse(sealed[1]!);
     forged.receiver.mobile.mask.label = '*******9999';
     await writeFile(at('forged.jsonl'), [sealed[0], JSON.stringify(forged)].join('\n'));
@@ -202,7 +202,7 @@ describe('keys add-integrity: signatures for an existing key file', () => {
 
     // New records are signed, and a printer checks them with the exported public key.
     expect((await cli(['seal', '--keys', at('keys.json'), '--in', at('plain.jsonl'), '--out', at('signed.jsonl'), '--quiet'])).code).toBe(0);
-    expect(JSON.parse(await readFile(at('signed.jsonl'), 'utf8')).$tag).toMatch(/^t1\.ed25519\.1\./);
+    expect(JSON.parse(await readFile(at('signed.jsonl'), 'utf8')).$tag).toMatch(/^t2\.ed25519\.1\./);
     expect((await cli(['keys', 'export-verify', '--keys', at('keys.json'), '--out', at('verify.json')])).code).toBe(0);
     expect((await cli(['verify', '--verify-key', at('verify.json'), '--in', at('signed.jsonl')])).code).toBe(0);
     // The HMAC tag (which printers holding the HMAC secret could have forged) is no longer trusted.

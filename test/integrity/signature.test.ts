@@ -32,7 +32,7 @@ describe.each<SignatureAlg>(['ed25519', 'sm2'])('%s record signatures', (alg) =>
     const keyring = await signingKeyring(alg);
     const sealer = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all', integrity: { alg } });
     const sealed = await sealer.seal(waybill, sampleWaybill());
-    expect((sealed as Record<string, unknown>)['$tag']).toMatch(new RegExp(`^t1\\.${alg}\\.1\\.[A-Za-z0-9_-]{86}\\.[A-Za-z0-9_-]+$`));
+    expect((sealed as Record<string, unknown>)['$tag']).toMatch(new RegExp(`^t2\\.${alg}\\.1\\.[A-Za-z0-9_-]{86}\\.[A-Za-z0-9_-]+$`));
     expect((await sealer.open(waybill, sealed, access)).record).toEqual(sampleWaybill());
 
     // What the printer gets, through JSON as it would travel.
@@ -120,7 +120,7 @@ describe('open accepts only the configured tag keys', () => {
     const keyring = twoVersions();
     const keyStore = new MemoryKeyStore();
     const old = await createSealer({ keyring, keyStore, guard: 'allow-all', integrity: { version: 1 } }).seal(waybill, sampleWaybill());
-    expect((old as Record<string, unknown>)['$tag']).toMatch(/^t1\.hmac-sha256\.1\./);
+    expect((old as Record<string, unknown>)['$tag']).toMatch(/^t2\.hmac-sha256\.1\./);
     // Current is the newest the keyring holds (v2); v1 is held but not configured.
     const current = createSealer({ keyring, keyStore, guard: 'allow-all' });
     await expect(current.open(waybill, old, access)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'key_not_accepted' });
@@ -148,7 +148,7 @@ describe('open accepts only the configured tag keys', () => {
     expect((await migrating.open(waybill, hmacSealed, access)).record).toEqual(sampleWaybill());
     // retag moves a record to the signature.
     const resigned = await migrating.retag(waybill, hmacSealed);
-    expect((resigned as Record<string, unknown>)['$tag']).toMatch(/^t1\.ed25519\.1\./);
+    expect((resigned as Record<string, unknown>)['$tag']).toMatch(/^t2\.ed25519\.1\./);
     expect((await signing.open(waybill, resigned, access)).record).toEqual(sampleWaybill());
   });
 

@@ -211,7 +211,7 @@ describe.skipIf(server.skip !== undefined)('migration in a signing deployment (P
       expect(await migrationStatus(pool!, job)).toMatchObject({ finished: true, done: 30 });
       const rows = (await pool!.query(`SELECT sealed FROM ${table} ORDER BY no`)).rows as { sealed: Record<string, unknown> }[];
       for (const r of rows) {
-        expect(r.sealed['$tag']).toMatch(/^t1\.ed25519\.1\./);
+        expect(r.sealed['$tag']).toMatch(/^t2\.ed25519\.1\./);
         expect(await printer.verify(waybill, r.sealed as never)).toEqual({ ok: true });
       }
       return rows;

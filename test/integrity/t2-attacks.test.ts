@@ -1,0 +1,171 @@
+/**
+ * The t2 record tag (docs/FORMAT.md §11) against a database writer: everything it could swap,
+ * move, add, drop or retype between records fails `verify`, and no two different records share a
+ * message (every item is length-framed and every unit names its path).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MessageWriter, writeMessage } from '../../src/integrity/message.js';
+import { defineSchema, s, waybill, type SealedRecord } from '../../src/index.js';
+import { freshSealer, sampleWaybill } from '../helpers.js';
+import { referenceCanonicalJson } from './reference-canonical.js';
+
+type W = typeof waybill;
+type Rec = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+const access = { principal: 't', purpose: 't', reveal: 'plain' } as const;
+
+async function twoRecords() {
+  const { sealer } = freshSealer();
+  const a = await sealer.seal(waybill, { ...sampleWaybill(), items: [{ name: '书籍', quantity: 2 }, { name: '衣服', quantity: 1 }] });
+  const b = await sealer.seal(waybill, {
+    ...sampleWaybill(),
+    waybillNo: 'SF9999999999999',
+    receiver: { ...sampleWaybill().receiver, name: '李四', mobile: '13900001111', address: { ...sampleWaybill().receiver.address, district: '余杭区' } },
+  });
+  expect((a as Rec)['$tag']).toMatch(/^t2\./);
+  return { sealer, a: a as Rec, b: b as Rec };
+}
+
+const edit = (r: Rec, fn: (c: Rec) => void): SealedRecord<W> => {
+  const c = structuredClone(r);
+  fn(c);
+  return c as SealedRecord<W>;
+};
+
+describe('t2 tags: what a database writer can do fails verify', () => {
+  it.each<[string, (a: Rec, b: Rec) => void, string]>([
+    ['a mask from another record', (a, b) => (a.receiver.name.mask = b.receiver.name.mask), 'receiver.name'],
+    ['a search token from another record', (a, b) => (a.receiver.mobile.tok = b.receiver.mobile.tok), 'receiver.mobile'],
+    ['a signed plain field from another record', (a, b) => (a.receiver.address.district = b.receiver.address.district), 'receiver.address.district'],
+    ['a ciphertext from another record', (a, b) => (a.receiver.mobile.enc = b.receiver.mobile.enc), 'receiver.mobile'],
+    ['a whole sealed field from another record', (a, b) => (a.receiver.name = b.receiver.name), 'receiver.name'],
+  ])('swapping %s', async (_, swap, path) => {
+    const { sealer, a, b } = await twoRecords();
+    const bad = edit(a, (c) => swap(c, b));
+    expect(await sealer.verify(waybill, bad)).toEqual({ ok: false, path, reason: 'altered' });
+    await expect(sealer.open(waybill, bad, access)).rejects.toMatchObject({ code: expect.stringMatching(/^(INTEGRITY|AUTHENTICATION)$/) });
+  });
+
+  it('reordering array items, or moving a sealed field to another path', async () => {
+    const { sealer, a } = await twoRecords();
+    expect(await sealer.verify(waybill, edit(a, (c) => c.items.reverse()))).toEqual({ ok: false, path: 'items.0.name', reason: 'altered' });
+    // The mobile's sealed field moved to the landline (absent before): one unit gone, one added.
+    const moved = edit(a, (c) => {
+      c.receiver.landline = c.receiver.mobile;
+      delete c.receiver.mobile;
+    });
+    expect((await sealer.verify(waybill, moved)).ok).toBe(false);
+    // Sender and receiver names exchanged: same units, other paths.
+    const crossed = edit(a, (c) => ([c.sender.name, c.receiver.name] = [c.receiver.name, c.sender.name]));
+    expect(await sealer.verify(waybill, crossed)).toEqual({ ok: false, path: 'sender.name', reason: 'altered' });
+  });
+
+  it('adding or removing an optional field, an optional object, an array item', async () => {
+    const { sealer, a, b } = await twoRecords();
+    expect(await sealer.verify(waybill, edit(a, (c) => delete c.remark))).toEqual({ ok: false, path: '', reason: 'removed' });
+    expect(await sealer.verify(waybill, edit(a, (c) => delete c.receiver.address.town))).toEqual({ ok: false, path: '', reason: 'removed' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.routing = {})))).toEqual({ ok: false, path: 'routing', reason: 'added' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.sender.landline = b.receiver.mobile)))).toEqual({ ok: false, path: 'sender.landline', reason: 'added' });
+    expect((await sealer.verify(waybill, edit(a, (c) => c.items.pop()))).ok).toBe(false);
+    expect((await sealer.verify(waybill, edit(a, (c) => c.items.push(c.items[0])))).ok).toBe(false);
+  });
+
+  it('changing the type of a plain value, or adding a member the schema does not know', async () => {
+    const { sealer, a } = await twoRecords();
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.weightGrams = String(c.weightGrams))))).toEqual({ ok: false, path: 'weightGrams', reason: 'altered' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.address.extra = 'x')))).toEqual({ ok: false, path: 'receiver.address.extra', reason: 'not_a_record' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.name.extra = 'x')))).toEqual({ ok: false, path: 'receiver.name', reason: 'not_a_record' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.name.mask.label = 5)))).toEqual({ ok: false, path: 'receiver.name', reason: 'not_a_record' });
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.name.mask.label = '\ud800')))).toEqual({ ok: false, path: '', reason: 'not_a_record' });
+  });
+
+  it('a record checked against another schema version, or replayed under another id', async () => {
+    const { sealer, a } = await twoRecords();
+    const v2 = defineSchema('waybill', 2, waybill.shape, { recordId: 'waybillNo', signed: [...waybill.signed], indexes: {} });
+    expect((await sealer.verify(v2 as unknown as W, a as SealedRecord<W>)).ok).toBe(false);
+    expect((await sealer.verify(waybill, edit(a, (c) => (c.waybillNo = 'SF0000000000001')))).ok).toBe(false);
+  });
+
+  it('jsonb-style member reordering (a database rewriting objects) still verifies', async () => {
+    const { sealer, a } = await twoRecords();
+    const reordered = edit(a, (c) => {
+      const tok = c.receiver.mobile.tok as Record<string, string>;
+      c.receiver.mobile.tok = Object.fromEntries(Object.entries(tok).reverse());
+      c.receiver.mobile.mask = { screen: c.receiver.mobile.mask.screen, label: c.receiver.mobile.mask.label };
+      c.receiver.address = Object.fromEntries(Object.entries(c.receiver.address).reverse());
+    });
+    expect(await sealer.verify(waybill, reordered)).toEqual({ ok: true });
+  });
+});
+
+describe('t2 messages cannot collide (length framing)', () => {
+  const schema = defineSchema(
+    'collide',
+    1,
+    {
+      id: s.string(),
+      a: s.string().optional(),
+      b: s.string().optional(),
+      n: s.number().optional(),
+      list: s.array(s.string()).optional(),
+      o: s.object({ x: s.string().optional(), y: s.string().optional() }).optional(),
+      p: s.name().optional(),
+      q: s.name().optional(),
+    },
+    { recordId: 'id', signed: ['a', 'b', 'n', 'list', 'o'] },
+  );
+  const message = (r: Rec): string => {
+    const w = new MessageWriter();
+    expect(writeMessage(w, schema, r)).toBeUndefined();
+    return Buffer.from(w.bytes()!).toString('hex');
+  };
+  const sealed = (enc: string, mask: Record<string, string>, tok?: Record<string, string>) => ({ enc, mask, ...(tok ? { tok } : {}) });
+
+  it('the obvious collisions give different messages', () => {
+    const pairs: [Rec, Rec][] = [
+      [{ id: 'r', a: 'ab', b: 'c' }, { id: 'r', a: 'a', b: 'bc' }],
+      [{ id: 'r', a: '' }, { id: 'r' }],
+      [{ id: 'r', a: 'x' }, { id: 'r', b: 'x' }],
+      [{ id: 'r', a: '1' }, { id: 'r', n: 1 }],
+      [{ id: 'r', n: 1 }, { id: 'r', n: 10 }],
+      [{ id: 'ra' }, { id: 'r', a: 'a' }],
+      [{ id: 'r', list: ['ab', 'c'] }, { id: 'r', list: ['a', 'bc'] }],
+      [{ id: 'r', list: [] }, { id: 'r' }],
+      [{ id: 'r', list: [''] }, { id: 'r', list: [] }],
+      [{ id: 'r', o: {} }, { id: 'r' }],
+      [{ id: 'r', o: { x: 'v' } }, { id: 'r', o: { y: 'v' } }],
+      [{ id: 'r', p: sealed('e', { ab: 'c' }) }, { id: 'r', p: sealed('e', { a: 'bc' }) }],
+      [{ id: 'r', p: sealed('e', { t: 'x' }) }, { id: 'r', p: sealed('e', {}, { t: 'x' }) }],
+      [{ id: 'r', p: sealed('e', {}) }, { id: 'r', p: sealed('e', {}, {}) }],
+      [{ id: 'r', p: sealed('e', { l: 'm' }) }, { id: 'r', q: sealed('e', { l: 'm' }) }],
+      [{ id: 'r', p: sealed('ex', {}) }, { id: 'r', p: sealed('e', { x: '' }) }],
+      [{ id: 'r', a: 'p', p: sealed('e', {}) }, { id: 'r', a: 'p\u0000\u0000\u0000\u0001pe', p: sealed('', {}) }],
+    ];
+    for (const [x, y] of pairs) expect(message(x), JSON.stringify([x, y])).not.toBe(message(y));
+  });
+
+  it('two records have the same message only if they are the same record (property)', () => {
+    const text = fc.oneof(fc.constantFrom('', 'a', 'ab', 'b', '1', '\u0000', '\u0000\u0000\u0000\u0001', '张', 'e'), fc.string({ maxLength: 4 }));
+    const names = fc.dictionary(fc.constantFrom('a', 'ab', 'b', 'label', 't'), text, { maxKeys: 3 });
+    const field = fc.record({ enc: text, mask: names, tok: fc.option(names, { nil: undefined }) }, { requiredKeys: ['enc', 'mask'] });
+    const record = fc.record(
+      {
+        id: text,
+        a: text,
+        b: text,
+        n: fc.integer({ min: -3, max: 12 }),
+        list: fc.array(text, { maxLength: 3 }),
+        o: fc.record({ x: text, y: text }, { requiredKeys: [] }),
+        p: field,
+        q: field,
+      },
+      { requiredKeys: ['id'] },
+    );
+    fc.assert(
+      fc.property(record, record, (x, y) => {
+        if (message(x) === message(y)) expect(referenceCanonicalJson(x)).toBe(referenceCanonicalJson(y));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
