@@ -14,9 +14,10 @@ import { configurePeers, formatPeers, peerResults, peersSection, PEER_PACKAGES }
 import { cliSection } from './cli.js';
 import { suitesSection } from './suites.js';
 import { tagsSection } from './tags.js';
+import { indexKeysSection } from './index-keys.js';
 
 /** Every section, in print order. Add new comparisons here. */
-export const SECTIONS: readonly Section[] = [suitesSection, peersSection, cliSection, tagsSection];
+export const SECTIONS: readonly Section[] = [suitesSection, peersSection, cliSection, tagsSection, indexKeysSection];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
