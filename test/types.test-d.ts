@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
+  definePolicy,
   defineSchema,
   s,
   waybill,
@@ -7,6 +8,7 @@ import {
   type MaskedText,
   type OpenedRecord,
   type OpenResult,
+  type PolicyPath,
   type PlainOpenedRecord,
   type PlainRecord,
   type ProtectedPath,
@@ -149,5 +151,28 @@ describe('field paths in open({ fields }) follow the schema', () => {
     const loaded = null as unknown as Schema;
     const fields: string[] = ['receiver.mobile'];
     void open(loaded, null as unknown as SealedRecord<Schema>, { ...who, fields });
+  });
+});
+
+describe('field paths in a policy built for a schema (definePolicy)', () => {
+  it('fields and confirm take the protected paths and prefix.* wildcards', () => {
+    expectTypeOf<'receiver.*' | 'receiver.address.*' | 'sender.address.detail'>().toExtend<PolicyPath<W>>();
+    expectTypeOf<'receiver.phone'>().not.toExtend<PolicyPath<W>>();
+    expectTypeOf<'routing.*'>().not.toExtend<PolicyPath<W>>();
+    const policy = () =>
+      definePolicy(waybill, {
+        purposes: {
+          deliver: { fields: ['receiver.name', 'receiver.address.*'], scope: [{ record: 'routing.routeId', context: 'route' }] },
+          station: { fields: [], confirm: ['receiver.mobile'] },
+          export: { fields: '*', approval: true },
+        },
+      });
+    void policy;
+    // @ts-expect-error the waybill has receiver.mobile, not receiver.phone
+    const typo = () => definePolicy(waybill, { purposes: { deliver: { fields: ['receiver.phone'] } } });
+    // @ts-expect-error confirm is typed too
+    const confirmTypo = () => definePolicy(waybill, { purposes: { station: { fields: [], confirm: ['receiver.phone'] } } });
+    void typo;
+    void confirmTypo;
   });
 });

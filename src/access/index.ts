@@ -3,9 +3,11 @@ export { Redacted, REDACTED } from './redacted.js';
 export {
   parsePolicy,
   checkPolicy,
+  definePolicy,
   POLICY_FORMAT,
   type AccessPolicy,
   type PurposeRule,
+  type PolicyPath,
   type ScopeMatch,
   type QuotaRule,
   DEFAULT_SEARCH_QUOTAS,

@@ -6,7 +6,7 @@
 import { ConfigError } from '../errors.js';
 import type { Schema } from '../schema/schema.js';
 import { signedPaths } from '../schema/signed.js';
-import { protectedPaths } from '../schema/paths.js';
+import { protectedPaths, type ProtectedPath } from '../schema/paths.js';
 import { isPlainObject } from '../schema/walk.js';
 
 /** The record's plain field `record` must equal the request's `context[context]`. */
@@ -23,19 +23,27 @@ export interface QuotaRule {
   readonly max: number;
 }
 
-export interface PurposeRule {
+/**
+ * What a policy built for a schema may name in `fields` and `confirm`: its protected paths and the
+ * `prefix.*` wildcards over them (`receiver.*`, `receiver.address.*`, `items[].*`).
+ */
+export type PolicyPath<S extends Schema> = ProtectedPath<S> | WildcardsOf<ProtectedPath<S>>;
+type WildcardsOf<P extends string> = P extends `${infer Head}.${infer Tail}` ? `${Head}.*` | `${Head}.${WildcardsOf<Tail>}` : never;
+
+/** `P`: the paths `fields` and `confirm` may name (`definePolicy` passes the schema's `PolicyPath`). */
+export interface PurposeRule<P extends string = string> {
   /**
    * Schema paths this purpose may open (`receiver.mobile`, `items[].name`, `receiver.*`), or `'*'` for
    * all. Empty only for a purpose that confirms search candidates (`confirm`) and opens nothing.
    */
-  readonly fields: '*' | readonly string[];
+  readonly fields: '*' | readonly P[];
   /**
    * Schema paths whose value this purpose may *compare* with a search query (confirming a candidate
    * inside the library: decrypted, compared in constant time, never returned), on top of `fields`.
    * Audited and charged to the open quota like an open. A pickup station confirms a parcel's
    * receiver mobile against the digits the customer says without ever reading it.
    */
-  readonly confirm?: readonly string[];
+  readonly confirm?: readonly P[];
   /** Context keys the request must carry, non-empty (e.g. `['ticket']`); missing → `missing_<key>`. */
   readonly requires?: readonly string[];
   /** The record must match at least one of these (deny `out_of_scope` otherwise). */
@@ -55,8 +63,8 @@ export interface PurposeRule {
   readonly description?: string;
 }
 
-export interface AccessPolicy {
-  readonly purposes: Readonly<Record<string, PurposeRule>>;
+export interface AccessPolicy<P extends string = string> {
+  readonly purposes: Readonly<Record<string, PurposeRule<P>>>;
   /** Quotas per principal across all purposes (purposes with `approval` use their grant instead). */
   readonly quotas?: readonly QuotaRule[];
   /**
@@ -184,6 +192,16 @@ function parseQuotas(raw: unknown, at: string, fail: Fail): QuotaRule[] {
 
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], at: string, fail: Fail): void {
   for (const k of Object.keys(o)) if (!allowed.includes(k)) fail(at, `unknown key "${k}" (allowed: ${allowed.join(', ')})`);
+}
+
+/**
+ * A policy written in TypeScript for one schema: `fields` and `confirm` paths are typed from it
+ * (`'receiver.phone'` does not compile on the waybill), and the policy is checked against it at
+ * once (`checkPolicy`: scope fields, index names), so a JavaScript caller gets the ConfigError here.
+ */
+export function definePolicy<S extends Schema>(schema: S, policy: AccessPolicy<PolicyPath<S>>): AccessPolicy {
+  checkPolicy(policy, schema);
+  return policy;
 }
 
 /**

@@ -5,8 +5,10 @@
  * its scope, at most 60 queries per principal an hour. `search` and `pickup` open nothing: they
  * confirm candidates inside the library (`confirm`), so a station never reads a full mobile.
  */
-import type { AccessPolicy } from './policy.js';
+import type { WaybillSchema } from '../schema/waybill.js';
+import type { AccessPolicy, PolicyPath } from './policy.js';
 
+// `satisfies`: every path is checked against the waybill schema by the compiler.
 export const waybillPolicy: AccessPolicy = {
   description: 'waybill-seal default policy for the waybill schema',
   purposes: {
@@ -68,4 +70,4 @@ export const waybillPolicy: AccessPolicy = {
   },
   quotas: [{ window: '1h', max: 200 }],
   searchQuotas: [{ window: '1h', max: 60 }],
-};
+} satisfies AccessPolicy<PolicyPath<WaybillSchema>>;

@@ -9,6 +9,7 @@ import {
   MemoryQuotaStore,
   Redacted,
   checkPolicy,
+  definePolicy,
   createAccessGuard,
   createSealer,
   defineSchema,
@@ -73,6 +74,14 @@ describe('policy files', () => {
     expect(bad({ purposes: {}, quotas: [{ window: '1h', max: -1 }] })).toThrow('p.json.quotas[0].max');
     expect(bad({ format: 'other', purposes: {} })).toThrow('p.json.format');
     expect(bad({ purposes: { 'Bad Name': { fields: '*' } } })).toThrow('purpose names');
+  });
+
+  it('definePolicy checks the policy against its schema at once (for JavaScript callers; TypeScript refuses the path)', () => {
+    const ok = { purposes: { deliver: { fields: ['receiver.*'], scope: [{ record: 'routing.routeId', context: 'route' }] } } } as const;
+    expect(definePolicy(waybill, ok)).toBe(ok);
+    const typo = { purposes: { deliver: { fields: ['receiver.phone'] } } };
+    expect(() => definePolicy(waybill, typo as never)).toThrow(/"receiver.phone" is not a protected field of waybill/);
+    expect(() => definePolicy(waybill, { purposes: { deliver: { fields: '*', scope: [{ record: 'routing.route', context: 'route' }] } } })).toThrow(/"routing.route" is not a plain string field/);
   });
 
   it('checks field and scope paths against the schema, listing every problem', () => {
