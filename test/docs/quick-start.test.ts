@@ -17,15 +17,13 @@ const end = lines.findIndex((l, i) => i >= start && l.startsWith('## '));
 const block = codeBlocks('README.md', text).find((b) => b.lang === 'ts' && b.line > start && b.line < end);
 const code = block?.code ?? '';
 
-/** The printed line each `console.log` line promises, in order. */
-const promised = code
-  .split('\n')
-  .filter((l) => l.includes('console.log('))
-  .map((l) => {
-    const comment = /\)\s*;?\s*\/\/(.*)$/.exec(l)?.[1] ?? '';
-    const arrow = comment.lastIndexOf('→ ');
-    return arrow < 0 ? undefined : comment.slice(arrow + 2).trim();
-  });
+const logLines = code.split('\n').filter((l) => l.includes('console.log('));
+/** The printed line each `console.log` line promises, in order ('' when it promises none). */
+const promised = logLines.map((l) => {
+  const comment = /\)\s*;?\s*\/\/(.*)$/.exec(l)?.[1] ?? '';
+  const arrow = comment.lastIndexOf('→ ');
+  return arrow < 0 ? '' : comment.slice(arrow + 2).trim();
+});
 
 const pattern = (shown: string) => new RegExp(`^${shown.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'u');
 
@@ -38,7 +36,7 @@ describe('README Quick start', () => {
     expect(start).toBeGreaterThan(0);
     expect(block, 'a ```ts block under "## Quick start"').toBeDefined();
     expect(promised.length).toBeGreaterThanOrEqual(10);
-    expect(promised.filter((p) => p === undefined || p === '')).toEqual([]);
+    expect(logLines.filter((_, i) => promised[i] === ''), 'console.log lines without `// → printed`').toEqual([]);
   });
 
   it('runs and prints exactly that', async () => {
@@ -54,6 +52,6 @@ describe('README Quick start', () => {
       log.mockRestore();
     }
     expect(printed.length).toBe(promised.length);
-    printed.forEach((line, i) => expect(line, `console.log #${i + 1}: README shows "${promised[i]}"`).toMatch(pattern(promised[i]!)));
+    printed.forEach((line, i) => expect(line, `console.log #${i + 1}: README shows "${promised[i]}"`).toMatch(pattern(promised[i] ?? '')));
   });
 });
