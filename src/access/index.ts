@@ -52,4 +52,4 @@ export {
   type CheckpointSelection,
 } from './checkpoint.js';
 export { createAccessGuard, type AccessGuard, type AccessGuardOptions, type ExportGrant, type GrantLookup, type ScopeCondition, type SearchAuthorization } from './guard.js';
-export { shred, shredBefore, shredRetiredIndexKeys, retentionCutoff, type Retention, type ShredOptions, type ShredBeforeOptions, type ShredReport } from './shred.js';
+export { shred, shredBefore, shredRetiredIndexKeys, retentionCutoff, type Retention, type ShredOptions, type ShredBeforeOptions, type ShredReport, type ShredRetiredOptions, type ReindexProgress } from './shred.js';

@@ -10,6 +10,7 @@
  * process keeps an unwrapped key in memory.
  */
 import { ConfigError } from '../errors.js';
+import { cacheTiming } from '../keys/cache.js';
 import { dataKeyId } from '../keys/data-keys.js';
 import { shredClasses } from '../keys/index-keys.js';
 import type { DataKeyRecord, KeyStore } from '../keys/key-store.js';
@@ -27,6 +28,30 @@ export interface ShredOptions {
 export interface ShredBeforeOptions extends ShredOptions {
   /** Only these key classes (e.g. `['identity']` for real-name records) and their index keys; default: all. */
   readonly keyClasses?: readonly string[];
+}
+
+/**
+ * What step 3 of an index-key rotation needs to know of step 2's reindex pass: the `pass` of the last
+ * item `reindex` yielded.
+ */
+export interface ReindexProgress {
+  /** When the pass started (ISO time; its first run, when resumed with `resumeFrom: item.pass`). Unknown when resumed from a bare number. */
+  readonly startedAt?: string;
+  /** Input records done. */
+  readonly checkpoint: number;
+  /** Records it could not re-index (tampered, refused): still on their old tokens. */
+  readonly failed: number;
+}
+
+export interface ShredRetiredOptions extends ShredOptions {
+  /** The `pass` of the last item of the `reindex` run (step 2) that went through every record. */
+  readonly reindexed: ReindexProgress;
+  /**
+   * The longest key cache TTL of any process that seals (default 5 minutes; through a sealer, its
+   * own): a process keeps sealing under a retired key for up to that long, so the reindex pass must
+   * have started at least that long after the retire.
+   */
+  readonly ttlMs?: number;
 }
 
 export interface ShredReport {
@@ -92,11 +117,26 @@ export async function shredBefore(keyStore: KeyStore, before: string | Date | Re
  * (ConfigError, nothing shredded) if any id is not an index key, no longer retired (a database writer
  * cleared it: new seals and reindex may have gone back to it), or if a newer generation of its scope
  * is retired too (its flags were flipped: reindex may have moved records back to the old one).
+ *
+ * It also refuses unless `options.reindexed` shows a pass with no failed record that started at least
+ * one key cache TTL after the keys were retired: until then another process may still seal under a
+ * retired key (it re-reads its row once per TTL), and a record it writes after the pass read its part
+ * of the table would stay on the leaked generation, then be shredded away from search.
  */
-export async function shredRetiredIndexKeys(keyStore: KeyStore, retired: readonly string[], options: ShredOptions = {}): Promise<ShredReport> {
+export async function shredRetiredIndexKeys(keyStore: KeyStore, retired: readonly string[], options: ShredRetiredOptions): Promise<ShredReport> {
   if (!Array.isArray(retired) || retired.length === 0 || retired.some((id) => typeof id !== 'string')) {
     throw new ConfigError('shredRetiredIndexKeys needs the index key ids retireIndexKeys returned');
   }
+  const pass = options?.reindexed;
+  if (pass === undefined || typeof pass !== 'object' || !Number.isSafeInteger(pass.failed)) {
+    throw new ConfigError('shredRetiredIndexKeys needs { reindexed }: the pass of the last item reindex yielded');
+  }
+  if (pass.failed > 0) {
+    throw new ConfigError(`shredRetiredIndexKeys: ${pass.failed} record(s) could not be reindexed (the items with failed): fix or remove them and reindex again`);
+  }
+  const started = typeof pass.startedAt === 'string' ? Date.parse(pass.startedAt) : NaN;
+  if (Number.isNaN(started)) throw new ConfigError('shredRetiredIndexKeys: the reindex pass has no start time (resume with resumeFrom: item.pass, not a number)');
+  const ttlMs = cacheTiming({ ...(options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs }) }).ttlMs;
   const ids = new Set(retired);
   const records: DataKeyRecord[] = [];
   for (const id of ids) {
@@ -109,6 +149,9 @@ export async function shredRetiredIndexKeys(keyStore: KeyStore, retired: readonl
       (o) => o.generation > r.generation && o.retiredAt !== undefined && o.shreddedAt === undefined && !ids.has(o.id),
     );
     if (newer !== undefined) throw new ConfigError(`shredRetiredIndexKeys: ${newer.id}, newer than ${id}, is retired too (not by this rotation): retire again and reindex`);
+    if (!(Date.parse(r.retiredAt) + ttlMs <= started)) {
+      throw new ConfigError(`shredRetiredIndexKeys: the reindex pass started less than one key cache TTL (${ttlMs} ms) after ${id} was retired; other processes may have sealed under it since: reindex again`);
+    }
     records.push(r);
   }
   return tombstone(keyStore, records, { retiredIndexKeys: [...ids].sort().join(',') }, options);

@@ -112,7 +112,7 @@ export class DataKeyManager {
       }
       if (this.#current.get(slot) === cur) this.#drop(slot, cur);
     }
-    const key = await this.#nextKey(keyClass, scope, suite, cur?.key);
+    const key = await this.#nextKey(keyClass, scope, suite);
     const own = { ...key, key: key.key.slice() };
     this.#current.set(slot, { key: own, used: count, checked: this.#cache.now() });
     return own;
@@ -229,13 +229,13 @@ export class DataKeyManager {
     return suiteCap === undefined ? this.#cap : Math.min(suiteCap, this.#cap);
   }
 
-  async #nextKey(keyClass: string, scope: string, suite: string, exhausted: DataKey | undefined): Promise<DataKey> {
+  async #nextKey(keyClass: string, scope: string, suite: string): Promise<DataKey> {
     const { adopt, next } = sealingTarget(await this.store.list({ keyClass, scope }), suite);
-    // A fresh sealer continues the newest generation; after a cap it always takes a new one. A row
+    // A sealer continues the newest generation (all processes converge on it). A row
     // this keyring cannot authenticate is refused, never adopted (KekNotAllowedError for a KEK the
     // keyring is not configured for): sealing stops rather than use a key someone else may know.
     // A capped suite (random-nonce GCM) never continues or shares a generation: see `#exclusive`.
-    if (adopt && exhausted === undefined && !this.#exclusive(suite)) {
+    if (adopt && !this.#exclusive(suite)) {
       return this.#unwrap(adopt).catch((e: unknown) => {
         if (!(e instanceof AuthenticationError)) throw e;
         throw new KeyError('data_key_rejected', `data key ${adopt.id} in the key store does not authenticate under this keyring: refused for sealing (a row this deployment did not write?)`);

@@ -11,7 +11,7 @@ import { AccessDeniedError, AuthenticationError, ConfigError, FormatError, Integ
 import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
-import type { KeyCacheOptions } from '../keys/cache.js';
+import { cacheTiming, type KeyCacheOptions } from '../keys/cache.js';
 import { DataKeyManager, type DataKey } from '../keys/data-keys.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { Keyring } from '../keys/keyring.js';
@@ -30,7 +30,7 @@ import type { IndexHash, IndexName } from '../schema/indexes.js';
 import { forgetMacKeys, tokenScope, tokenVersion } from '../search/tokens.js';
 import { IndexKeys, retireIndexKeys, windowProblem, type IndexKeyFilter, type SearchWindow } from '../keys/index-keys.js';
 import { classOf, indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
-import { retentionCutoff, shred, shredBefore, shredRetiredIndexKeys, type Retention, type ShredBeforeOptions, type ShredOptions, type ShredReport } from '../access/shred.js';
+import { retentionCutoff, shred, shredBefore, shredRetiredIndexKeys, type Retention, type ShredBeforeOptions, type ShredOptions, type ShredReport, type ShredRetiredOptions } from '../access/shred.js';
 import { partsFromRecord } from '../search/transforms.js';
 
 export interface SealerOptions {
@@ -197,10 +197,12 @@ export interface Sealer {
   retireIndexKeys(filter?: IndexKeyFilter): Promise<string[]>;
   /**
    * Index-key rotation, step 3, after `reindex` went through every record: `shredRetiredIndexKeys`
-   * on its key store with the ids step 1 returned (refused if they are no longer retired); queries
-   * here stop using them at once, elsewhere within the key cache TTL.
+   * on its key store with the ids step 1 returned and the last reindex item's `pass` (refused if the
+   * keys are no longer retired, the pass left records behind or started less than one key cache TTL,
+   * by default this sealer's, after the retire); queries here stop using them at once, elsewhere
+   * within the key cache TTL.
    */
-  shredRetiredIndexKeys(retired: readonly string[], options?: ShredOptions): Promise<ShredReport>;
+  shredRetiredIndexKeys(retired: readonly string[], options: ShredRetiredOptions): Promise<ShredReport>;
   /** Keyed hash of this sealer's blind indexes. */
   readonly indexHash: IndexHash;
   /**
@@ -242,6 +244,9 @@ export function createSealer(options: SealerOptions): Sealer {
     }
   };
   const scopeFn = options.scope ?? monthScope;
+  // Retire times and reindex pass starts follow the key cache clock: step 3 compares them with its TTL.
+  const timing = cacheTiming(options.cache);
+  const clock = () => new Date(timing.now());
   const keys = new DataKeyManager(options.keyring, options.keyStore, {
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
@@ -643,8 +648,8 @@ export function createSealer(options: SealerOptions): Sealer {
     },
     shred: async (keyClass, scope, o) => evicted(await shred(options.keyStore, keyClass, scope, o), o?.dryRun),
     shredBefore: async (before, o) => evicted(await shredBefore(options.keyStore, before, o), o?.dryRun),
-    retireIndexKeys: async (filter) => evicted(await retireIndexKeys(options.keyStore, filter)),
-    shredRetiredIndexKeys: async (retired, o) => evicted(await shredRetiredIndexKeys(options.keyStore, retired, o), o?.dryRun),
+    retireIndexKeys: async (filter) => evicted(await retireIndexKeys(options.keyStore, filter, clock)),
+    shredRetiredIndexKeys: async (retired, o) => evicted(await shredRetiredIndexKeys(options.keyStore, retired, { ttlMs: timing.ttlMs, now: clock, ...o }), o?.dryRun),
     indexHash: search.hash,
     async tokensFor(schema, index, value, request) {
       const grant = await authorizedSearch(schema, index, value, request, true);
@@ -667,9 +672,10 @@ export function createSealer(options: SealerOptions): Sealer {
     confirm: (schema, sealed, index, wanted, request) => confirm(schema, sealed as SealedRecord<Schema>, index, wanted, request),
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, { ...o, scope: scopeOf(scopeFn, record as Record<string, unknown>, schema) }),
     async reindexPass() {
+      const startedAt = clock().toISOString();
       if (indexKeys === undefined) {
         const version = (await search.versions()).at(-1)!;
-        return { version, current: async (_schema, _record, _index, token) => tokenVersion(token) === version };
+        return { version, startedAt, current: async (_schema, _record, _index, token) => tokenVersion(token) === version };
       }
       // A retire elsewhere is seen by this pass's seals at once; the generation new seals take, read
       // once per (class, month) per pass, is the only current one: records leave retired generations.
@@ -677,6 +683,7 @@ export function createSealer(options: SealerOptions): Sealer {
       const generations = new Map<string, number>();
       return {
         version: 0,
+        startedAt,
         async current(schema, record, index, token) {
           const scope = scopeOf(scopeFn, record as Record<string, unknown>, schema);
           if (tokenScope(token) !== scope) return false;
@@ -701,7 +708,7 @@ export function createSealer(options: SealerOptions): Sealer {
  * a KEK not configured) or a shredded one: a search counts it unverifiable and goes on. Quotas, store
  * and configuration errors, a closed sealer still end the search.
  */
-function isRecordFault(e: unknown): boolean {
+export function isRecordFault(e: unknown): boolean {
   if (e instanceof ShreddedError || e instanceof IntegrityError || e instanceof AuthenticationError || e instanceof ValidationError || e instanceof FormatError) return true;
   return e instanceof KekNotAllowedError || (e instanceof KeyError && e.reason === 'data_key_missing');
 }
@@ -736,6 +743,8 @@ export interface SealerInternals {
 export interface ReindexPass {
   /** The index-secret version written (0 with key-store index keys). */
   readonly version: number;
+  /** When the pass started (ISO time, the sealer's key cache clock). */
+  readonly startedAt: string;
   /**
    * Whether `token`, stored for `index` of `record`, is what a seal writes now: of the target version,
    * or of the index key generation new seals of the record's month take (never a retired one).

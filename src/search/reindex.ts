@@ -15,14 +15,19 @@ import type { ProtectedPath } from '../schema/paths.js';
 import type { Schema, SealedRecord } from '../schema/schema.js';
 import { walkRecord } from '../schema/walk.js';
 import { isSealedField, type SealedField } from '../format/sealed-field.js';
-import { sealerInternals, type Sealer, type SealerInternals } from '../seal/sealer.js';
+import { isRecordFault, sealerInternals, type Sealer, type SealerInternals } from '../seal/sealer.js';
+import type { ReindexProgress } from '../access/shred.js';
 import type { IndexSpec } from '../schema/indexes.js';
 import { indexesOf } from './engine.js';
 import { valueAt } from './transforms.js';
 
 export interface ReindexOptions {
-  /** Records an earlier run finished (its last `checkpoint`): consumed from the input, not emitted. */
-  readonly resumeFrom?: number;
+  /**
+   * Records an earlier run finished, consumed from the input, not emitted: its last item's `pass`
+   * (which carries the pass's start time and failures on, as index-key rotation step 3 needs), or
+   * its last `checkpoint`.
+   */
+  readonly resumeFrom?: number | ReindexProgress;
   /** Principal that opens the index sources (default `system:reindex`); the purpose is `reindex`. */
   readonly principal?: string;
   /** Evidence passed to the access policy. */
@@ -36,6 +41,14 @@ export interface ReindexItem<S extends Schema> {
   readonly changed: boolean;
   /** Input records done so far, this one included: persist it to resume. */
   readonly checkpoint: number;
+  /**
+   * Set when this record could not be re-indexed (its tag or a ciphertext fails, the schema refuses
+   * it, a data key is missing: a database writer's doing): the error's code and a message naming the
+   * record id and input position, never a value. The record is yielded as it was and the pass goes on.
+   */
+  readonly failed?: { readonly code: string; readonly message: string };
+  /** The pass so far (this record included): persist it to resume; the last one is step 3's `reindexed`. */
+  readonly pass: ReindexProgress;
 }
 
 /**
@@ -49,16 +62,31 @@ export async function* reindex<S extends Schema>(
   options: ReindexOptions = {},
 ): AsyncGenerator<ReindexItem<S>> {
   const internals = sealerInternals(sealer);
-  const skip = options.resumeFrom ?? 0;
+  const resumed = typeof options.resumeFrom === 'object' ? options.resumeFrom : undefined;
+  const skip = resumed?.checkpoint ?? (options.resumeFrom as number | undefined) ?? 0;
   const specs = Object.values(indexesOf(schema));
   const pass = await internals.reindexPass();
+  // A pass resumed from a bare checkpoint number started at an unknown time (step 3 refuses it).
+  const startedAt = resumed !== undefined ? resumed.startedAt : options.resumeFrom === undefined || options.resumeFrom === 0 ? pass.startedAt : undefined;
+  let failed = resumed?.failed ?? 0;
   let seen = 0;
   for await (const record of records) {
     seen++;
     if (seen <= skip) continue;
-    const current = await isCurrent(schema, specs, record, (index, token) => pass.current(schema, record, index, token));
-    const updated = current ? undefined : await retoken(sealer, internals, schema, specs, record, pass.version, options);
-    yield { record: updated ?? record, changed: updated !== undefined, checkpoint: seen };
+    let item: Pick<ReindexItem<S>, 'record' | 'changed' | 'failed'>;
+    try {
+      const current = await isCurrent(schema, specs, record, (index, token) => pass.current(schema, record, index, token));
+      const updated = current ? undefined : await retoken(sealer, internals, schema, specs, record, pass.version, options);
+      item = { record: updated ?? record, changed: updated !== undefined };
+    } catch (e) {
+      // One bad row must not stop the pass for good (resuming would hit it again) nor hide which it is.
+      if (!isRecordFault(e)) throw e;
+      failed++;
+      const id = valueAt(record, schema.recordId);
+      const code = (e as { code?: unknown }).code;
+      item = { record, changed: false, failed: { code: typeof code === 'string' ? code : 'FAILED', message: `record ${typeof id === 'string' ? JSON.stringify(id.slice(0, 80)) : '(no id)'} (input ${seen}): ${(e as Error).message}` } };
+    }
+    yield { ...item, checkpoint: seen, pass: { ...(startedAt === undefined ? {} : { startedAt }), checkpoint: seen, failed } };
   }
 }
 
