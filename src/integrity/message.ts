@@ -205,9 +205,12 @@ export class MessageWriter {
   }
 
   private put(bytes: Uint8Array): void {
-    this.room(bytes.length);
-    this.buf.set(bytes, this.length);
-    this.length += bytes.length;
+    const n = bytes.length;
+    this.room(n);
+    // Paths are short: a loop beats TypedArray#set's fixed cost.
+    if (n > 64) this.buf.set(bytes, this.length);
+    else for (let i = 0, p = this.length; i < n; i++) this.buf[p + i] = bytes[i]!;
+    this.length += n;
   }
 
   /** UTF-8 of `s`; a lone surrogate marks the message as malformed (no record the schema walk accepts has one). */

@@ -222,7 +222,8 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       const m = typeof tag === 'string' ? TAG.exec(tag) : null;
       const alg = m?.[2] as TagAlg | undefined;
       const stored = m ? fromBase64Url(m[4]!) : undefined;
-      const locators = m ? fromBase64Url(m[5]!) : undefined;
+      // t2 locators are outside the MAC: decoded only after a failure, to name the unit that differs.
+      const locators = m?.[1] === 't1' ? fromBase64Url(m[5]!) : NO_LOCATORS;
       if (!alg || !stored || !locators || locators.length % LOCATOR_BYTES !== 0 || stored.length !== (isSignatureAlg(alg) ? SIGNATURE_BYTES : MAC_BYTES)) {
         return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
       }
@@ -246,7 +247,9 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       if (!bytes) return { ok: false, path: '', reason: 'not_a_record' };
       if (check(bytes)) return { ok: true };
       // Locators are outside the t2 message: only after a failure are they read, to name the unit that differs.
-      return locate(writer.paths, writer.locators(), locators);
+      const storedLocators = fromBase64Url(m![5]!);
+      if (!storedLocators || storedLocators.length % LOCATOR_BYTES !== 0) return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
+      return locate(writer.paths, writer.locators(), storedLocators);
     },
     close() {
       legacy = undefined;
@@ -261,6 +264,7 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
 const keyId = (alg: TagAlg, version: number): string => `${alg}:${version}`;
 
 const LOCATORS_PART = encodeParts(['locators']);
+const NO_LOCATORS = new Uint8Array(0);
 
 const heads = new WeakMap<Schema, Uint8Array>();
 

@@ -86,6 +86,22 @@ describe('t2 tags: what a database writer can do fails verify', () => {
     expect((await sealer.verify(waybill, edit(a, (c) => (c.waybillNo = 'SF0000000000001')))).ok).toBe(false);
   });
 
+  it('locators are diagnostics outside the MAC: forged ones cannot pass a changed record, only misname it', async () => {
+    const { sealer, a } = await twoRecords();
+    const [head] = (a.$tag as string).split(/\.(?=[^.]*$)/);
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.$tag = `${head}.AAAAAA`)))).toEqual({ ok: true });
+    const changed = edit(a, (c) => {
+      c.weightGrams = 1;
+      c.$tag = `${head}.A`;
+    });
+    expect(await sealer.verify(waybill, changed)).toEqual({ ok: false, path: '$tag', reason: 'malformed_tag' });
+    const misnamed = edit(a, (c) => {
+      c.weightGrams = 1;
+      c.$tag = `${head}.AAAAAA`;
+    });
+    expect(await sealer.verify(waybill, misnamed)).toMatchObject({ ok: false });
+  });
+
   it('jsonb-style member reordering (a database rewriting objects) still verifies', async () => {
     const { sealer, a } = await twoRecords();
     const reordered = edit(a, (c) => {
