@@ -7,7 +7,7 @@
  * `shredBefore`) destroys its tokens' key with its data keys: the month's tokens can no longer be
  * computed by anyone.
  */
-import { AuthenticationError, KekNotAllowedError, ShreddedError } from '../errors.js';
+import { AuthenticationError, KekNotAllowedError, KeyError, ShreddedError } from '../errors.js';
 import { cacheTiming, type KeyCacheOptions } from './cache.js';
 import { DataKeyManager, dataKeyId, sealingTarget, type DataKey } from './data-keys.js';
 import type { DataKeyRecord, KeyStore } from './key-store.js';
@@ -73,6 +73,8 @@ export type ListingListener = (indexKeyClass: string, live: ReadonlySet<string>)
 interface Listing {
   readonly rows: Promise<DataKeyRecord[]>;
   readonly at: number;
+  /** The ids the listing named, once read. */
+  ids?: ReadonlySet<string>;
 }
 
 export class IndexKeys {
@@ -102,7 +104,12 @@ export class IndexKeys {
    * the caller wipes it when done.
    */
   async forSeal(keyClass: string, scope: string): Promise<IndexKey> {
-    const key = await this.#keys.forSeal(indexKeyClass(keyClass), scope, INDEX_KEY_SUITE);
+    const indexClass = indexKeyClass(keyClass);
+    const key = await this.#keys.forSeal(indexClass, scope, INDEX_KEY_SUITE);
+    // A key the cached listing does not name yet (a new month or generation): the next query lists
+    // again, so a record this process has just sealed is found at once.
+    const listing = this.#listings.get(indexClass);
+    if (listing !== undefined && listing.ids?.has(key.id) !== true) this.#listings.delete(indexClass);
     return { ...key, key: key.key.slice(), scope, generation: generationOf(key.id) };
   }
 
@@ -117,13 +124,15 @@ export class IndexKeys {
 
   /**
    * Every index key of a field key class that is not shredded and whose scope lies in the window
-   * (scopes that are not months only without a window), newest scope and generation first: a query
-   * makes one token with each. The listing is cached for the key cache TTL: a shred or retire by
-   * another process is seen within that time, one through this sealer at once (`evict`).
+   * (scopes that are not months only without a window, or with `otherScopes`), newest scope and
+   * generation first: a query makes one token with each. The listing is cached for the key cache
+   * TTL: a key created, shredded or retired by another process is seen within that time, one through
+   * this sealer at once (`evict`, `forSeal`).
    */
-  async live(keyClass: string, window: SearchWindow = {}): Promise<IndexKey[]> {
-    const rows = (await this.#listing(indexKeyClass(keyClass)))
-      .filter((r) => r.shreddedAt === undefined && inWindow(r.scope, window))
+  async live(keyClass: string, window: SearchWindow = {}, otherScopes = false): Promise<IndexKey[]> {
+    const indexClass = indexKeyClass(keyClass);
+    const rows = (await this.#listing(indexClass))
+      .filter((r) => r.shreddedAt === undefined && ((otherScopes && !MONTH.test(r.scope)) || inWindow(r.scope, window)))
       .sort((a, b) => (a.scope === b.scope ? b.generation - a.generation : a.scope < b.scope ? 1 : -1));
     const out: IndexKey[] = [];
     for (const r of rows) {
@@ -137,7 +146,10 @@ export class IndexKeys {
       } catch (e) {
         // Shredded between the listing and the read: that month is gone. A row that does not unwrap
         // here (injected, copied, foreign KEK) is no index key of ours: it must not stop every search.
-        if (!(e instanceof ShreddedError || e instanceof AuthenticationError || e instanceof KekNotAllowedError)) throw e;
+        // A row deleted since the listing was read: skipped, and the next query lists again.
+        const missing = e instanceof KeyError && e.reason === 'data_key_missing';
+        if (missing) this.#listings.delete(indexClass);
+        if (!(missing || e instanceof ShreddedError || e instanceof AuthenticationError || e instanceof KekNotAllowedError)) throw e;
       }
     }
     return out;
@@ -151,7 +163,13 @@ export class IndexKeys {
     try {
       const rows = await listing.rows;
       const live = new Set(rows.filter((r) => r.shreddedAt === undefined && r.id === dataKeyId(r.keyClass, r.scope, r.generation)).map((r) => r.id));
-      if (this.#listings.get(indexClass) === listing) this.#listener?.(indexClass, live);
+      if (this.#listings.get(indexClass) === listing) {
+        // Keys shredded or deleted elsewhere: their bytes are zeroed now, not when the cache is next asked for them.
+        const current = new Set(rows.map((r) => r.id));
+        listing.ids = current;
+        this.#keys.evict([...rows.filter((r) => r.shreddedAt !== undefined).map((r) => r.id), ...[...(cached?.ids ?? [])].filter((id) => !current.has(id))]);
+        this.#listener?.(indexClass, live);
+      }
       return rows;
     } catch (e) {
       if (this.#listings.get(indexClass) === listing) this.#listings.delete(indexClass);

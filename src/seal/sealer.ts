@@ -612,8 +612,11 @@ export function createSealer(options: SealerOptions): Sealer {
       context: { ...request.context },
       ...(unscoped ? { unscoped } : {}),
     });
+    // The retention default cuts month scopes only: records of other scopes (a schema without
+    // `scopeFrom`, per-customer scopes) are not shredded by month and stay searchable.
     const window = request.window ?? (options.retention === undefined ? undefined : { from: retentionCutoff(options.retention) });
-    const tokens = await search.queryTokens(schema, index, value, { ...country, ...(window ? { window } : {}) });
+    const otherScopes = request.window === undefined && window !== undefined;
+    const tokens = await search.queryTokens(schema, index, value, { ...country, ...(window ? { window, otherScopes } : {}) });
     // No token leaves before its query is durably audited.
     await auth.issued(tokens.length);
     return { tokens, scope: auth.scope, inScope: (r) => auth.inScope(r), done: (result) => auth.done(result) };

@@ -32,6 +32,8 @@ export interface TokenQueryOptions {
   readonly version?: number;
   /** Key-store index keys: the months to search (default: every month whose index key is live; the sealer passes its retention's). */
   readonly window?: SearchWindow;
+  /** With a window: also every scope that is not a month (the retention default keeps them). */
+  readonly otherScopes?: boolean;
 }
 
 export interface RecordTokenOptions {
@@ -155,7 +157,7 @@ export class SearchEngine {
     const parts = queryParts(spec, value, options.country, options.phone);
     const keys: (number | IndexKey)[] =
       this.#indexKeys !== undefined
-        ? await this.#indexKeys.live(classOf(schema, spec), options.window)
+        ? await this.#indexKeys.live(classOf(schema, spec), options.window, options.otherScopes)
         : options.version !== undefined
           ? [options.version]
           : (await this.versions()).reverse();

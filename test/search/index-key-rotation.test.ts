@@ -28,7 +28,7 @@ import { contextOf } from '../../src/keys/data-keys.js';
 import { queryParts } from '../../src/search/engine.js';
 import { BlindTokenizer, deriveKey, INDEX_KEY_LABEL, keyInfo } from '../../src/search/tokens.js';
 import { SEARCH } from '../helpers.js';
-import { CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
+import { capturingKeyring, CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
 
 /** The mobile numbers an attacker holding `key` (an index key's bytes) recovers from a record's screen mask and stored token. */
 function recoverWith(key: Uint8Array, record: Person): string[] {
@@ -159,20 +159,8 @@ describe('index-key rotation (R13b F2): a leaked generation is rotated away', ()
 
 describe('a shred through the sealer takes effect in its process at once', () => {
   it('drops and zeroes the month’s index key and the keys derived from it without forget()', async () => {
-    const material = generateLocalKeyMaterial(CLASSES);
-    const local = new LocalKeyring(material);
-    const made: Uint8Array[] = [];
     // The keyring sees each index key the manager creates: the test checks those very bytes are zeroed.
-    const keyring: Keyring = {
-      currentKekId: (c) => local.currentKekId(c),
-      wrap: async (key, ctx) => {
-        if (ctx.keyClass === 'contact-index') made.push(key);
-        return local.wrap(key, ctx);
-      },
-      unwrap: (w, ctx) => local.unwrap(w, ctx),
-      secret: (n, v) => local.secret(n, v),
-      secretVersions: (n) => local.secretVersions(n),
-    };
+    const { keyring, made } = capturingKeyring();
     const keyStore = new MemoryKeyStore();
     const sealer = createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys: 'key-store' });
     await sealer.seal(people, { id: 'J', createdAt: '2025-01-05T00:00:00Z', mobile: mobileOf(1) });
