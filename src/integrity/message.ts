@@ -260,7 +260,7 @@ const heads = new WeakMap<Schema, Uint8Array>();
 
 /**
  * Writes the t2 message of `record` (a sealed record, or one being migrated whose protected fields
- * may still hold plaintext: those have no unit), up to `bytes`. Returns the path of a value the
+ * may still hold plaintext: those have a marker unit `p`, never their value). Returns the path of a value the
  * schema does not describe (an unknown member, a wrong type), for which no message is made.
  */
 export function writeMessage(w: MessageWriter, schema: Schema, record: Record<string, unknown>): Problem | undefined {
@@ -307,8 +307,15 @@ function writeNode(w: MessageWriter, f: Slot, v: unknown, path: string): Problem
       w.endUnit(path, from);
       return undefined;
     }
-    case SEALED:
-      return isSealedLike(v) ? writeSealed(w, f, v, path) : undefined;
+    case SEALED: {
+      if (isSealedLike(v)) return writeSealed(w, f, v, path);
+      // Legacy plaintext (a record being migrated): a marker unit, no value. Absent, plaintext and
+      // sealed give three different messages, so plaintext added where the tag saw nothing fails.
+      const from = w.beginUnit(path, f.item);
+      w.typed(0x70, '');
+      w.endUnit(path, from);
+      return undefined;
+    }
     case OBJECT:
       if (!isPlainObject(v)) return { path };
       if (f.unit) {

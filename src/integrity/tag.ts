@@ -23,7 +23,7 @@ import { constantTimeEqual, encodeParts, fromBase64Url, toBase64Url, wipe } from
 import { ConfigError, KeyError, ValidationError } from '../errors.js';
 import type { SecretName } from '../keys/keyring.js';
 import type { Schema } from '../schema/schema.js';
-import { isPlainObject, TAG_FIELD } from '../schema/walk.js';
+import { isPlainObject, TAG_FIELD, walkRecord } from '../schema/walk.js';
 import { INDEX_HASHES, type IndexHash } from '../schema/indexes.js';
 import type { BackendChoice } from '../crypto/backend.js';
 import { deriveKey, hashOf, macOf, preferPortable } from '../search/tokens.js';
@@ -259,6 +259,21 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       verifiers.clear();
     },
   };
+}
+
+/**
+ * A record's tag checked as a whole record: the schema walk first (mode `sealed`, or `mixed` where
+ * protected fields may still hold legacy plaintext), so a record with anything the schema does not
+ * describe (an extra field, a nested `$tag`, a value of the wrong shape) is refused whatever its tag says.
+ */
+export async function verifyRecord(tagger: RecordTagger, schema: Schema, sealed: unknown, mode: 'sealed' | 'mixed' = 'sealed'): Promise<VerifyResult> {
+  try {
+    walkRecord(schema.shape, sealed, mode);
+  } catch (e) {
+    if (e instanceof ValidationError) return { ok: false, path: e.path, reason: 'not_a_record' };
+    throw e;
+  }
+  return tagger.verify(schema, sealed);
 }
 
 const keyId = (alg: TagAlg, version: number): string => `${alg}:${version}`;

@@ -4,11 +4,10 @@
  * (`parseVerifyKeys`) and cannot make a tag; with HMAC tags it holds the integrity secret, which
  * makes tags as well as checking them.
  */
-import { IntegrityError, ValidationError } from '../errors.js';
+import { IntegrityError } from '../errors.js';
 import type { MaskedRecord, Schema, SealedRecord } from '../schema/schema.js';
 import { mask, type Profile } from '../seal/mask-view.js';
-import { walkRecord } from '../schema/walk.js';
-import { createTagger, type IntegrityKeySource, type IntegrityOptions, type VerifyResult } from './tag.js';
+import { createTagger, verifyRecord, type IntegrityKeySource, type IntegrityOptions, type VerifyResult } from './tag.js';
 import type { VerifyKeys } from './verify-keys.js';
 
 export interface RecordVerifier {
@@ -34,15 +33,7 @@ export function createVerifier(keys: IntegrityKeySource | VerifyKeys, options: I
   const tagger = createTagger(keys, 'hmac-sha256', { ...options, ...(alg ? { alg } : {}), acceptHeld: !pinned });
   // The tag covers what the schema knows: a record with anything else (an extra field, a nested
   // `$tag`, a sealed field moved under a dotted key) is not one it vouches for, whatever the tag says.
-  const verify = async (schema: Schema, sealed: unknown): Promise<VerifyResult> => {
-    try {
-      walkRecord(schema.shape, sealed, 'sealed');
-    } catch (e) {
-      if (e instanceof ValidationError) return { ok: false, path: e.path, reason: 'not_a_record' };
-      throw e;
-    }
-    return tagger.verify(schema, sealed);
-  };
+  const verify = (schema: Schema, sealed: unknown): Promise<VerifyResult> => verifyRecord(tagger, schema, sealed);
   return {
     verify: (schema, sealed) => verify(schema, sealed),
     async mask(schema, sealed, profile) {

@@ -8,7 +8,7 @@ import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { constantTimeEqual, encodePart, encodeParts } from '../crypto/bytes.js';
 import { randomNonce } from '../crypto/random.js';
 import { AccessDeniedError, AuthenticationError, ConfigError, FormatError, IntegrityError, KekNotAllowedError, KeyError, ShreddedError, ValidationError, WaybillSealError } from '../errors.js';
-import { createTagger, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
+import { createTagger, verifyRecord, type IntegrityOptions, type VerifyResult } from '../integrity/tag.js';
 import { decryptField, encryptField, recordAad, type RecordAad } from '../format/field-crypto.js';
 import { isSealedField, parseEnc, type ParsedEnc, type SealedField } from '../format/sealed-field.js';
 import { cacheTiming, type KeyCacheOptions } from '../keys/cache.js';
@@ -663,7 +663,10 @@ export function createSealer(options: SealerOptions): Sealer {
     search: authorizedSearch,
     indexVersions: () => search.versions(),
     async verify(schema, sealed) {
-      return (tagger ?? createTagger(options.keyring, search.hash, integrity)).verify(schema, sealed);
+      // As createVerifier: the record is checked against the schema, then its tag. Legacy plaintext
+      // passes the walk only where this sealer accepts it (migration), and has its own unit in the tag.
+      const mode = options.acceptPlaintext === true || options.passSealed === true ? 'mixed' : 'sealed';
+      return verifyRecord(tagger ?? createTagger(options.keyring, search.hash, integrity), schema, sealed, mode);
     },
     retag,
     close,

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MessageWriter, writeMessage } from '../../src/integrity/message.js';
-import { defineSchema, s, waybill, type SealedRecord } from '../../src/index.js';
+import { createSealer, defineSchema, s, waybill, type SealedRecord } from '../../src/index.js';
 import { freshSealer, sampleWaybill } from '../helpers.js';
 import { referenceCanonicalJson } from './reference-canonical.js';
 
@@ -72,7 +72,8 @@ describe('t2 tags: what a database writer can do fails verify', () => {
 
   it('changing the type of a plain value, or adding a member the schema does not know', async () => {
     const { sealer, a } = await twoRecords();
-    expect(await sealer.verify(waybill, edit(a, (c) => (c.weightGrams = String(c.weightGrams))))).toEqual({ ok: false, path: 'weightGrams', reason: 'altered' });
+    // sealer.verify walks the record first (as createVerifier does); the messages differ too (collision tests below).
+    expect(await sealer.verify(waybill, edit(a, (c) => (c.weightGrams = String(c.weightGrams))))).toEqual({ ok: false, path: 'weightGrams', reason: 'not_a_record' });
     expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.address.extra = 'x')))).toEqual({ ok: false, path: 'receiver.address.extra', reason: 'not_a_record' });
     expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.name.extra = 'x')))).toEqual({ ok: false, path: 'receiver.name', reason: 'not_a_record' });
     expect(await sealer.verify(waybill, edit(a, (c) => (c.receiver.name.mask.label = 5)))).toEqual({ ok: false, path: 'receiver.name', reason: 'not_a_record' });
@@ -185,3 +186,57 @@ describe('t2 messages cannot collide (length framing)', () => {
     );
   });
 });
+
+describe('t2 tags: legacy plaintext written into a sealed record (R16 F1)', () => {
+  const inject = (a: Rec) => edit(a, (c) => (c.receiver.landline = '010-88886666'));
+
+  it('plaintext added to a protected field that was absent fails verify, open(acceptPlaintext) and a passSealed re-run', async () => {
+    const { sealer, keyring, keyStore } = freshSealer();
+    const a = (await sealer.seal(waybill, sampleWaybill())) as Rec;
+    expect(a.receiver.landline).toBeUndefined();
+    const forged = inject(a);
+    // The tag saw no unit at receiver.landline; a plaintext marker unit is one more.
+    const mixed = createSealerLike({ keyring, keyStore, acceptPlaintext: true });
+    expect(await mixed.verify(waybill, forged)).toEqual({ ok: false, path: 'receiver.landline', reason: 'added' });
+    await expect(mixed.open(waybill, forged, access)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'receiver.landline' });
+    // The migration re-run must not seal the writer's value and write a new tag over it.
+    const rerun = createSealerLike({ keyring, keyStore, passSealed: true });
+    await expect(rerun.seal(waybill, forged as never)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    // A sealer that accepts no plaintext refuses the record before its tag.
+    expect(await sealer.verify(waybill, forged)).toEqual({ ok: false, path: 'receiver.landline', reason: 'not_a_record' });
+  });
+
+  it('a sealed field turned into plaintext is an altered unit; a retagged half-migrated record keeps its markers', async () => {
+    const { sealer, keyring, keyStore } = freshSealer();
+    const a = (await sealer.seal(waybill, sampleWaybill())) as Rec;
+    const mixed = createSealerLike({ keyring, keyStore, acceptPlaintext: true });
+    expect(await mixed.verify(waybill, edit(a, (c) => (c.receiver.name = '王五')))).toEqual({ ok: false, path: 'receiver.name', reason: 'altered' });
+    // A record being migrated (name still plaintext) tagged by retag: its plaintext unit is a marker.
+    const half = await mixed.retag(waybill, edit(a, (c) => (c.receiver.name = '欧阳娜娜')));
+    expect(await mixed.verify(waybill, half)).toEqual({ ok: true });
+    expect((await mixed.open(waybill, half, access)).plaintext).toEqual(['receiver.name']);
+    // The marker holds no value (changing legacy plaintext stays uncovered, FORMAT §11), but adding more does not pass.
+    expect(await mixed.verify(waybill, inject(half))).toEqual({ ok: false, path: 'receiver.landline', reason: 'added' });
+    // The re-run seals the legacy value under a new tag.
+    const resealed = (await createSealerLike({ keyring, keyStore, passSealed: true }).seal(waybill, half as never)) as Rec;
+    expect(typeof resealed.receiver.name).toBe('object');
+    expect(await sealer.verify(waybill, resealed)).toEqual({ ok: true });
+  });
+
+  it('absent, plaintext and sealed give three different messages', () => {
+    const schema = defineSchema('marker', 1, { id: s.string(), p: s.name().optional() }, { recordId: 'id' });
+    const message = (r: Rec) => {
+      const w = new MessageWriter();
+      expect(writeMessage(w, schema, r)).toBeUndefined();
+      return Buffer.from(w.bytes()!).toString('hex');
+    };
+    const all = [message({ id: 'r' }), message({ id: 'r', p: 'x' }), message({ id: 'r', p: { enc: '', mask: {} } })];
+    expect(new Set(all).size).toBe(3);
+    // The marker carries no value: the plaintext never enters the message.
+    expect(message({ id: 'r', p: 'x' })).toBe(message({ id: 'r', p: 'y' }));
+  });
+});
+
+function createSealerLike(options: { keyring: unknown; keyStore: unknown; acceptPlaintext?: boolean; passSealed?: boolean }) {
+  return createSealer({ guard: 'allow-all', ...options } as never);
+}

@@ -61,13 +61,13 @@ describe('open with acceptPlaintext', () => {
 
     // The attack: plaintext into remark (so the record "is in migration"), the route changed to their own.
     const tampered: Record<string, unknown> = { ...sealed, remark: 'hello', routing: { routeId: 'R-EVIL' } };
-    await expect(sealer.open(waybill, tampered as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
-    // Plaintext into a field that was not there at all, and the route changed: the same.
+    await expect(sealer.open(waybill, tampered as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'remark', reason: 'altered' });
+    // Plaintext into a field that was not there at all, and the route changed: its marker is an added unit (the first named).
     const { remark: _r, ...noRemark } = sealed;
     const noRemarkSealed = await sealer.retag(waybill, noRemark as never);
     const added = { ...(noRemarkSealed as object), remark: 'hello', routing: { routeId: 'R-EVIL' } };
-    await expect(sealer.open(waybill, added as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'routing.routeId' });
-    // A sealed field turned into plaintext of the writer's choosing is a removed unit.
+    await expect(sealer.open(waybill, added as never, deliver)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'remark', reason: 'added' });
+    // A sealed field turned into plaintext of the writer's choosing: its unit becomes a plaintext marker.
     const swapped = { ...sealed, remark: 'call 138-0000-9999' };
     await expect(sealer.open(waybill, swapped as never, { ...access, principal: 'cs', purpose: 'audit', context: { ticket: 'T-1' } })).rejects.toMatchObject({ code: 'INTEGRITY' });
     // The tag cannot be stripped either: a record holding sealed fields needs one.
@@ -121,7 +121,7 @@ describe('seal with passSealed', () => {
     const moved = { ...sealed, routing: { routeId: 'R-EVIL' } };
     await expect(sealer.seal(waybill, moved as never)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'routing.routeId' });
     const plaintexted = { ...sealed, receiver: { ...sealed['receiver'], mobile: '13900009999' } };
-    await expect(sealer.seal(waybill, plaintexted as never)).rejects.toMatchObject({ code: 'INTEGRITY', reason: 'removed' });
+    await expect(sealer.seal(waybill, plaintexted as never)).rejects.toMatchObject({ code: 'INTEGRITY', path: 'receiver.mobile', reason: 'altered' });
   });
 
   it('a DB writer who rewrites every protected field of a tagged row as plaintext (and moves the route) does not get it re-signed', async () => {
