@@ -37,6 +37,8 @@ export class KeyCache {
   /** Pins per key buffer: taken by an operation that still uses the key. */
   readonly #pins = new Map<Uint8Array, number>();
   readonly #max: number;
+  /** The earliest expiry of any entry: expired entries are zeroed at the first get or set after it, not only when asked for. */
+  #sweepAt = Infinity;
   readonly ttlMs: number;
   readonly now: () => number;
 
@@ -47,6 +49,7 @@ export class KeyCache {
   }
 
   get(id: string): CachedKey | undefined {
+    this.#sweep();
     const e = this.#entries.get(id);
     if (!e) return undefined;
     if (e.expires <= this.now()) {
@@ -60,14 +63,29 @@ export class KeyCache {
   }
 
   set(id: string, suite: string, key: Uint8Array): void {
+    this.#sweep();
     const old = this.#entries.get(id)?.entry.key;
     this.#entries.delete(id);
     if (old !== undefined && old !== key) this.#release(old);
-    this.#entries.set(id, { entry: { suite, key }, expires: this.now() + this.ttlMs });
+    const expires = this.now() + this.ttlMs;
+    this.#entries.set(id, { entry: { suite, key }, expires });
+    this.#sweepAt = Math.min(this.#sweepAt, expires);
     while (this.#entries.size > this.#max) {
       const oldest = this.#entries.keys().next().value as string;
       this.delete(oldest);
     }
+  }
+
+  /** Zeroes every expired entry (a key nobody asks for again must not stay in memory). */
+  #sweep(): void {
+    const now = this.now();
+    if (now < this.#sweepAt) return;
+    let next = Infinity;
+    for (const [id, e] of [...this.#entries]) {
+      if (e.expires <= now) this.delete(id);
+      else next = Math.min(next, e.expires);
+    }
+    this.#sweepAt = next;
   }
 
   /** Drops the key cached under `id`: zeroed now, or when its last pin is released. */
@@ -109,6 +127,7 @@ export class KeyCache {
     for (const key of this.#pins.keys()) wipe(key);
     this.#entries.clear();
     this.#pins.clear();
+    this.#sweepAt = Infinity;
   }
 
   get size(): number {
