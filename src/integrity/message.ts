@@ -3,16 +3,16 @@
  * order, made of the record's own strings. No sort, no JSON, no second walk to find sealed fields:
  * the schema says where every unit is (its plan is compiled once per schema).
  *
- * Every item is NS(s) = the length of s in UTF-16 code units, in decimal, `:`, then s; a unit is
- * NS(path) NS(content), so two different records cannot give the same message. Contents: a signed
+ * Every item is LP(s) = u32 big-endian byte length of the UTF-8 of s, then those bytes; a unit is
+ * LP(path) LP(content), so two different records cannot give the same message. Contents: a signed
  * plain value is one type letter (`s` string or date, `n` number, `b` boolean) then its text; an
  * array holding covered values `a` then its length; an optional object holding covered values `o`;
- * a sealed field `e` NS(enc) then its masks and, when it has a `tok` member, its tokens, each as
- * `count:` then NS(name) NS(value) per member in UTF-16 code unit order of the names.
+ * a sealed field `e` LP(enc) then its masks and, when it has a `tok` member, its tokens, each as
+ * u32(count) then LP(name) LP(value) per member in UTF-16 code unit order of the names; a protected
+ * field holding legacy plaintext `p` alone (its presence, never its value).
  *
- * The message is the UTF-8 of those items; every string in it must be well-formed (no lone
- * surrogate). Each unit is built as one string and encoded in one native call: encoding value by
- * value cost more than all the rest of the tag.
+ * Every string in the message must be well-formed (no lone surrogate). Each unit is built as one
+ * string and encoded in one native call: encoding value by value cost more than all the rest of the tag.
  */
 import { encodeParts } from '../crypto/bytes.js';
 import type { AnyNode, Shape } from '../schema/builder.js';
@@ -260,8 +260,8 @@ const heads = new WeakMap<Schema, Uint8Array>();
 
 /**
  * Writes the t2 message of `record` (a sealed record, or one being migrated whose protected fields
- * may still hold plaintext: those have a marker unit `p`, never their value). Returns the path of a value the
- * schema does not describe (an unknown member, a wrong type), for which no message is made.
+ * may still hold plaintext: those have a marker unit `p`, never their value). Returns the path of a
+ * value the schema does not describe (an unknown member, a wrong type), for which no message is made.
  */
 export function writeMessage(w: MessageWriter, schema: Schema, record: Record<string, unknown>): Problem | undefined {
   const id = record[schema.recordId];

@@ -4,18 +4,18 @@
  * centre can check what it prints and routes on without being able to decrypt anything.
  *
  *   key      = HKDF-H(integrity secret vN, info = LP("waybill-seal/integrity", hash), 32)
- *   message  = LP("waybill-seal/tag", "t2", schema, version, recordId) ‖ unit₁ ‖ unit₂ ‖ … ‖ LP("locators", locator₁ ‖ …)
+ *   message  = LP("waybill-seal/tag", "t2", schema, version, recordId) ‖ unit₁ ‖ unit₂ ‖ …
  *   unit     = LP(path, content), in the schema's order (./message.ts); locator = Adler-32(unit), big-endian
  *   mac      = HMAC-H(key, message)                 (HMAC tags: checking needs the secret that makes them)
  *   sig      = Ed25519 / SM2 signature of message   (signed tags: checking needs only the public key)
  *   $tag     = "t2.<alg>.<N>.<base64url(mac or sig)>.<base64url(locator₁ ‖ locator₂ ‖ …)>"
  *
- * `t1` tags (units sorted by path, canonical JSON contents, FNV-1a locators: ./canonical.ts) still
- * verify; `tag` writes `t2`.
+ * `t1` tags (units sorted by path, canonical JSON contents, FNV-1a locators inside the message:
+ * ./canonical.ts) still verify; `tag` writes `t2`.
  *
- * The MAC or signature (which also covers the locators) is the only check. Locators are
- * diagnostics: an unkeyed checksum of data stored in clear anyway, so that after a failure the
- * verifier can say which path differs. Someone who forges them can only misdirect that report.
+ * The MAC or signature is the only check; the t2 locators are outside it. They are diagnostics: an
+ * unkeyed checksum of data stored in clear anyway, so that after a failure the verifier can say
+ * which path differs. Someone who forges them can only misdirect that report.
  * Which keys a verifier accepts is its configuration (the current key and those listed in
  * `accept`), never whatever its keyring happens to hold.
  */

@@ -16,14 +16,17 @@ import { hex, toHex } from '../helpers.js';
 export interface TagVectorInput {
   hash: IndexHash;
   integritySecret: { version: number; key: string };
-  /** `waybill`: the fixture waybill SF1234567890123 under the built-in schema (default: the §9 record). */
-  record?: 'waybill';
+  /**
+   * `waybill`: the fixture waybill SF1234567890123 under the built-in schema (default: the §9 record);
+   * `migrating`: the same waybill still holding legacy plaintext in `sender.landline` (a `p` unit).
+   */
+  record?: 'waybill' | 'migrating';
 }
 
 export function tagVectorInputs(): TagVectorInput[] {
   const key = toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x60 + i));
   const integritySecret = { version: 1, key };
-  return [...(['hmac-sha256', 'hmac-sm3'] as const).map((hash) => ({ hash, integritySecret })), { hash: 'hmac-sha256', integritySecret, record: 'waybill' }];
+  return [...(['hmac-sha256', 'hmac-sm3'] as const).map((hash) => ({ hash, integritySecret })), { hash: 'hmac-sha256', integritySecret, record: 'waybill' }, { hash: 'hmac-sha256', integritySecret, record: 'migrating' }];
 }
 
 /** The sealed waybill SF1234567890123 of test/fixtures/sealed-ws1.jsonl, without its tag. */
@@ -36,7 +39,10 @@ export function fixtureWaybill(): Record<string, unknown> {
 }
 
 export function tagVectorRecord(input: TagVectorInput): { schema: Schema; sealed: Record<string, unknown> } {
-  return input.record === 'waybill' ? { schema: waybill, sealed: fixtureWaybill() } : { schema: vectorSchema, sealed: buildVector(vectorInputs()[0]!).sealed };
+  if (input.record === undefined) return { schema: vectorSchema, sealed: buildVector(vectorInputs()[0]!).sealed };
+  const sealed = fixtureWaybill();
+  if (input.record === 'migrating') (sealed['sender'] as Record<string, unknown>)['landline'] = '0755-12345678';
+  return { schema: waybill, sealed };
 }
 
 export async function buildTagVector(input: TagVectorInput) {
