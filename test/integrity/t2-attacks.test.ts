@@ -157,6 +157,9 @@ describe('t2 messages cannot collide (length framing)', () => {
       [{ id: 'r', p: sealed('e', { l: 'm' }) }, { id: 'r', q: sealed('e', { l: 'm' }) }],
       [{ id: 'r', p: sealed('ex', {}) }, { id: 'r', p: sealed('e', { x: '' }) }],
       [{ id: 'r', a: 'p', p: sealed('e', {}) }, { id: 'r', a: 'p\u0000\u0000\u0000\u0001pe', p: sealed('', {}) }],
+      // A value that spells out the next unit (its path's length prefix, path, type letter and value).
+      [{ id: 'r', a: 'x\u0000\u0000\u0000\u0001bsy' }, { id: 'r', a: 'x', b: 'y' }],
+      [{ id: 'r', list: ['a\u0000\u0000\u0000\u0006list.1sb'] }, { id: 'r', list: ['a', 'b'] }],
     ];
     for (const [x, y] of pairs) expect(message(x), JSON.stringify([x, y])).not.toBe(message(y));
   });
