@@ -1,65 +1,29 @@
 /**
- * Attack review R13c of the index-key rotation (retire → reindex → shredRetiredIndexKeys) and the
- * retention setting, each test the attack it stops.
+ * Attack review R13c of the index-key rotation (retire → reindex → shredRetiredIndexKeys), each test
+ * the attack it stops: a database writer flipping `retired_at` (H1), records other processes seal
+ * within one key cache TTL (M1), one tampered row stopping the pass (L2).
  */
 import { describe, expect, it } from 'vitest';
 import {
   createResealer,
   createSealer,
-  defineSchema,
   generateLocalKeyMaterial,
-  KEY_CLASSES,
   LocalKeyring,
   MemoryKeyStore,
   reindex,
   retireDataKeys,
   retireIndexKeys,
-  s,
   shredRetiredIndexKeys,
   storedToken,
-  type Keyring,
   type KeyStore,
-  type SealedRecord,
   type Sealer,
 } from '../../src/index.js';
-import { contextOf } from '../../src/keys/data-keys.js';
 import { parseEnc } from '../../src/format/sealed-field.js';
-import { queryParts } from '../../src/search/engine.js';
-import { BlindTokenizer, deriveKey, INDEX_KEY_LABEL, keyInfo } from '../../src/search/tokens.js';
 import { SEARCH } from '../helpers.js';
+import { CLASSES, leak, mobileOf, people, recoverWith, type Person } from './index-key-fixtures.js';
 
-const CLASSES = [...KEY_CLASSES, ...KEY_CLASSES.map((c) => `${c}-index`)];
-// 32-bit tokens: a chance match among 10^4 candidates is negligible, so a hit is the attack working.
-const people = defineSchema(
-  'people',
-  1,
-  { id: s.string(), createdAt: s.date(), mobile: s.mobile() },
-  { recordId: 'id', indexes: { mobile: { field: 'mobile', bits: 32 }, 'mobile:last4': { field: 'mobile', transform: 'phone-last4', bits: 9 } } },
-);
-type Person = SealedRecord<typeof people>;
-const mobileOf = (i: number) => `139${String(4_000_000 + i * 7919).padStart(8, '0')}`;
 const G1 = 'contact-index/2025-03/1';
 const G2 = 'contact-index/2025-03/2';
-
-/** The mobile numbers an attacker holding `key` (an index key's bytes) recovers from a record's screen mask and stored token. */
-function recoverWith(key: Uint8Array, record: Person): string[] {
-  const stored = storedToken(people, record, 'mobile')!;
-  const spec = people.indexes.mobile;
-  const tokenizer = new BlindTokenizer('hmac-sha256', deriveKey('hmac-sha256', key, keyInfo(INDEX_KEY_LABEL, 'hmac-sha256', people.name, 'mobile', spec.id)), 32, stored.slice(0, stored.indexOf('.')));
-  const digits = record.mobile.mask['screen']!.replace(/\D/g, '');
-  const hits: string[] = [];
-  for (let i = 0; i < 10_000; i++) {
-    const candidate = `${digits.slice(0, 3)}${String(i).padStart(4, '0')}${digits.slice(3)}`;
-    if (tokenizer.token(queryParts(spec, candidate)) === stored) hits.push(candidate);
-  }
-  tokenizer.destroy();
-  return hits;
-}
-
-async function leak(keyring: Keyring, store: KeyStore, id: string): Promise<Uint8Array> {
-  const row = (await store.get(id))!;
-  return keyring.unwrap({ kekId: row.kekId, wrapped: row.wrapped }, contextOf(row));
-}
 
 /** Database writer: `UPDATE data_keys SET retired_at = …` on one row (undefined clears it). */
 async function setRetired(store: KeyStore, id: string, retiredAt: string | undefined): Promise<void> {
@@ -137,8 +101,8 @@ describe('R13c H1: a database writer flipping retired_at cannot run a rotation b
     expect(tokens.every((t) => t.startsWith('2025-03~3.'))).toBe(true);
     for (const { record } of out) expect(recoverWith(leaked, record)).toEqual([]);
     // New seals, here and in a fresh process, go forward too.
-    for (const s of [operator, sealer()]) {
-      const late = await s.seal(people, { id: 'L', createdAt: '2025-03-20T00:00:00Z', mobile: mobileOf(5) });
+    for (const p of [operator, sealer()]) {
+      const late = await p.seal(people, { id: 'L', createdAt: '2025-03-20T00:00:00Z', mobile: mobileOf(5) });
       expect(storedToken(people, late, 'mobile')).toMatch(/^2025-03~3\./);
     }
     await expect(operator.shredRetiredIndexKeys(retired, { reindexed })).rejects.toThrow(/no longer retired/);

@@ -24,32 +24,9 @@ import {
   type Keyring,
   type KeyStore,
 } from '../../src/index.js';
-import { contextOf } from '../../src/keys/data-keys.js';
-import { queryParts } from '../../src/search/engine.js';
-import { BlindTokenizer, deriveKey, INDEX_KEY_LABEL, keyInfo } from '../../src/search/tokens.js';
+import { BlindTokenizer } from '../../src/search/tokens.js';
 import { SEARCH } from '../helpers.js';
-import { capturingKeyring, CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
-
-/** The mobile numbers an attacker holding `key` (an index key's bytes) recovers from a record's screen mask and stored token. */
-function recoverWith(key: Uint8Array, record: Person): string[] {
-  const stored = storedToken(people, record, 'mobile')!;
-  const label = stored.slice(0, stored.indexOf('.'));
-  const spec = people.indexes.mobile;
-  const tokenizer = new BlindTokenizer('hmac-sha256', deriveKey('hmac-sha256', key, keyInfo(INDEX_KEY_LABEL, 'hmac-sha256', people.name, 'mobile', spec.id)), 32, label);
-  const digits = record.mobile.mask['screen']!.replace(/\D/g, '');
-  const hits: string[] = [];
-  for (let i = 0; i < 10_000; i++) {
-    const candidate = `${digits.slice(0, 3)}${String(i).padStart(4, '0')}${digits.slice(3)}`;
-    if (tokenizer.token(queryParts(spec, candidate)) === stored) hits.push(candidate);
-  }
-  tokenizer.destroy();
-  return hits;
-}
-
-async function leak(keyring: Keyring, store: KeyStore, id: string): Promise<Uint8Array> {
-  const row = (await store.get(id))!;
-  return keyring.unwrap({ kekId: row.kekId, wrapped: row.wrapped }, contextOf(row));
-}
+import { capturingKeyring, CLASSES, leak, mobileOf, people, recoverWith, type Person } from './index-key-fixtures.js';
 
 /** A key store that counts `list` calls. */
 class CountingStore extends MemoryKeyStore {
