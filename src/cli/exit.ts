@@ -18,7 +18,10 @@ export const EXIT = {
   QUOTA: 3,
   /** `audit verify`: the audit log failed verification. */
   AUDIT: 4,
-  /** `verify`, and `mask --verify-key`: some record's tag or signature did not verify (those records were not printed). */
+  /**
+   * `verify`, `mask --verify-key` and `open`: some record's tag or signature did not verify (those
+   * records were not printed). `open` exits 4 even when a quota was also reached or other lines were bad.
+   */
   INTEGRITY: 4,
   /** Ctrl-C. */
   INTERRUPTED: 130,
@@ -40,7 +43,8 @@ export const EXIT_TABLE: readonly { readonly code: ExitCode; readonly short: str
   {
     code: EXIT.INTEGRITY,
     short: 'integrity or audit failure',
-    meaning: 'integrity: `audit verify` found an altered, removed, reordered or spliced line; `verify` (and `mask --verify-key`) found a record whose tag or signature does not verify (`mask` does not print it)',
+    meaning:
+      'integrity: `audit verify` found an altered, removed, reordered or spliced line; `verify` (and `mask --verify-key`) found a record whose tag or signature does not verify (`mask` does not print it); `open` rejected a record whose tag does not verify (also reported by line number; 4 wins over 3 and 2 when several apply)',
   },
   { code: EXIT.INTERRUPTED, short: 'interrupted', meaning: 'interrupted (Ctrl-C)' },
 ];

@@ -44,6 +44,8 @@ export interface PipelineSummary {
   readonly read: number;
   readonly written: number;
   readonly rejected: number;
+  /** Of the rejected lines, those whose integrity tag or signature failed (code INTEGRITY). */
+  readonly integrityFailed: number;
   readonly stats: TaskStats;
   /** Call once the command has decided its exit code: ends the progress display. */
   done(exitCode: number): void;
@@ -133,6 +135,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
     let read = 0;
     let written = 0;
     let rejected = 0;
+    let integrityFailed = 0;
     const report = (r: Reject) => {
       if (mode === 'json') progress.log(JSON.stringify({ type: 'rejected', ...r }));
       else if (!(bulk.quiet && rejectsOut)) progress.log(`${r.toLine ? `lines ${r.line}-${r.toLine}` : `line ${r.line}`}: rejected: ${r.message}`);
@@ -152,6 +155,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       read += r.read;
       written += r.written;
       rejected += r.rejects.length;
+      integrityFailed += r.rejects.filter((reject) => reject.code === 'INTEGRITY').length;
       progress.update({ records: read, written, rejected, bytesRead: input!.bytesRead, bytesTotal: input!.size });
     };
 
@@ -176,6 +180,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineSummary> 
       read,
       written,
       rejected,
+      integrityFailed,
       stats,
       done: (exitCode) => progress.done({ exitCode, maxRssBytes: maxRss() }),
     };

@@ -60,6 +60,28 @@ describe('exit 1: usage and configuration errors, before any record is written',
     expect(await exists(audit)).toBe(false);
   });
 
+  it('a purpose without the evidence its rule needs for every record (--ticket, --approval, --route): no record read, nothing audited', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--purpose', 'customer-service'], /--purpose customer-service needs --ticket ID/],
+      [['--purpose', 'audit'], /--purpose audit needs --ticket ID/],
+      [['--purpose', 'export'], /--purpose export needs --approval ID/],
+      [['--purpose', 'deliver'], /--purpose deliver needs --route ID/],
+      [['--purpose', 'customer-service', '--context', '{"ticket":""}'], /--purpose customer-service needs --ticket ID/],
+    ];
+    for (const [args, message] of cases) {
+      const audit = join(dir, 'evidence.audit.jsonl');
+      // stdin is never read: an input that would be rejected line by line changes nothing.
+      const r = await cli(['open', '--keys', keys, '--audit', audit, '--principal', 'u1', ...args], `{not json\n${sealed}`);
+      expect(r, args.join(' ')).toMatchObject({ code: EXIT.USAGE, stdout: '' });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/line \d+: rejected/);
+      expect(await exists(audit)).toBe(false);
+    }
+    // With the evidence the same purposes run (the policy still decides each record).
+    expect((await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'customer-service', '--context', '{"ticket":"T-1"}'], sealed)).code).toBe(EXIT.OK);
+    expect((await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'deliver', '--route', 'R-0'], sealed)).code).toBe(EXIT.OK);
+  });
+
   it('mask --profile the schema does not have', async () => {
     const r = await cli(['mask', '--profile', 'bogus'], sealed);
     expect(r).toMatchObject({ code: EXIT.USAGE, stdout: '' });
@@ -169,5 +191,31 @@ describe('exit 1: usage and configuration errors, before any record is written',
   it('a bad record is 2, not 1', async () => {
     const r = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], `${sealed}{not json\n`);
     expect(r.code).toBe(EXIT.REJECTED);
+  });
+});
+
+describe('exit 4: integrity', () => {
+  /** The first record with its receiver's label mask changed: a well-formed line whose tag no longer verifies. */
+  const tampered = () => {
+    const [first, ...rest] = sealed.trim().split('\n');
+    const rec = JSON.parse(first!);
+    const label: string = rec.receiver.mobile.mask.label;
+    rec.receiver.mobile.mask.label = label.replace(/\d{4}$/, '0000');
+    expect(rec.receiver.mobile.mask.label).not.toBe(label);
+    return [JSON.stringify(rec), ...rest].join('\n') + '\n';
+  };
+  it('open exits 4 when a record fails its tag, and says which line; the good records are written', async () => {
+    const r = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], tampered());
+    expect(r.code).toBe(EXIT.INTEGRITY);
+    expect(r.stderr).toMatch(/line 1: rejected: INTEGRITY/);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect((await cli(['verify', '--keys', keys], tampered())).code).toBe(EXIT.INTEGRITY);
+  });
+
+  it('4 wins over 2 when a tampered record and a malformed line are in the same run', async () => {
+    const r = await cli(['open', '--keys', keys, '--principal', 'u1', '--purpose', 'audit', '--ticket', 'T-1'], `${tampered()}{not json\n`);
+    expect(r.code).toBe(EXIT.INTEGRITY);
+    expect(r.stderr).toMatch(/line 1: rejected: INTEGRITY/);
+    expect(r.stderr).toMatch(/line 3: rejected/);
   });
 });

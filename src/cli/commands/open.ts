@@ -6,7 +6,7 @@ import { loadSchema } from '../schemas.js';
 import { ACCESS, accessSinks, bulkHelp, contextOf, exitCode, policyOf, requirePurpose, warnKeyFile } from './shared.js';
 import { policyFrom } from '../tasks.js';
 
-const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.QUOTA] as const;
+const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.REJECTED, EXIT.QUOTA, EXIT.INTEGRITY] as const;
 
 export const help = `waybill-seal open --keys keys.json --principal ID --purpose P [evidence] [--in FILE] [--out FILE] [--format jsonl|csv] [options]
 
@@ -15,8 +15,9 @@ under an access policy. Every record's decision is appended to a tamper-evident 
 its plaintext is written. A record the principal may not open is written as its screen-masked
 view (the denial is in the audit log; exit 0). A record refused because a quota or export budget
 is spent is written masked too, and the run exits 3. A record whose data keys were shredded is
-written masked as well (its masks survive shredding). An unknown --purpose is a usage error (exit 1)
-before any record is read.
+written masked as well (its masks survive shredding). An unknown --purpose, or a purpose without
+the evidence its rule needs for every record (--ticket, --route, --approval), is a usage error
+(exit 1) before any record is read.
 
 Each record written carries "$opened": {"fields": [paths opened], "withheld": {path: reason}}, so a
 masked field is never mistaken for an opened one. Reasons: the policy's (field_not_granted,
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isSafeInteger(budget) || budget < 0) throw new UsageError('--budget must be a non-negative integer');
   const policyPath = values['policy'] as string | undefined;
   const policyJson = await policyOf(policyPath, schema.schema);
-  requirePurpose(policyFrom(policyJson, policyPath), purpose);
+  requirePurpose(policyFrom(policyJson, policyPath), purpose, context);
 
   const keys = await loadKeyFile(keysPath);
   warnKeyFile(keys);
@@ -106,7 +107,8 @@ export async function run(argv: string[]): Promise<number> {
       .filter(([k]) => k.startsWith('denied:'))
       .map(([k, n]) => [k.slice('denied:'.length), n as number] as const);
     const spent = summary.stats['spent'] as string | undefined;
-    const code = spent !== undefined ? EXIT.QUOTA : exitCode(summary);
+    // Tampering outranks a spent quota and bad lines: a script must not miss it behind another code.
+    const code = summary.integrityFailed > 0 ? EXIT.INTEGRITY : spent !== undefined ? EXIT.QUOTA : exitCode(summary);
     summary.done(code);
     if (bulk.quiet) return code;
     if (denied.length > 0) {

@@ -72,6 +72,9 @@ export async function accessSinks(values: Record<string, unknown>, keysPath: str
   return { audit, quotaStore };
 }
 
+/** Context keys with a flag of their own. */
+const EVIDENCE_FLAGS = ['ticket', 'route', 'outlet', 'approval'];
+
 /** The request's evidence: `--context JSON` plus `--ticket`, `--route`, `--outlet`, `--approval`. */
 export function contextOf(values: Record<string, unknown>): Record<string, string> {
   let context: Record<string, string> = {};
@@ -87,7 +90,7 @@ export function contextOf(values: Record<string, unknown>): Record<string, strin
     }
     context = { ...(parsed as Record<string, string>) };
   }
-  for (const key of ['ticket', 'route', 'outlet', 'approval']) {
+  for (const key of EVIDENCE_FLAGS) {
     const v = values[key];
     if (typeof v !== 'string') continue;
     if (v === '') throw new UsageError(`--${key} must not be empty`);
@@ -109,9 +112,26 @@ export async function policyOf(path: string | undefined, schema: Schema): Promis
   return json;
 }
 
-/** `--purpose` must be one of the policy's: a typo is a usage error before any record is read, not a run of masked records. */
-export function requirePurpose(policy: AccessPolicy, purpose: string): void {
+/**
+ * `--purpose` must be one of the policy's, and the request must carry the evidence its rule needs
+ * for every record (`requires`, `approval`, a scope key): a typo or a forgotten flag is a usage
+ * error before any record is read, not a run of masked records.
+ */
+export function requirePurpose(policy: AccessPolicy, purpose: string, context: Readonly<Record<string, string>>): void {
   if (!Object.hasOwn(policy.purposes, purpose)) {
     throw new UsageError(`--purpose "${purpose}" is not a purpose of the policy (purposes: ${Object.keys(policy.purposes).join(', ')})`);
   }
+  const rule = policy.purposes[purpose]!;
+  const missing = [...(rule.requires ?? []), ...(rule.approval ? ['approval'] : [])].filter((key) => !given(context, key));
+  const scopeKeys = [...new Set((rule.scope ?? []).map((m) => m.context))];
+  if (scopeKeys.length > 0 && !scopeKeys.some((key) => given(context, key))) missing.push(scopeKeys.join(' or '));
+  if (missing.length > 0) {
+    const flags = missing.map((m) => m.split(' or ').map(flagOf).join(' or '));
+    throw new UsageError(`--purpose ${purpose} needs ${flags.join(' and ')}: the policy refuses every record without it`);
+  }
 }
+
+const given = (context: Readonly<Record<string, string>>, key: string): boolean => Object.hasOwn(context, key) && context[key] !== '';
+
+/** The flag that sets a context key (`--ticket`), or `--context` for a policy's own key. */
+const flagOf = (key: string): string => (EVIDENCE_FLAGS.includes(key) ? `--${key} ID` : `--context '{"${key}":…}'`);
