@@ -120,7 +120,8 @@ export class ShreddedError extends WaybillSealError {
 
 /**
  * A sealed record's integrity tag is missing or does not verify: a mask, signed plain field,
- * ciphertext or token was changed, added or removed. `path` names the first difference found.
+ * ciphertext or token was changed, added or removed. `path` names the first difference found: a
+ * hint of where to look (it comes from locators outside the MAC, FORMAT §11), not proof.
  */
 export class IntegrityError extends WaybillSealError {
   readonly path: string;

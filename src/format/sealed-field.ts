@@ -7,6 +7,8 @@ import { fromBase64Url, toBase64Url } from '../crypto/bytes.js';
 import { FormatError } from '../errors.js';
 
 export const FORMAT_VERSION = 'ws1';
+/** The longest `enc`, mask or token string (UTF-16 code units) a sealed field may hold. */
+export const MAX_SEALED_TEXT = 1_000_000;
 
 declare const sealedBrand: unique symbol;
 
@@ -35,7 +37,7 @@ export function formatEnc(suite: string, dataKeyId: string, payload: Uint8Array)
 
 export function parseEnc(enc: unknown): ParsedEnc {
   if (typeof enc !== 'string') throw new FormatError('enc is not a string');
-  if (enc.length > 1_000_000) throw new FormatError('enc too long');
+  if (enc.length > MAX_SEALED_TEXT) throw new FormatError('enc too long');
   const a = enc.indexOf('.');
   const b = a < 0 ? -1 : enc.indexOf('.', a + 1);
   const c = b < 0 ? -1 : enc.indexOf('.', b + 1);

@@ -15,6 +15,7 @@
  * string and encoded in one native call: encoding value by value cost more than all the rest of the tag.
  */
 import { encodeParts } from '../crypto/bytes.js';
+import { MAX_SEALED_TEXT } from '../format/sealed-field.js';
 import type { AnyNode, Shape } from '../schema/builder.js';
 import type { Schema } from '../schema/schema.js';
 import { signedPaths } from '../schema/signed.js';
@@ -87,7 +88,7 @@ function slotOf(key: string, node: AnyNode, path: string | undefined, signed: Re
 }
 
 type NodeBuffer = Uint8Array & { write(s: string, offset: number): number };
-const NodeBuffer = (globalThis as { Buffer?: { alloc(n: number): NodeBuffer } }).Buffer;
+const NodeBuffer = (globalThis as { Buffer?: { alloc(n: number): NodeBuffer; byteLength(s: string): number } }).Buffer;
 const encoder = new TextEncoder();
 const newBuffer = (n: number): Uint8Array => (NodeBuffer ? NodeBuffer.alloc(n) : new Uint8Array(n));
 /** Buffers grown past this are dropped at the next message. */
@@ -97,6 +98,8 @@ const MAX_KEPT = 1 << 20;
  * cost per call, then native speed; shorter ones by a loop (measured on Node 20).
  */
 const SHORT_TEXT = 24;
+/** Past this length a text's room is its exact UTF-8 length, not 3 bytes per code unit. */
+const LONG_TEXT = 1 << 16;
 
 /**
  * One record's t2 message, in a buffer reused from one record to the next. It holds signed plain
@@ -216,7 +219,7 @@ export class MessageWriter {
   /** UTF-8 of `s`; a lone surrogate marks the message as malformed (no record the schema walk accepts has one). */
   private text(s: string): void {
     const n = s.length;
-    this.room(3 * n);
+    this.room(n > LONG_TEXT && NodeBuffer ? NodeBuffer.byteLength(s) : 3 * n);
     if (n > SHORT_TEXT) {
       if (!s.isWellFormed()) this.wellFormed = false;
       this.length += NodeBuffer ? (this.buf as NodeBuffer).write(s, this.length) : encoder.encodeInto(s, this.buf.subarray(this.length)).written;
@@ -364,6 +367,8 @@ function writeSealed(w: MessageWriter, f: Slot, v: SealedLike, path: string): Pr
   const from = w.beginUnit(path, f.item);
   const at = w.slot();
   w.byte(0x65);
+  // No sealed field holds longer strings (parseEnc refuses such an enc): refused before they are copied.
+  if (v.enc.length > MAX_SEALED_TEXT) return { path };
   w.item(v.enc);
   if (!writePairs(w, v.mask) || (v.tok !== undefined && !writePairs(w, v.tok))) return { path };
   w.patch(at);
@@ -384,7 +389,7 @@ function writePairs(w: MessageWriter, o: Record<string, unknown>): boolean {
   w.patch(w.slot(), keys.length);
   for (let i = 0; i < keys.length; i++) {
     const value = o[keys[i]!];
-    if (typeof value !== 'string') return false;
+    if (typeof value !== 'string' || value.length > MAX_SEALED_TEXT || keys[i]!.length > MAX_SEALED_TEXT) return false;
     w.item(keys[i]!);
     w.item(value);
   }

@@ -15,7 +15,8 @@
  *
  * The MAC or signature is the only check; the t2 locators are outside it. They are diagnostics: an
  * unkeyed checksum of data stored in clear anyway, so that after a failure the verifier can say
- * which path differs. Someone who forges them can only misdirect that report.
+ * which path differs. Someone who forges them can only misdirect that report (the path is a hint),
+ * and a record has many valid `$tag` strings: a tag is not a fingerprint of its record.
  * Which keys a verifier accepts is its configuration (the current key and those listed in
  * `accept`), never whatever its keyring happens to hold.
  */
@@ -86,7 +87,11 @@ export type VerifyResult =
   | { readonly ok: true }
   | {
       readonly ok: false;
-      /** The first path that differs ('' for the record as a whole, `$tag` when the tag itself is bad). */
+      /**
+       * The first path that differs ('' for the record as a whole, `$tag` when the tag itself is bad).
+       * After a MAC failure it comes from the t2 locators, which are outside the MAC: an
+       * unauthenticated hint of where to look, not proof of what changed (FORMAT §11).
+       */
       readonly path: string;
       readonly reason: 'missing_tag' | 'malformed_tag' | 'unknown_key_version' | 'key_not_accepted' | 'altered' | 'added' | 'removed' | 'not_a_record';
     };

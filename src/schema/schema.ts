@@ -85,6 +85,9 @@ export function defineSchema<Sh extends Shape, I extends string = never>(
 function checkFieldNames(shape: Shape, prefix: string): void {
   for (const [key, node] of Object.entries(shape)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new ConfigError(`invalid field name "${prefix}${key}"`);
+    // Records are read as obj[key]: a field named like an Object.prototype member (`constructor`,
+    // `toString`, `__proto__`) would read the prototype's when the record lacks it.
+    if (key in Object.prototype) throw new ConfigError(`field name "${prefix}${key}" is an Object.prototype member`);
     const def = node.def;
     if (def.type === 'object') checkFieldNames(def.shape, `${prefix}${key}.`);
     if (def.type === 'array') {

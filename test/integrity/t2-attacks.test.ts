@@ -90,6 +90,7 @@ describe('t2 tags: what a database writer can do fails verify', () => {
   it('locators are diagnostics outside the MAC: forged ones cannot pass a changed record, only misname it', async () => {
     const { sealer, a } = await twoRecords();
     const [head] = (a.$tag as string).split(/\.(?=[^.]*$)/);
+    // So a record has many valid $tag strings (FORMAT §11: never compare tags as fingerprints).
     expect(await sealer.verify(waybill, edit(a, (c) => (c.$tag = `${head}.AAAAAA`)))).toEqual({ ok: true });
     const changed = edit(a, (c) => {
       c.weightGrams = 1;
@@ -101,6 +102,15 @@ describe('t2 tags: what a database writer can do fails verify', () => {
       c.$tag = `${head}.AAAAAA`;
     });
     expect(await sealer.verify(waybill, misnamed)).toMatchObject({ ok: false });
+    // A writer who recomputes the locators of the changed record and perturbs one names an innocent
+    // path: the path is an unauthenticated hint (FORMAT §11), the verdict still fails.
+    const w = new MessageWriter();
+    const changedMobile = edit(a, (c) => (c.receiver.mobile.mask.label = '139****0000'));
+    expect(writeMessage(w, waybill, changedMobile as Rec)).toBeUndefined();
+    const forged = Buffer.from(w.locators());
+    forged[w.paths.indexOf('sender.name') * 4]! ^= 1;
+    const misdirected = edit(changedMobile, (c) => (c.$tag = `${head}.${forged.toString('base64url')}`));
+    expect(await sealer.verify(waybill, misdirected)).toEqual({ ok: false, path: 'sender.name', reason: 'altered' });
   });
 
   it('jsonb-style member reordering (a database rewriting objects) still verifies', async () => {
@@ -243,3 +253,26 @@ describe('t2 tags: legacy plaintext written into a sealed record (R16 F1)', () =
 function createSealerLike(options: { keyring: unknown; keyStore: unknown; acceptPlaintext?: boolean; passSealed?: boolean }) {
   return createSealer({ guard: 'allow-all', ...options } as never);
 }
+
+describe('writer-sized strings and prototype names (R16 F4)', () => {
+  const schema = defineSchema('huge', 1, { id: s.string(), p: s.name().optional() }, { recordId: 'id' });
+
+  it('an enc, mask or token longer than any sealed field holds is not a record: refused before it is copied', () => {
+    const huge = 'A'.repeat(1_000_001);
+    const w = new MessageWriter();
+    for (const p of [{ enc: huge, mask: {} }, { enc: 'e', mask: { label: huge } }, { enc: 'e', mask: {}, tok: { t: huge } }, { enc: 'e', mask: { [huge]: 'x' } }]) {
+      expect(writeMessage(w, schema, { id: 'r', p })).toEqual({ path: 'p' });
+    }
+    // Just under the cap still has a message.
+    expect(writeMessage(w, schema, { id: 'r', p: { enc: huge.slice(1), mask: {} } })).toBeUndefined();
+    expect(w.bytes()!.length).toBeLessThan(1_000_100);
+  });
+
+  it('defineSchema refuses field names that are Object.prototype members (records are read as obj[key])', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const shape = Object.fromEntries([['id', s.string()], [name, s.string().optional()]]);
+      expect(() => defineSchema('proto', 1, shape, { recordId: 'id' }), name).toThrow(/Object\.prototype member/);
+      expect(() => defineSchema('proto', 1, { id: s.string(), inner: s.object(Object.fromEntries([[name, s.string()]])) }, { recordId: 'id' }), name).toThrow(/Object\.prototype member/);
+    }
+  });
+});
