@@ -15,6 +15,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { constantTimeEqual, fromBase64Url, toBase64Url, utf8 } from '../crypto/bytes.js';
 import { KeyError } from '../errors.js';
+import type { RetireEvent } from '../keys/index-keys.js';
 import type { Keyring } from '../keys/keyring.js';
 import { isPlainObject } from '../schema/walk.js';
 
@@ -108,7 +109,9 @@ export interface SearchEvent {
   readonly evidence: Readonly<Record<string, string>>;
 }
 
-export type AuditEvent = AccessEvent | AlertEvent | ShredEvent | SearchEvent;
+export type { RetireEvent };
+
+export type AuditEvent = AccessEvent | AlertEvent | ShredEvent | SearchEvent | RetireEvent;
 
 /** Where events go. `write` resolves only once the event is durable: open returns no plaintext before. */
 export interface AuditSink {

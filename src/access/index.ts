@@ -29,6 +29,7 @@ export {
   type AccessEvent,
   type AlertEvent,
   type ShredEvent,
+  type RetireEvent,
   type AccessOutcome,
   type SearchEvent,
   type SearchOutcome,

@@ -59,12 +59,35 @@ export async function indexKeyRows(store: KeyStore, filter: IndexKeyFilter = {})
  * until it is shredded, so nothing stops being found. Step 2 is `reindex` (it moves every record off
  * retired generations), step 3 `shredRetiredIndexKeys`. Returns the retired ids.
  */
-export async function retireIndexKeys(store: KeyStore, filter: IndexKeyFilter = {}, now?: () => Date): Promise<string[]> {
+export async function retireIndexKeys(store: KeyStore, filter: IndexKeyFilter = {}, options: RetireOptions = {}): Promise<string[]> {
   const ids: string[] = [];
+  const now = options.now ?? (() => new Date());
   for (const keyClass of new Set((await indexKeyRows(store, filter)).map((r) => r.keyClass))) {
     ids.push(...(await retireDataKeys(store, { keyClass, ...(filter.scope === undefined ? {} : { scope: filter.scope }) }, now)));
   }
-  return ids.sort();
+  ids.sort();
+  // Step 1 of a rotation leaves a trail like step 3's shred does (ids, not values: nothing personal).
+  if (options.audit && ids.length > 0) {
+    const request = { indexKeys: filter.keyClass ?? '*', ...(filter.scope === undefined ? {} : { scope: filter.scope }) };
+    await options.audit.write({ type: 'retire', time: now().toISOString(), dataKeyIds: ids, request });
+  }
+  return ids;
+}
+
+/** The audit event of `retireIndexKeys` (one of `AuditEvent`). */
+export interface RetireEvent {
+  readonly type: 'retire';
+  readonly time: string;
+  readonly dataKeyIds: readonly string[];
+  /** What was asked: the field key class (or `*`) and scope. */
+  readonly request: Readonly<Record<string, string>>;
+}
+
+export interface RetireOptions {
+  /** Records a `retire` event (an `AuditSink`). */
+  readonly audit?: { write(event: RetireEvent): Promise<void> };
+  /** Clock (a sealer passes its key cache clock). */
+  readonly now?: () => Date;
 }
 
 /** Called with an index-key class and the ids of its live keys whenever the listing is read from the store. */

@@ -22,7 +22,7 @@ import type { VirtualNumber } from '../schema/kinds.js';
 import type { OpenedRecord, PlainOpenedRecord, PlainRecord, Schema, SealedRecord } from '../schema/schema.js';
 import { protectedFields, type ProtectedPath } from '../schema/paths.js';
 import { isPlainObject, TAG_FIELD, walkRecord, type Leaf } from '../schema/walk.js';
-import type { Withheld } from '../access/audit.js';
+import type { AuditSink, Withheld } from '../access/audit.js';
 import { AccessGuard, type Authorization, type OpenContext, type ScopeCondition, type SearchResultCounts } from '../access/guard.js';
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
@@ -194,7 +194,7 @@ export interface Sealer {
    * Index-key rotation, step 1 (`retireIndexKeys` on its key store): new seals of this process take a
    * new index key generation at once (others within the key cache TTL). Returns the retired ids.
    */
-  retireIndexKeys(filter?: IndexKeyFilter): Promise<string[]>;
+  retireIndexKeys(filter?: IndexKeyFilter, options?: { readonly audit?: AuditSink }): Promise<string[]>;
   /**
    * Index-key rotation, step 3, after `reindex` went through every record: `shredRetiredIndexKeys`
    * on its key store with the ids step 1 returned and the last reindex item's `pass` (refused if the
@@ -651,7 +651,7 @@ export function createSealer(options: SealerOptions): Sealer {
     },
     shred: async (keyClass, scope, o) => evicted(await shred(options.keyStore, keyClass, scope, o), o?.dryRun),
     shredBefore: async (before, o) => evicted(await shredBefore(options.keyStore, before, o), o?.dryRun),
-    retireIndexKeys: async (filter) => evicted(await retireIndexKeys(options.keyStore, filter, clock)),
+    retireIndexKeys: async (filter, o) => evicted(await retireIndexKeys(options.keyStore, filter, { ...(o?.audit ? { audit: o.audit } : {}), now: clock })),
     shredRetiredIndexKeys: async (retired, o) => evicted(await shredRetiredIndexKeys(options.keyStore, retired, { ttlMs: timing.ttlMs, now: clock, ...o }), o?.dryRun),
     indexHash: search.hash,
     async tokensFor(schema, index, value, request) {

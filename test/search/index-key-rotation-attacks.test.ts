@@ -251,3 +251,22 @@ describe('R13c L2: one tampered row does not stop the rotation’s reindex for g
     expect((await keyStore.get(G1))?.shreddedAt).toBeUndefined();
   });
 });
+
+describe('R13c L5: step 1 of a rotation leaves an audit trail', () => {
+  it('retireIndexKeys (sealer and store) writes a retire event with the ids and the request, never a value', async () => {
+    const { keyStore, sealer } = setup();
+    const operator = sealer();
+    for (const month of ['2025-03', '2025-04']) await operator.seal(people, { id: month, createdAt: `${month}-05T00:00:00Z`, mobile: mobileOf(1) });
+    const events: unknown[] = [];
+    const audit = { write: async (e: unknown) => void events.push(e) };
+    expect(await operator.retireIndexKeys({ keyClass: 'contact', scope: '2025-03' }, { audit })).toEqual([G1]);
+    expect(await retireIndexKeys(keyStore, { scope: '2025-04' }, { audit })).toEqual(['contact-index/2025-04/1']);
+    expect(events).toEqual([
+      { type: 'retire', time: '2026-01-05T00:00:00.000Z', dataKeyIds: [G1], request: { indexKeys: 'contact', scope: '2025-03' } },
+      { type: 'retire', time: expect.any(String), dataKeyIds: ['contact-index/2025-04/1'], request: { indexKeys: '*', scope: '2025-04' } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(mobileOf(1));
+    expect(await retireIndexKeys(keyStore, { keyClass: 'address' }, { audit })).toEqual([]);
+    expect(events).toHaveLength(2); // nothing retired, nothing written
+  });
+});
