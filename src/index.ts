@@ -43,7 +43,7 @@ export { monthScope, type ScopeFunction } from './seal/scope.js';
 
 // Keyed search: blind indexes, FF1 tokens, planner, lookups, re-indexing (issue 3).
 export * from './search/index.js';
-export { addSecretVersion, dropSecretVersion } from './keys/key-file.js';
+export { addSecretVersion, dropSecretVersion, withIndexKeks, withoutIndexSecret } from './keys/key-file.js';
 
 export { SUITES, type SuiteName } from './crypto/aead.js';
 export type { BackendChoice } from './crypto/backend.js';
@@ -54,7 +54,7 @@ export { FORMAT_VERSION, type SealedField } from './format/sealed-field.js';
 
 export type { Keyring, WrapContext, WrappedDataKey, SecretName } from './keys/keyring.js';
 export { MemoryKeyStore, type KeyStore, type DataKeyRecord, type KeyFilter } from './keys/key-store.js';
-export { indexKeyClass, retireIndexKeys, type IndexKeyFilter, type SearchWindow } from './keys/index-keys.js';
+export { indexKeyClass, retireIndexKeys, withIndexClasses, type IndexKeyFilter, type SearchWindow } from './keys/index-keys.js';
 export {
   LocalKeyring,
   generateLocalKeyMaterial,

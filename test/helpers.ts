@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createSealer, LocalKeyring, MemoryKeyStore, generateLocalKeyMaterial, type SealerOptions } from '../src/index.js';
+import { createSealer, LocalKeyring, MemoryKeyStore, generateLocalKeyMaterial, type Keyring, type KeyStore, type SealerOptions } from '../src/index.js';
+import { contextOf } from '../src/keys/data-keys.js';
 
 export const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 export const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -41,3 +42,10 @@ export const sampleWaybill = () => ({
 
 /** A search request for tests on `guard: 'allow-all'` sealers (a search is an access: it names a principal). */
 export const SEARCH = { principal: 'test:search' } as const;
+
+/** The index key (token root) of a key class's month, unwrapped from the key store row `<class>-index/<scope>/<generation>`. */
+export async function indexKeyOf(keyring: Keyring, keyStore: KeyStore, keyClass: string, scope: string, generation = 1): Promise<Uint8Array> {
+  const row = await keyStore.get(`${keyClass}-index/${scope}/${generation}`);
+  if (row === undefined) throw new Error(`no index key ${keyClass}-index/${scope}/${generation}`);
+  return keyring.unwrap({ kekId: row.kekId, wrapped: row.wrapped }, contextOf(row));
+}

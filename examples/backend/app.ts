@@ -76,12 +76,6 @@ export interface BackendOptions {
   /** Largest request body (default 64 KiB). */
   readonly maxBodyBytes?: number;
   /**
-   * `'key-store'`: per-month index keys (the keyring needs KEKs for the `-index` classes): a search
-   * sends one token per live month in `?from=YYYY-MM&to=YYYY-MM` (default every live month) to
-   * `WHERE tok = ANY($1)`, and a shredded month's tokens can no longer be computed.
-   */
-  readonly indexKeys?: 'secret' | 'key-store';
-  /**
    * Who may ask for what (staff.ts), enforced before the guard: an unknown principal, a purpose not
    * granted to it, or an outlet/route it may not claim is 403. Without it the principal and purpose
    * headers are trusted as given (tests, or a gateway that enforces the same itself).
@@ -197,7 +191,7 @@ export async function createBackend(options: BackendOptions): Promise<Backend> {
     quotaStore: await PgQuotaStore.create(db.client, { table: QUOTA_TABLE }),
     ...(options.now ? { now: options.now } : {}),
   });
-  const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard, indexKeys: options.indexKeys ?? 'secret' });
+  const sealer = createSealer({ ...presetFor(options.suite ?? 'xchacha20-poly1305'), keyring: options.keyring, keyStore, guard });
 
   async function store(record: Waybill): Promise<{ stored: boolean; sealed: SealedWaybill }> {
     const sealed = await sealer.seal(waybill, record);

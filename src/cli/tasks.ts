@@ -14,7 +14,7 @@ import { loadNativeCrypto } from '../crypto/backend-load.js';
 import { wipe } from '../crypto/bytes.js';
 import { contextOf } from '../keys/data-keys.js';
 import { createVerifier, type RecordVerifier } from '../integrity/verify.js';
-import { indexKeysOf, integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
+import { integrityKeysFromFile, integrityOf, loadKeyFile, loadVerifyKeys, type LoadedKeys } from '../node/key-file-io.js';
 import { presetFor } from '../presets/index.js';
 import { inspect } from '../seal/inspect.js';
 import { mask } from '../seal/mask-view.js';
@@ -110,7 +110,7 @@ async function verifierFor(spec: VerifySpec): Promise<RecordVerifier> {
 
 /** A sealer on a key file with its suite's preset (index hash overridable), as `seal` and `find` use it. */
 function presetSealer(keys: LoadedKeys, indexHash: IndexHash | undefined, options: Partial<SealerOptions>): Sealer {
-  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
+  return createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), integrity: integrityOf(keys.file), ...options, keyring: keys.keyring, keyStore: keys.keyStore });
 }
 
 /**

@@ -14,11 +14,9 @@ import type { DataKeyRecord, KeyStore } from './key-store.js';
 import type { Keyring } from './keyring.js';
 import { retireDataKeys } from './rotation.js';
 
-/** The key class of the index keys of fields of `keyClass`. */
-export const indexKeyClass = (keyClass: string): string => `${keyClass}-index`;
+import { indexKeyClass } from './index-classes.js';
 
-/** The key classes a shred of `keyClass` covers: the class and its index keys. */
-export const shredClasses = (keyClass: string): readonly string[] => (keyClass.endsWith('-index') ? [keyClass] : [keyClass, indexKeyClass(keyClass)]);
+export { indexKeyClass, shredClasses, withIndexClasses } from './index-classes.js';
 
 /**
  * Index keys are 32 random bytes. The stored row names this suite only for its key length and wrap

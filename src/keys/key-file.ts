@@ -10,7 +10,8 @@ import type { SecretName } from './keyring.js';
 import { toBase64Url } from '../crypto/bytes.js';
 import { isSignatureAlg, type SignatureAlg } from '../crypto/signature.js';
 import { randomBytes } from '../crypto/random.js';
-import { generateLocalKeyMaterial, isKekAlg, type KekAlg, type LocalKeyMaterial } from './local-keyring.js';
+import { generateLocalKeyMaterial, isKekAlg, kekLength, type KekAlg, type LocalKeyMaterial } from './local-keyring.js';
+import { withIndexClasses } from './index-classes.js';
 
 export const KEY_FILE_FORMAT = 'waybill-seal/keys';
 
@@ -32,9 +33,8 @@ export interface KeyFile extends LocalKeyMaterial {
    */
   readonly integrityAccept?: readonly TagKeyRef[];
   /**
-   * `"key-store"`: sealers built from this file take search-token keys from per-month index keys of
-   * the `<class>-index` key classes (`createSealer({ indexKeys: 'key-store' })`), whose KEKs the file
-   * holds; the file then has no `index` secret. Absent: the `index` secret.
+   * Written by `keygen --index-keys key-store` before per-month index keys became the only kind;
+   * accepted and ignored (every sealer takes search-token keys from the `<class>-index` key classes).
    */
   readonly indexKeys?: 'key-store';
 }
@@ -142,14 +142,42 @@ export function isDataKeyRecord(v: unknown): v is DataKeyRecord {
 }
 
 /**
- * A copy of the key material with a new random version of a named secret (e.g. `index` for blind-index
- * key rotation), numbered one above the highest held; the new version becomes current. Pure.
+ * A copy of the key material with a new random version of a named secret (e.g. `integrity`),
+ * numbered one above the highest held; the new version becomes current. Pure. Refused for `index`:
+ * no secret makes search tokens any more (index keys are rotated in the key store).
  */
 export function addSecretVersion<M extends LocalKeyMaterial>(material: M, name: SecretName): M {
+  if (name === 'index') throw new KeyError('index_secret_removed', 'search tokens come from per-month index keys: there is no index secret to add');
   const versions = material.secrets?.[name] ?? [];
   const version = versions.reduce((max, s) => Math.max(max, s.version), 0) + 1;
   const next = [...versions, { version, key: toBase64Url(randomBytes(32)) }];
   return { ...material, secrets: { ...material.secrets, [name]: next } };
+}
+
+/**
+ * A copy of the key material with a KEK for every index key class (`<class>-index`) of its current
+ * KEK version's classes that has none: a key file written before per-month index keys can then seal
+ * indexed records. Pure; the material unchanged (same object) when nothing is missing.
+ */
+export function withIndexKeks<M extends LocalKeyMaterial>(material: M): M {
+  const current = material.keks.find((v) => v.version === material.currentKek);
+  if (!current) throw new KeyError('bad_kek', 'currentKek names no KEK version');
+  const missing = withIndexClasses(Object.keys(current.keys)).filter((c) => !Object.hasOwn(current.keys, c));
+  if (missing.length === 0) return material;
+  const keys = { ...current.keys };
+  for (const c of missing) keys[c] = toBase64Url(randomBytes(kekLength(current.alg)));
+  return { ...material, keks: material.keks.map((v) => (v === current ? { ...v, keys } : v)) };
+}
+
+/**
+ * A copy of the key material without its `index` secret (every version): nothing reads it since
+ * search tokens come from per-month index keys, and whoever holds it computes every token made
+ * from it, stored in records not yet re-indexed and in backups. Pure.
+ */
+export function withoutIndexSecret<M extends LocalKeyMaterial>(material: M): M {
+  if (material.secrets?.index === undefined) return material;
+  const { index: _index, ...secrets } = material.secrets;
+  return { ...material, secrets };
 }
 
 /**

@@ -12,6 +12,7 @@ import { randomBytes } from '../crypto/random.js';
 import { AuthenticationError, KekNotAllowedError, KeyError } from '../errors.js';
 import type { Keyring, SecretName, WrapContext, WrappedDataKey } from './keyring.js';
 import { KEY_CLASSES } from '../schema/kinds.js';
+import { withIndexClasses } from './index-classes.js';
 
 /** Algorithms a local KEK wraps data keys with. */
 export const KEK_ALGS = ['xchacha20-poly1305', 'sm4-gcm'] as const;
@@ -80,17 +81,21 @@ export interface LocalKeyMaterialOptions {
   kekAlg?: KekAlg;
 }
 
-/** Fresh KEKs (one per key class) and 256-bit index/audit/integrity secrets. */
+/**
+ * Fresh KEKs, one per key class and one per index key class (`<class>-index`, whose month keys make
+ * search tokens), and 256-bit audit/integrity secrets. No `index` secret: nothing derives tokens from
+ * a long-lived key.
+ */
 export function generateLocalKeyMaterial(keyClasses: readonly string[] = KEY_CLASSES, options: LocalKeyMaterialOptions = {}): LocalKeyMaterial {
   const alg = options.kekAlg ?? 'xchacha20-poly1305';
   if (!isKekAlg(alg)) throw new KeyError('bad_kek', `unknown KEK algorithm "${String(alg)}"`);
   const keys: Record<string, string> = {};
-  for (const c of keyClasses) keys[c] = toBase64Url(randomBytes(kekLength(alg)));
+  for (const c of withIndexClasses(keyClasses)) keys[c] = toBase64Url(randomBytes(kekLength(alg)));
   const secret = (): SecretVersion[] => [{ version: 1, key: toBase64Url(randomBytes(32)) }];
   return {
     keks: [{ version: 1, createdAt: new Date().toISOString(), alg, keys }],
     currentKek: 1,
-    secrets: { index: secret(), audit: secret(), integrity: secret() },
+    secrets: { audit: secret(), integrity: secret() },
   };
 }
 

@@ -8,6 +8,7 @@ import { isSignatureAlg, type SignatureAlg } from '../crypto/signature.js';
 import { parseVerifyKeys, type VerifyKeyFile, type VerifyKeys } from '../integrity/verify-keys.js';
 import type { SecretName } from '../keys/keyring.js';
 import { decodeKey, LocalKeyring } from '../keys/local-keyring.js';
+import { withIndexClasses } from '../keys/index-classes.js';
 import { isPlainObject } from '../schema/walk.js';
 import type { SuiteName } from '../crypto/aead.js';
 import { writeFileAtomic } from './file-writes.js';
@@ -20,6 +21,8 @@ export interface LoadedKeys {
   readonly keyStore: JsonFileKeyStore;
   /** Set when the file is readable by group or others. */
   readonly warning?: string;
+  /** Set when the file still holds an `index` secret (unused) or lacks index-key KEKs: the migration step to take. */
+  readonly indexNotice?: string;
 }
 
 /** Writes a new key file with mode 0600; refuses to overwrite an existing file. */
@@ -101,20 +104,37 @@ export const integrityOf = (file: KeyFile): IntegrityOptions => ({
   ...(file.integrityAccept?.length ? { accept: file.integrityAccept } : {}),
 });
 
-/** Where sealers built from a key file take search-token keys (`indexKeys` of createSealer). */
-export const indexKeysOf = (file: KeyFile): { indexKeys?: 'key-store' } => (file.indexKeys === 'key-store' ? { indexKeys: 'key-store' } : {});
-
 /** Loads a key file: its keyring, and a key store on the same file. */
 export async function loadKeyFile(path: string): Promise<LoadedKeys> {
   const file = parseKeyFile(await readKeyFileJson(path));
   const mode = (await stat(path)).mode;
   const loose = (mode & (constants.S_IRWXG | constants.S_IRWXO)) !== 0;
+  const notice = indexNotice(file, path);
   return {
     file,
     keyring: new LocalKeyring(file),
     keyStore: new JsonFileKeyStore(path),
     ...(loose ? { warning: `key file ${path} is readable by group or others (chmod 600 it)` } : {}),
+    ...(notice ? { indexNotice: notice } : {}),
   };
+}
+
+/**
+ * What a key file written before per-month index keys still needs: KEKs for the `<class>-index`
+ * classes (without them nothing indexed can be sealed) and, once `reindex` has moved every record,
+ * the removal of its `index` secret, which nothing reads any more but which computes every token
+ * stored before (backups included). Undefined when there is nothing to do.
+ */
+export function indexNotice(file: KeyFile, path: string): string | undefined {
+  const current = file.keks.find((v) => v.version === file.currentKek);
+  const classes = Object.keys(current?.keys ?? {});
+  const missing = withIndexClasses(classes).filter((c) => !classes.includes(c));
+  const steps: string[] = [];
+  if (missing.length > 0) steps.push(`it has no KEK for ${missing.join(', ')} (search tokens' keys): run "waybill-seal keys add-index-keks --keys ${path}"`);
+  if (file.secrets?.index !== undefined) {
+    steps.push(`it holds an index secret that nothing uses any more: once reindex (waybill-seal/search) has moved every stored record to per-month tokens, run "waybill-seal keys drop-index-secret --keys ${path}"`);
+  }
+  return steps.length > 0 ? `key file ${path}: ${steps.join('; ')}` : undefined;
 }
 
 /** A keyring from an environment variable holding a key file's JSON (for containers). */

@@ -10,7 +10,7 @@
 import { KeyError } from '../errors.js';
 import { wipe } from '../crypto/bytes.js';
 import { newSigningKey, type SignatureAlg } from '../crypto/signature.js';
-import { parseKeyFile, withSigningKey, type KeyFile } from '../keys/key-file.js';
+import { parseKeyFile, withIndexKeks, withoutIndexSecret, withSigningKey, type KeyFile } from '../keys/key-file.js';
 import { kekId as localKekId } from '../keys/local-keyring.js';
 import {
   addKekVersion,
@@ -138,6 +138,28 @@ export async function addSigningKeyFile(path: string, alg: SignatureAlg, options
     wipe(key);
   }
   return result;
+}
+
+/** Adds KEKs for the index key classes a key file lacks (`keys add-index-keks`). Returns the classes added. */
+export async function addIndexKeksFile(path: string): Promise<string[]> {
+  let added: string[] = [];
+  await updateDoc(path, (doc) => {
+    const next = withIndexKeks(doc);
+    const before = new Set(Object.keys(doc.keks.find((v) => v.version === doc.currentKek)?.keys ?? {}));
+    added = Object.keys(next.keks.find((v) => v.version === next.currentKek)?.keys ?? {}).filter((c) => !before.has(c));
+    return next;
+  });
+  return added;
+}
+
+/** Removes a key file's `index` secret (`keys drop-index-secret`). Returns whether it held one. */
+export async function dropIndexSecretFile(path: string): Promise<boolean> {
+  let held = false;
+  await updateDoc(path, (doc) => {
+    held = doc.secrets?.index !== undefined;
+    return withoutIndexSecret(doc);
+  });
+  return held;
 }
 
 async function readDoc(path: string): Promise<Doc> {

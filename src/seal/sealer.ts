@@ -27,7 +27,7 @@ import { AccessGuard, type Authorization, type OpenContext, type ScopeCondition,
 import { Redacted } from '../access/redacted.js';
 import { monthScope, scopeOf, type ScopeFunction } from './scope.js';
 import type { IndexHash, IndexName } from '../schema/indexes.js';
-import { forgetMacKeys, tokenScope, tokenVersion } from '../search/tokens.js';
+import { forgetMacKeys, tokenScope } from '../search/tokens.js';
 import { IndexKeys, retireIndexKeys, windowProblem, type IndexKeyFilter, type SearchWindow } from '../keys/index-keys.js';
 import { classOf, indexesOf, indexSpec, queryParts, SearchEngine, type RecordTokenOptions, type RecordTokens } from '../search/engine.js';
 import { retentionCutoff, shred, shredBefore, shredRetiredIndexKeys, type Retention, type ShredBeforeOptions, type ShredOptions, type ShredReport, type ShredRetiredOptions } from '../access/shred.js';
@@ -49,13 +49,14 @@ export interface SealerOptions {
   /** Keyed hash of blind indexes (default `hmac-sha256`; `hmac-sm3` for national-algorithm deployments). */
   indexHash?: IndexHash;
   /**
-   * Where search tokens' keys come from. `'secret'` (default for now): the keyring's long-lived
-   * `index` secret. `'key-store'`: a random index key per field key class and month, of key class
-   * `<class>-index` (the keyring needs a KEK for it), wrapped and stored like data keys and shredded
-   * with the month's data keys; tokens read `<month>~<generation>.…` and a query returns one token per
-   * live month in its `window`. `reindex` with such a sealer moves records to these tokens.
+   * Where search tokens' keys come from: always `'key-store'` (the default; the only value, accepted
+   * for code written when it was an option). A random index key per field key class and month, of
+   * key class `<class>-index` (the keyring needs a KEK for it), wrapped and stored like data keys and
+   * shredded with the month's data keys; tokens read `<month>~<generation>.…` and a query returns one
+   * token per live month in its `window`. The keyring's `index` secret is never used: `reindex`
+   * moves records with tokens made from it to these tokens (docs/FORMAT.md §10).
    */
-  indexKeys?: 'secret' | 'key-store';
+  indexKeys?: 'key-store';
   /**
    * How long the key store keeps month-scoped keys (`{ months: 24 }`: every record at least 24 full
    * months; the retention job runs `sealer.shredBefore(retention)`). Key-store index keys: the default
@@ -131,8 +132,7 @@ export interface SearchRequest {
   /** Region for phone numbers written without a country code (default CN). */
   readonly country?: string;
   /**
-   * Key-store index keys (`indexKeys: 'key-store'`): the months to search, `{ from?: 'YYYY-MM', to?:
-   * 'YYYY-MM' }` (default: the months the sealer's `retention` keeps; without one, every month whose
+   * The months to search, `{ from?: 'YYYY-MM', to?: 'YYYY-MM' }` (default: the months the sealer's `retention` keeps; without one, every month whose
    * index key is live). One token per live month and generation.
    */
   readonly window?: SearchWindow;
@@ -206,8 +206,8 @@ export interface Sealer {
   /** Keyed hash of this sealer's blind indexes. */
   readonly indexHash: IndexHash;
   /**
-   * Every token that may match `value` in a schema index: one per index-secret version the keyring
-   * holds (newest first), so records sealed before an index key rotation keep matching. `value` is a
+   * Every token that may match `value` in a schema index: one per live index key (month and
+   * generation) in the request's window, newest first (24 months = 24 tokens). `value` is a
    * string, or one string per field for a compound index. A search is an access: the guard decides
    * it (purpose, evidence, search quota) and audits it (`issued`, then `done` without counts) before
    * any token is returned. Bare tokens carry no scope, so a scoped purpose (a station's `pickup`) is
@@ -217,8 +217,6 @@ export interface Sealer {
   tokensFor<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<string[]>;
   /** `tokensFor` with the query's scope (for the database query) and its result audit (`createFinder` uses it). */
   search<S extends Schema>(schema: S, index: IndexName<S>, value: string | readonly string[], request: SearchRequest): Promise<SearchGrant>;
-  /** Index-secret versions the keyring holds, ascending; new seals write the last. */
-  indexVersions(): Promise<number[]>;
   /** Checks a sealed record's integrity tag (needs only the keyring's integrity secret). */
   verify<S extends Schema>(schema: S, sealed: SealedRecord<S>): Promise<VerifyResult>;
   /** The record with a fresh integrity tag: for code that rewrites stored tokens (re-indexing). */
@@ -251,18 +249,21 @@ export function createSealer(options: SealerOptions): Sealer {
     ...(options.cache ? { cache: options.cache } : {}),
     ...(options.messageCap !== undefined ? { messageCap: options.messageCap } : {}),
   });
-  if (options.indexKeys !== undefined && options.indexKeys !== 'secret' && options.indexKeys !== 'key-store') throw new ConfigError('indexKeys must be "secret" or "key-store"');
+  if ((options.indexKeys as string) === 'secret') {
+    throw new ConfigError('indexKeys "secret" was removed: search tokens come from per-month index keys (run reindex to move existing records, then drop the index secret)');
+  }
+  if (options.indexKeys !== undefined && options.indexKeys !== 'key-store') throw new ConfigError('indexKeys must be "key-store"');
   if (options.retention !== undefined) retentionCutoff(options.retention);
-  const indexKeys = options.indexKeys === 'key-store' ? new IndexKeys(options.keyring, options.keyStore, options.cache) : undefined;
-  const search = new SearchEngine(options.keyring, options.indexHash ?? 'hmac-sha256', backend, indexKeys);
+  const indexKeys = new IndexKeys(options.keyring, options.keyStore, options.cache);
+  const search = new SearchEngine(indexKeys, options.indexHash ?? 'hmac-sha256', backend);
   // Derived keys of index keys shredded elsewhere are dropped when the listing next shows them gone.
-  indexKeys?.onListing((indexKeyClass, live) => search.retainIndexKeys(indexKeyClass, live));
+  indexKeys.onListing((indexKeyClass, live) => search.retainIndexKeys(indexKeyClass, live));
   /** Keys this process shredded or retired: dropped (zeroed) here at once, with what was derived from them. */
   const evicted = <T extends ShredReport | string[]>(result: T, dryRun?: boolean): T => {
     if (dryRun === true) return result;
     const ids = Array.isArray(result) ? result : [...result.shredded, ...result.alreadyShredded];
     keys.evict(ids);
-    indexKeys?.evict(ids);
+    indexKeys.evict(ids);
     if (!Array.isArray(result)) {
       search.dropIndexKeys(ids);
       forgetPreparedKeys();
@@ -282,9 +283,8 @@ export function createSealer(options: SealerOptions): Sealer {
     throw new ConfigError('integrity: false cannot be used with a policy that scopes on record fields (the tag is what vouches for them)');
   }
 
-  /** Secret versions a batch writes, resolved once by `sealMany` (undefined: ask the keyring). */
+  /** The integrity secret version a batch writes, resolved once by `sealMany` (undefined: ask the keyring). */
   interface Batch {
-    readonly indexVersion?: number | undefined;
     readonly tagVersion?: number | undefined;
   }
 
@@ -321,8 +321,7 @@ export function createSealer(options: SealerOptions): Sealer {
       // Search tokens (before any data key is taken, so a refused value costs nothing) read the
       // plaintext through the copy; the loop below replaces it with sealed fields.
       for (const leaf of leaves) leaf.parent[leaf.key] = leaf.value;
-      const version = batch.indexVersion;
-      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone, scope, ...(version === undefined ? {} : { version }) });
+      tokens = await search.recordTokens(schema, copy, { lenient: options.lenient === true, phone, scope });
     }
 
     // Key classes of this record (a schema has few) with their field counts, in first-use order.
@@ -367,7 +366,7 @@ export function createSealer(options: SealerOptions): Sealer {
   function close(): void {
     tagger?.close();
     search.close();
-    indexKeys?.close();
+    indexKeys.close();
     keys.close();
     forgetPreparedKeys();
     forgetMacKeys();
@@ -627,12 +626,9 @@ export function createSealer(options: SealerOptions): Sealer {
     seal: (schema, record) => seal(schema, record),
     async sealMany(schema, records) {
       const out = [];
-      // Asked once per batch instead of once per record: which index and integrity secret versions to
-      // write (a keyring that rotates during the batch is followed from the next call on).
-      const batch: Batch = {
-        indexVersion: records.length > 1 && !search.scoped && Object.keys(indexesOf(schema)).length > 0 ? (await search.versions()).at(-1) : undefined,
-        tagVersion: records.length > 1 && tagger ? await tagger.currentVersion() : undefined,
-      };
+      // Asked once per batch instead of once per record: which integrity secret version to write (a
+      // keyring that rotates during the batch is followed from the next call on).
+      const batch: Batch = { tagVersion: records.length > 1 && tagger ? await tagger.currentVersion() : undefined };
       for (const r of records) out.push(await seal(schema, r, batch));
       return out;
     },
@@ -645,7 +641,7 @@ export function createSealer(options: SealerOptions): Sealer {
     }) as Sealer['openMany'],
     forget() {
       keys.forget();
-      indexKeys?.forget();
+      indexKeys.forget();
       search.forgetScoped();
       forgetPreparedKeys();
     },
@@ -661,7 +657,6 @@ export function createSealer(options: SealerOptions): Sealer {
       return [...grant.tokens];
     },
     search: authorizedSearch,
-    indexVersions: () => search.versions(),
     async verify(schema, sealed) {
       // As createVerifier: the record is checked against the schema, then its tag. Legacy plaintext
       // passes the walk only where this sealer accepts it (migration), and has its own unit in the tag.
@@ -679,16 +674,11 @@ export function createSealer(options: SealerOptions): Sealer {
     recordTokens: (schema, record, o) => search.recordTokens(schema, record, { ...o, scope: scopeOf(scopeFn, record as Record<string, unknown>, schema) }),
     async reindexPass() {
       const startedAt = clock().toISOString();
-      if (indexKeys === undefined) {
-        const version = (await search.versions()).at(-1)!;
-        return { version, startedAt, current: async (_schema, _record, _index, token) => tokenVersion(token) === version };
-      }
       // A retire elsewhere is seen by this pass's seals at once; the generation new seals take, read
       // once per (class, month) per pass, is the only current one: records leave retired generations.
       indexKeys.recheck();
       const generations = new Map<string, number>();
       return {
-        version: 0,
         startedAt,
         async current(schema, record, index, token) {
           const scope = scopeOf(scopeFn, record as Record<string, unknown>, schema);
@@ -747,13 +737,12 @@ export interface SealerInternals {
 }
 
 export interface ReindexPass {
-  /** The index-secret version written (0 with key-store index keys). */
-  readonly version: number;
   /** When the pass started (ISO time, the sealer's key cache clock). */
   readonly startedAt: string;
   /**
-   * Whether `token`, stored for `index` of `record`, is what a seal writes now: of the target version,
-   * or of the index key generation new seals of the record's month take (never a retired one).
+   * Whether `token`, stored for `index` of `record`, is what a seal writes now: of the index key
+   * generation new seals of the record's month take (never a retired one, never a legacy token of
+   * the index secret).
    */
   current(schema: Schema, record: unknown, index: string, token: string): Promise<boolean>;
 }

@@ -1,15 +1,13 @@
 /**
- * The search engine a sealer holds: derives per-index keys from the keyring's `index` secret
- * (lazily, once per index and version), or with key-store index keys from the month's index data key
- * (one per field key class and scope: keys/index-keys.ts), writes tokens at seal time and computes
- * query tokens.
+ * The search engine a sealer holds: derives per-index keys from the month's index data key (one per
+ * field key class and scope: keys/index-keys.ts; lazily, once per index and key), writes tokens at
+ * seal time and computes query tokens. No long-lived secret derives tokens.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { encodeParts, wipe } from '../crypto/bytes.js';
 import { ConfigError, KeyError, ValidationError } from '../errors.js';
 import type { BackendChoice } from '../crypto/backend.js';
-import type { Keyring } from '../keys/keyring.js';
 import type { IndexKey, IndexKeys, SearchWindow } from '../keys/index-keys.js';
 import { protectedFields } from '../schema/paths.js';
 import type { PhoneParser } from '../normalize/phone-core.js';
@@ -19,29 +17,22 @@ import { ff1EncryptDigits, ff1Radix10, type Ff1Cipher } from './ff1.js';
 import { BlindTokenizer, deriveKey, FF1_KEY_LABEL, hashOf, INDEX_KEY_LABEL, keyInfo } from './tokens.js';
 import { countryAt, ff1Digits, normalizePart, partsFromRecord, valueAt } from './transforms.js';
 
-/** What token derivation needs from a keyring: the `index` secret by version. Any `Keyring` fits. */
-export type TokenKeySource = Pick<Keyring, 'secret' | 'secretVersions'>;
-
 /** Tokens of a record: primary field path → { index name → token }. */
 export type RecordTokens = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 export interface TokenQueryOptions {
   /** Region for phone numbers written without a country code (default CN). */
   readonly country?: string;
-  /** Only this index-secret version (default: every version the keyring holds, newest first). */
-  readonly version?: number;
-  /** Key-store index keys: the months to search (default: every month whose index key is live; the sealer passes its retention's). */
+  /** The months to search (default: every month whose index key is live; the sealer passes its retention's). */
   readonly window?: SearchWindow;
   /** With a window: also every scope that is not a month (the retention default keeps them). */
   readonly otherScopes?: boolean;
 }
 
 export interface RecordTokenOptions {
-  /** Index-secret version to write (default: the newest held). */
-  readonly version?: number;
   /** Skip FF1 tokens of too-short digit strings instead of throwing ValidationError. */
   readonly lenient?: boolean;
-  /** Key-store index keys: the record's data-key scope (its month), whose index key makes its tokens. */
+  /** The record's data-key scope (its month), whose index key makes its tokens. */
   readonly scope?: string;
 }
 
@@ -77,40 +68,19 @@ export function queryParts(spec: IndexSpec, value: string | readonly string[], c
 
 export class SearchEngine {
   readonly hash: IndexHash;
-  readonly #keyring: TokenKeySource;
   readonly #entries = new Map<string, Entry>();
   readonly #pending = new Map<string, Promise<Entry>>();
   #closed = false;
 
   readonly #backend: BackendChoice;
-  readonly #indexKeys: IndexKeys | undefined;
+  readonly #indexKeys: IndexKeys;
 
-  /**
-   * `backend: 'js'` keeps token MACs on the portable path (same tokens). With `indexKeys`, tokens
-   * come from the key store's per-month index keys instead of the keyring's `index` secret.
-   */
-  constructor(keyring: TokenKeySource, hash: IndexHash = 'hmac-sha256', backend: BackendChoice = 'auto', indexKeys?: IndexKeys) {
+  /** Tokens come from the key store's per-month index keys; `backend: 'js'` keeps token MACs on the portable path (same tokens). */
+  constructor(indexKeys: IndexKeys, hash: IndexHash = 'hmac-sha256', backend: BackendChoice = 'auto') {
     hashOf(hash);
-    this.#keyring = keyring;
     this.hash = hash;
     this.#backend = backend;
     this.#indexKeys = indexKeys;
-  }
-
-  /** Whether tokens come from key-store index keys (per month) rather than the index secret. */
-  get scoped(): boolean {
-    return this.#indexKeys !== undefined;
-  }
-
-  /** Index-secret versions the keyring holds, ascending (the last is current). */
-  async versions(): Promise<number[]> {
-    if (typeof this.#keyring.secret !== 'function') {
-      throw new KeyError('no_secret', 'this keyring holds no index secret (needed for search tokens)');
-    }
-    if (typeof this.#keyring.secretVersions !== 'function') return [1];
-    const versions = [...(await this.#keyring.secretVersions('index'))].sort((a, b) => a - b);
-    if (versions.length === 0) throw new KeyError('no_secret', 'this keyring holds no index secret (needed for search tokens)');
-    return versions;
   }
 
   /** The tokens `seal` stores for a plain (or opened) record, by primary field path. */
@@ -118,22 +88,20 @@ export class SearchEngine {
     const specs = specsOf(schema);
     const out: Record<string, Record<string, string>> = {};
     if (specs.length === 0) return out;
-    const indexKeys = this.#indexKeys;
-    if (indexKeys !== undefined && options.scope === undefined) throw new ConfigError('key-store index keys need the record scope');
-    const version = indexKeys !== undefined ? 0 : (options.version ?? (await this.versions()).at(-1)!);
-    // Key-store index keys: one per field key class of this record (copies, wiped at the end).
+    const scope = options.scope;
+    if (scope === undefined) throw new ConfigError('record tokens need the record scope');
+    // One index key per field key class of this record (copies, wiped at the end).
     const held = new Map<string, IndexKey>();
     try {
       for (const spec of specs) {
         const primary = spec.parts[0]!.path;
-        const key = indexKeys === undefined ? version : await heldKey(held, indexKeys, classOf(schema, spec), options.scope!);
-        const label = typeof key === 'number' ? key : labelOf(key);
+        const key = await heldKey(held, this.#indexKeys, classOf(schema, spec), scope);
+        const label = labelOf(key);
         let token: string | undefined;
         if (spec.type === 'blind') {
           const parts = partsFromRecord(spec.parts, record, options.phone);
           if (parts === undefined) continue;
-          const ready = this.#entries.get(entryId(schema, spec, label));
-          token = (ready !== undefined && 'blind' in ready ? ready.blind : await this.#blind(schema, spec, key)).token(parts);
+          token = (await this.#blind(schema, spec, key)).token(parts);
         } else {
           const d = ff1Digits(spec.parts[0]!.transform, valueAt(record, primary), countryAt(record, primary), options.phone);
           if (d === undefined) continue;
@@ -148,19 +116,11 @@ export class SearchEngine {
     return out;
   }
 
-  /**
-   * Every token that may match `value` in `index`: one per held index-secret version, newest first;
-   * with key-store index keys, one per live index key (month and generation) in the window.
-   */
+  /** Every token that may match `value` in `index`: one per live index key (month and generation) in the window, newest first. */
   async queryTokens(schema: Schema, index: string, value: string | readonly string[], options: WithParser<TokenQueryOptions> = {}): Promise<string[]> {
     const spec = indexSpec(schema, index);
     const parts = queryParts(spec, value, options.country, options.phone);
-    const keys: (number | IndexKey)[] =
-      this.#indexKeys !== undefined
-        ? await this.#indexKeys.live(classOf(schema, spec), options.window, options.otherScopes)
-        : options.version !== undefined
-          ? [options.version]
-          : (await this.versions()).reverse();
+    const keys = await this.#indexKeys.live(classOf(schema, spec), options.window, options.otherScopes);
     const tokens: string[] = [];
     try {
       for (const key of keys) {
@@ -170,11 +130,11 @@ export class SearchEngine {
           const raw = typeof value === 'string' ? value : value[0];
           const d = ff1Digits(spec.parts[0]!.transform, raw, options.country, options.phone);
           if (d === undefined) throw new ValidationError(spec.name, 'not_normalizable');
-          tokens.push(`${typeof key === 'number' ? key : labelOf(key)}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, spec.name)}`);
+          tokens.push(`${labelOf(key)}.${ff1EncryptDigits(await this.#ff1(schema, spec, key, d.callingCode), d.digits, spec.name)}`);
         }
       }
     } finally {
-      for (const key of keys) if (typeof key !== 'number') wipe(key.key);
+      for (const key of keys) wipe(key.key);
     }
     return tokens;
   }
@@ -216,14 +176,14 @@ export class SearchEngine {
     this.#pending.clear();
   }
 
-  async #blind(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<BlindTokenizer> {
-    const entry = await this.#entry(schema, spec, version);
+  async #blind(schema: Schema, spec: IndexSpec, key: IndexKey): Promise<BlindTokenizer> {
+    const entry = await this.#entry(schema, spec, key);
     if (!('blind' in entry)) throw new ConfigError(`index ${spec.name} is not a blind index`);
     return entry.blind;
   }
 
-  async #ff1(schema: Schema, spec: IndexSpec, version: number | IndexKey, callingCode: string): Promise<Ff1Cipher> {
-    const entry = await this.#entry(schema, spec, version);
+  async #ff1(schema: Schema, spec: IndexSpec, key: IndexKey, callingCode: string): Promise<Ff1Cipher> {
+    const entry = await this.#entry(schema, spec, key);
     if (!('ff1Key' in entry)) throw new ConfigError(`index ${spec.name} is not an FF1 index`);
     let cipher = entry.ciphers.get(callingCode);
     if (!cipher) {
@@ -233,17 +193,17 @@ export class SearchEngine {
     return cipher;
   }
 
-  async #entry(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
+  async #entry(schema: Schema, spec: IndexSpec, key: IndexKey): Promise<Entry> {
     if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
     // Key-store index keys are cached by their id (a shred drops its derived keys) and bytes: an id
     // re-created after a shred (new random key, same `<month>~<generation>`) must never reuse keys
     // derived from the old one.
-    const id = entryId(schema, spec, typeof version === 'number' ? version : `${version.id}\u0000${fingerprint(version.key)}`);
+    const id = entryId(schema, spec, `${key.id}\u0000${fingerprint(key.key)}`);
     const ready = this.#entries.get(id);
     if (ready) return ready;
     let pending = this.#pending.get(id);
     if (!pending) {
-      pending = this.#derive(schema, spec, version).then((entry) => {
+      pending = this.#derive(schema, spec, key).then((entry) => {
         if (this.#closed) throw new KeyError('closed', 'this sealer has been closed');
         this.#entries.set(id, entry);
         return entry;
@@ -254,28 +214,21 @@ export class SearchEngine {
     return pending;
   }
 
-  async #derive(schema: Schema, spec: IndexSpec, version: number | IndexKey): Promise<Entry> {
-    let root: Uint8Array;
-    if (typeof version === 'number') {
-      if (!Number.isSafeInteger(version) || version < 1) throw new ConfigError('index secret versions are positive integers');
-      if (typeof this.#keyring.secret !== 'function') throw new KeyError('no_secret', 'this keyring holds no index secret (needed for search tokens)');
-      // The keyring owns the root secret: derive from it, never wipe it.
-      root = await this.#keyring.secret('index', version);
-    } else {
-      // The key manager owns the index data key (and zeroes it on forget): derive from it, never wipe it.
-      root = version.key;
-    }
+  async #derive(schema: Schema, spec: IndexSpec, key: IndexKey): Promise<Entry> {
+    // The caller owns the index key's bytes (a copy it wipes): derive from them, never wipe them here.
+    const root = key.key;
     if (spec.type === 'blind') {
-      const key = deriveKey(this.hash, root, keyInfo(INDEX_KEY_LABEL, this.hash, schema.name, spec.name, spec.id));
-      const blind = new BlindTokenizer(this.hash, key, spec.bits, typeof version === 'number' ? version : labelOf(version), this.#backend);
-      wipe(key);
+      const derived = deriveKey(this.hash, root, keyInfo(INDEX_KEY_LABEL, this.hash, schema.name, spec.name, spec.id));
+      const blind = new BlindTokenizer(this.hash, derived, spec.bits, labelOf(key), this.#backend);
+      wipe(derived);
       return { blind };
     }
     return { ff1Key: deriveKey(this.hash, root, keyInfo(FF1_KEY_LABEL, this.hash, schema.name, spec.name, spec.id)), ciphers: new Map() };
   }
+
 }
 
-const entryId = (schema: Schema, spec: IndexSpec, label: number | string): string => `${label}\u0000${schema.name}\u0000${spec.name}\u0000${spec.id}`;
+const entryId = (schema: Schema, spec: IndexSpec, label: string): string => `${label}\u0000${schema.name}\u0000${spec.name}\u0000${spec.id}`;
 
 /** The index key of a field key class for this record, taken once per record. */
 async function heldKey(held: Map<string, IndexKey>, indexKeys: IndexKeys, keyClass: string, scope: string): Promise<IndexKey> {

@@ -1,14 +1,15 @@
 /**
- * Re-indexing after an index key rotation (or a changed index definition): a streaming, resumable,
- * idempotent pass that rewrites the `tok` members of sealed records with tokens of the newest
- * index-secret version. Ciphertexts and masks are kept as they are.
- *
- * Rotation without losing search:
- *   1. add an index secret version (`addSecretVersion(keyFile, 'index')`) and reload the keyring:
- *      new seals write tokens of the new version, `tokensFor` returns one token per held version;
- *   2. run `reindex` over the stored records and write each emitted record back (persist
+ * Re-indexing: a streaming, resumable, idempotent pass that rewrites the `tok` members of sealed
+ * records with tokens of the index key generation new seals of their month take, recomputed from the
+ * plaintext it opens (purpose `reindex`). Ciphertexts and masks are kept as they are. It moves
+ * records off a retired index key generation (index-key rotation), re-tokens them after an index
+ * definition changed, and moves records sealed before per-month index keys, whose tokens came from
+ * the key file's long-lived `index` secret (`<version>.…`), without needing that secret:
+ *   1. run `reindex` over the stored records and write each emitted record back (persist
  *      `checkpoint` as you go; after a crash pass `resumeFrom: checkpoint` with the same input order);
- *   3. when it has gone through every record, drop the old version (`dropSecretVersion`).
+ *   2. when it has gone through every record, drop the index secret from the keyring and key file
+ *      (`waybill-seal keys drop-index-secret`): nothing reads it, and whoever holds it computes the
+ *      old tokens still stored in backups.
  */
 import { ConfigError, ShreddedError } from '../errors.js';
 import type { ProtectedPath } from '../schema/paths.js';
@@ -76,7 +77,7 @@ export async function* reindex<S extends Schema>(
     let item: Pick<ReindexItem<S>, 'record' | 'changed' | 'failed'>;
     try {
       const current = await isCurrent(schema, specs, record, (index, token) => pass.current(schema, record, index, token));
-      const updated = current ? undefined : await retoken(sealer, internals, schema, specs, record, pass.version, options);
+      const updated = current ? undefined : await retoken(sealer, internals, schema, specs, record, options);
       item = { record: updated ?? record, changed: updated !== undefined };
     } catch (e) {
       // One bad row must not stop the pass for good (resuming would hit it again) nor hide which it is.
@@ -91,7 +92,7 @@ export async function* reindex<S extends Schema>(
 }
 
 /**
- * Every stored token is current (target version, or the generation new seals of the record's month
+ * Every stored token is current (of the generation new seals of the record's month
  * take), and every index whose sources are present has one.
  */
 async function isCurrent(schema: Schema, specs: readonly IndexSpec[], record: unknown, current: (index: string, token: string) => Promise<boolean>): Promise<boolean> {
@@ -118,7 +119,6 @@ async function retoken<S extends Schema>(
   schema: S,
   specs: readonly IndexSpec[],
   sealed: SealedRecord<S>,
-  target: number,
   options: ReindexOptions,
 ): Promise<SealedRecord<S>> {
   const sources = [...new Set(specs.flatMap((s) => s.parts.filter((p) => p.protected && isSealedField(valueAt(sealed, p.path))).map((p) => p.path)))];
@@ -147,7 +147,7 @@ async function retoken<S extends Schema>(
   // Fields not opened hold masks in `opened.record`: indexes reading them get no token. With none
   // left (every source shredded) no token is computed, so no index key is made for a shredded month.
   const usable = new Set(specs.filter((s) => s.parts.every((p) => !p.protected || readable.has(p.path))).map((s) => s.name));
-  const tokens = usable.size === 0 ? {} : await internals.recordTokens(schema, opened.record, { version: target, lenient: true });
+  const tokens = usable.size === 0 ? {} : await internals.recordTokens(schema, opened.record, { lenient: true });
   const { copy, leaves } = walkRecord(schema.shape, sealed, 'sealed');
   for (const leaf of leaves) {
     const tok = Object.fromEntries(Object.entries(tokens[leaf.path] ?? {}).filter(([name]) => usable.has(name)));

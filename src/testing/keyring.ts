@@ -9,13 +9,14 @@ import { toBase64Url } from '../crypto/bytes.js';
 import { ConfigError, TestKitInProductionError } from '../errors.js';
 import type { SecretName, WrapContext, WrappedDataKey } from '../keys/keyring.js';
 import { MemoryKeyStore } from '../keys/key-store.js';
+import { withIndexClasses } from '../keys/index-classes.js';
 import { kekLength, LocalKeyring, type KekAlg, type LocalKeyMaterial } from '../keys/local-keyring.js';
 import { KEY_CLASSES } from '../schema/kinds.js';
 import { createSealer, type Sealer, type SealerOptions } from '../seal/sealer.js';
 
 /** HKDF salt: names the purpose, so these keys can never equal keys derived elsewhere from the same seed. */
 const SALT = new TextEncoder().encode('waybill-seal/testing/v1: UNSAFE TEST KEYS, NOT FOR PRODUCTION');
-const SECRETS: readonly SecretName[] = ['index', 'audit', 'integrity'];
+const SECRETS: readonly SecretName[] = ['audit', 'integrity'];
 
 /** Throws TestKitInProductionError when `NODE_ENV` is `production` (read without importing Node built-ins). */
 export function refuseProduction(what: string): void {
@@ -28,7 +29,7 @@ export interface TestKeyringOptions {
   seed?: string;
   /** KEK algorithm (default `xchacha20-poly1305`; `sm4-gcm` for SM deployments under test). */
   kekAlg?: KekAlg;
-  /** Key classes to hold KEKs for (default: all built-in classes). */
+  /** Key classes to hold KEKs for (default: all built-in classes); their `<class>-index` classes are added. */
   keyClasses?: readonly string[];
 }
 
@@ -53,7 +54,10 @@ export class UnsafeTestKeyring extends LocalKeyring {
   }
 }
 
-/** The key material `testKeyring` holds: HKDF-SHA256(seed, salt, `<use>`), one key per KEK class and secret. */
+/**
+ * The key material `testKeyring` holds: HKDF-SHA256(seed, salt, `<use>`), one key per KEK class (with
+ * the `<class>-index` classes of search tokens) and per secret (audit, integrity; no index secret).
+ */
 export function testKeyMaterial(options: TestKeyringOptions = {}): LocalKeyMaterial {
   refuseProduction('testKeyring');
   const seed = options.seed ?? 'waybill-seal/testing';
@@ -62,7 +66,7 @@ export function testKeyMaterial(options: TestKeyringOptions = {}): LocalKeyMater
   const ikm = new TextEncoder().encode(seed);
   const derive = (info: string, length: number) => toBase64Url(hkdf(sha256, ikm, SALT, new TextEncoder().encode(info), length));
   const keys: Record<string, string> = {};
-  for (const c of options.keyClasses ?? KEY_CLASSES) keys[c] = derive(`kek/v1/${alg}/${c}`, kekLength(alg));
+  for (const c of withIndexClasses(options.keyClasses ?? KEY_CLASSES)) keys[c] = derive(`kek/v1/${alg}/${c}`, kekLength(alg));
   const secrets: Partial<Record<SecretName, { version: number; key: string }[]>> = {};
   for (const name of SECRETS) secrets[name] = [{ version: 1, key: derive(`secret/${name}/v1`, 32) }];
   return { keks: [{ version: 1, createdAt: '2000-01-01T00:00:00.000Z', alg, keys }], currentKek: 1, secrets };

@@ -205,12 +205,12 @@ describe('waybill-seal shred', () => {
     const { keys, sealed } = await sealedSet('shred', rows);
     const dry = await cli(['shred', '--keys', keys, '--before', '2024-12', '--dry-run']);
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('would shred 4 data key(s): address/2024-11/1, contact/2024-11/1, identity/2024-11/1, note/2024-11/1');
+    expect(dry.stdout).toContain('would shred 6 data key(s): address/2024-11/1, contact-index/2024-11/1, contact/2024-11/1, identity-index/2024-11/1, identity/2024-11/1, note/2024-11/1');
     const r = await cli(['shred', '--keys', keys, '--before', '2024-12']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('shredded 4 data key(s)');
+    expect(r.stdout).toContain('shredded 6 data key(s)');
     const file = JSON.parse(await readFile(keys, 'utf8'));
-    expect(file.dataKeys.filter((k: { shreddedAt?: string; wrapped: string }) => k.shreddedAt && k.wrapped === '')).toHaveLength(4);
+    expect(file.dataKeys.filter((k: { shreddedAt?: string; wrapped: string }) => k.shreddedAt && k.wrapped === '')).toHaveLength(6);
 
     const opened = await cli(['open', '--keys', keys, '--principal', 'auditor', '--purpose', 'audit', '--ticket', 'RET-1'], sealed);
     // The shredded record comes out masked, marked shredded (issue 15); the others open.
@@ -225,13 +225,13 @@ describe('waybill-seal shred', () => {
 
     const again = await cli(['shred', '--keys', keys, '--before', '2024-12']);
     expect(again.stdout).toContain('shredded 0 data key(s)');
-    expect(again.stdout).toContain('already shredded: 4');
+    expect(again.stdout).toContain('already shredded: 6');
     const one = await cli(['shred', '--keys', keys, '--scope', '2025-01', '--class', 'identity']);
-    expect(one.stdout).toContain('shredded 1 data key(s): identity/2025-01/1');
+    expect(one.stdout).toContain('shredded 2 data key(s): identity-index/2025-01/1, identity/2025-01/1');
     const v = await cli(['audit', 'verify', '--keys', keys, join(dir, 'shred.audit.jsonl')]);
     expect(v.code).toBe(0);
     const events = (await readFile(join(dir, 'shred.audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).event);
-    expect(events.filter((e) => e.type === 'shred').map((e) => e.dataKeyIds.length)).toEqual([4, 1]);
+    expect(events.filter((e) => e.type === 'shred').map((e) => e.dataKeyIds.length)).toEqual([6, 2]);
 
     expect((await cli(['shred', '--keys', keys])).code).toBe(1);
     expect((await cli(['shred', '--keys', keys, '--before', '2024-12-01'])).code).toBe(1);

@@ -31,7 +31,10 @@ const args = () => exportArgs.map((a) => (typeof a === 'function' ? a() : a));
 describe('committed ws1 fixtures', () => {
   it('sealed-ws1.jsonl opens to the committed plain records', async () => {
     const r = await cli([...args(), '--in', fixture('sealed-ws1.jsonl')]);
-    expect(r.stderr).toBe('');
+    // The key file predates per-month index keys: said once, with the steps to take.
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^warning: key file .*keys\.json: it has no KEK for contact-index, .*"waybill-seal keys add-index-keks --keys .*"; it holds an index secret that nothing uses any more: .*"waybill-seal keys drop-index-secret --keys .*"$/),
+    ]);
     expect(r.code).toBe(0);
     expect(openedLines(r.stdout)).toEqual(plain);
   });
@@ -53,6 +56,27 @@ describe('committed ws1 fixtures', () => {
     const rows = parse(info.stdout, { columns: true }) as { version: string; suite: string }[];
     expect(rows.length).toBeGreaterThan(14 * 6);
     expect(new Set(rows.map((r) => r.version))).toEqual(new Set(['ws1']));
+  });
+
+  it('keys add-index-keks, then drop-index-secret: the notice is gone and every record still opens', async () => {
+    const before = JSON.parse(await readFile(keys, 'utf8')) as { secrets: Record<string, unknown>; keks: { keys: Record<string, string> }[] };
+    expect(before.secrets['index']).toBeDefined();
+    const added = await cli(['keys', 'add-index-keks', '--keys', keys, '--json']);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout).added).toEqual(['contact-index', 'address-index', 'identity-index', 'note-index']);
+    expect(JSON.parse((await cli(['keys', 'add-index-keks', '--keys', keys, '--json'])).stdout).added).toEqual([]);
+    const half = await cli([...args(), '--in', fixture('sealed-ws1.jsonl')]);
+    expect(half.stderr).not.toContain('add-index-keks');
+    expect(half.stderr).toContain('drop-index-secret');
+    expect((await cli(['keys', 'drop-index-secret', '--keys', keys])).code).toBe(0);
+    const after = JSON.parse(await readFile(keys, 'utf8')) as typeof before;
+    expect(after.secrets['index']).toBeUndefined();
+    expect(after.secrets['integrity']).toEqual(before.secrets['integrity']);
+    for (const [c, k] of Object.entries(before.keks[0]!.keys)) expect(after.keks[0]!.keys[c]).toBe(k);
+    const r = await cli([...args(), '--in', fixture('sealed-ws1.jsonl')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(openedLines(r.stdout)).toEqual(plain);
   });
 
   it('the JSON Lines and CSV fixtures hold the same sealed records', async () => {

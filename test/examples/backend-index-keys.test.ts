@@ -24,7 +24,7 @@ describe('backend example with per-month index keys', () => {
   beforeAll(async () => {
     lite = await PGlite.create();
     const keyring = new LocalKeyring(generateLocalKeyMaterial([...KEY_CLASSES, ...KEY_CLASSES.map((c) => `${c}-index`)]));
-    backend = await createBackend({ db: fromPglite(lite), keyring, indexKeys: 'key-store', audit });
+    backend = await createBackend({ db: fromPglite(lite), keyring, audit });
     http = await listen(backend);
     const plain = syntheticWaybills({ count: MONTHS.length, seed: 13 }) as PlainRecord<WaybillSchema>[];
     for (const [i, month] of MONTHS.entries()) {

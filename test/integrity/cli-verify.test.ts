@@ -128,8 +128,8 @@ describe('signed records on the command line', () => {
     expect(jsonLines(checked.stdout)).toEqual([{ line: 1, ok: false, path: '$tag', reason: 'key_not_accepted' }]);
     expect(checked.code).toBe(4);
     expect((await cli(['verify', '--keys', at('keys.json'), '--in', at('sealed.jsonl')])).code).toBe(0);
-    // A new signing key file holds no HMAC secret at all.
-    expect(written).toEqual(['audit', 'ed25519', 'index']);
+    // A new signing key file holds no HMAC secret at all (and no index secret: none exists any more).
+    expect(written).toEqual(['audit', 'ed25519']);
   });
 
   it('export-verify --version 2 leaves a compromised v1 out: printers refuse what it signs', async () => {

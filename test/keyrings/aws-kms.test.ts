@@ -40,14 +40,14 @@ afterAll(async () => {
 });
 
 async function keyring(extra: { generateDataKeys?: boolean } = {}) {
-  const keys = { contact: kms.createKey(), address: kms.createKey() };
+  const keys = { contact: kms.createKey(), address: kms.createKey(), 'contact-index': kms.createKey() };
   return { keyring: await AwsKmsKeyring.connect({ client: client(), keys, secrets, ...extra }), keys };
 }
 
-keyringContract('AwsKmsKeyring (SDK → fake KMS)', async () => ({ keyring: (await keyring()).keyring, classes: ['contact', 'address'] }));
+keyringContract('AwsKmsKeyring (SDK → fake KMS)', async () => ({ keyring: (await keyring()).keyring, classes: ['contact', 'address', 'contact-index'] }));
 keyringContract('AwsKmsKeyring with GenerateDataKey (SDK → fake KMS)', async () => ({
   keyring: (await keyring({ generateDataKeys: true })).keyring,
-  classes: ['contact', 'address'],
+  classes: ['contact', 'address', 'contact-index'],
 }));
 
 describe('AwsKmsKeyring pins its KMS keys', () => {

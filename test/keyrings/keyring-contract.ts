@@ -28,10 +28,12 @@ export const ctx = (over: Partial<WrapContext> = {}): WrapContext => ({
 });
 
 export const tinySchema = defineSchema('tiny', 1, { id: s.string(), createdAt: s.date(), name: s.name(), note: s.text().optional() }, { recordId: 'id' });
+/** An indexed schema: its tokens come from per-month index keys of class `contact-index`. */
+const indexedSchema = defineSchema('tiny-indexed', 1, { id: s.string(), createdAt: s.date(), mobile: s.mobile() }, { recordId: 'id', indexes: { mobile: { field: 'mobile', bits: 16 } } });
 
 export interface KeyringFixture {
   keyring: Keyring;
-  /** Key classes this keyring holds (at least `contact`). */
+  /** Key classes this keyring holds (at least `contact` and `contact-index`). */
   classes: readonly string[];
 }
 
@@ -120,6 +122,22 @@ export function keyringContract(name: string, make: () => Promise<KeyringFixture
       }
       b.close();
       for (const r of await keyStore.list()) expect(r.kekId).toBe(keyring.currentKekId(r.keyClass));
+    });
+
+    it('wraps the index keys of search tokens under its -index KEKs: sealed tokens are found by a fresh sealer, one token per month', async () => {
+      const { keyring } = await make();
+      expect(keyring.currentKekId('contact-index')).toBeDefined();
+      const keyStore = new MemoryKeyStore();
+      const a = createSealer({ keyring, keyStore, guard: 'allow-all' });
+      const sealed = [];
+      for (const month of ['2025-01', '2025-02']) sealed.push(await a.seal(indexedSchema, { id: month, createdAt: `${month}-15T00:00:00Z`, mobile: '13812345678' }));
+      a.close();
+      const rows = (await keyStore.list()).filter((r) => r.keyClass === 'contact-index');
+      expect(rows.map((r) => r.id).sort()).toEqual(['contact-index/2025-01/1', 'contact-index/2025-02/1']);
+      for (const r of rows) expect(r.kekId).toBe(keyring.currentKekId('contact-index'));
+      const b = createSealer({ keyring, keyStore, guard: 'allow-all' });
+      expect(await b.tokensFor(indexedSchema, 'mobile', '138 1234 5678', { principal: 'contract' })).toEqual(sealed.map((r) => r.mobile.tok!['mobile']).reverse());
+      b.close();
     });
   });
 }

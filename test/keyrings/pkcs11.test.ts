@@ -11,6 +11,7 @@ import {
   MemoryKeyStore,
   rewrapDataKeys,
   waybill,
+  withIndexClasses,
 } from '../../src/index.js';
 import { Pkcs11Keyring } from '../../src/pkcs11.js';
 import { dataKeyIds, waybills } from '../rotation/fixtures.js';
@@ -18,7 +19,7 @@ import { ctx, injectedDataKeyContract, keyringContract } from './keyring-contrac
 import { needHsm, type HsmEnv } from './native.js';
 
 const hsm = needHsm();
-const CLASSES = ['contact', 'address', 'identity', 'note'];
+const CLASSES = withIndexClasses(['contact', 'address', 'identity', 'note']);
 const opened: Pkcs11Keyring[] = [];
 const secrets = new LocalKeyring(generateLocalKeyMaterial());
 let n = 0;
@@ -118,9 +119,9 @@ describe.skipIf(hsm.skip !== undefined)('Pkcs11Keyring on SoftHSM2', () => {
     for (const p of plain) sealed.push(await sealer.seal(waybill, p as never));
     sealer.close();
     const dataKeys = await keyStore.list();
-    // 3 months × the key classes a waybill uses: one HSM call per data key, not per record.
-    expect(dataKeys.length).toBe(12);
-    expect(keyring.calls).toBe(4 + 12); // 4 KEKs generated + 12 wraps
+    // 3 months × (the 4 key classes a waybill uses + its 2 indexed classes' index keys): one HSM call per key, not per record.
+    expect(dataKeys.length).toBe(18);
+    expect(keyring.calls).toBe(8 + 18); // 8 KEKs generated + 18 wraps
 
     const v2 = await keyring.rotate();
     expect([...v2].sort()).toEqual(CLASSES.map((c) => `pkcs11:e2e:${c}:v2`).sort());
@@ -129,14 +130,14 @@ describe.skipIf(hsm.skip !== undefined)('Pkcs11Keyring on SoftHSM2', () => {
     await expect(keyring.destroyVersion(1, keyStore)).rejects.toMatchObject({ reason: 'kek_in_use' });
     const callsBefore = keyring.calls;
     const summary = await rewrapDataKeys(keyring, keyStore);
-    expect(summary).toMatchObject({ scanned: 12, rewrapped: 12, alreadyCurrent: 0 });
-    expect(keyring.calls - callsBefore).toBe(36); // unwrap + wrap + verify per data key
+    expect(summary).toMatchObject({ scanned: 18, rewrapped: 18, alreadyCurrent: 0 });
+    expect(keyring.calls - callsBefore).toBe(54); // unwrap + wrap + verify per data key
     expect((await keyStore.list()).every((r) => r.kekId.endsWith(':v2'))).toBe(true);
-    expect(await keyring.destroyVersion(1, keyStore)).toHaveLength(4);
+    expect(await keyring.destroyVersion(1, keyStore)).toHaveLength(8);
     await expect(keyring.destroyVersion(2, keyStore)).rejects.toMatchObject({ reason: 'kek_current' });
 
     const fresh = await open(env, 'e2e');
-    expect(fresh.keks().map((k) => k.version)).toEqual([2, 2, 2, 2]);
+    expect(fresh.keks().map((k) => k.version)).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
     const reader = createSealer({ keyring: fresh, keyStore, guard: 'allow-all' });
     for (let i = 0; i < sealed.length; i++) {
       const { record } = await reader.open(waybill, sealed[i]!, { principal: 'hsm-test', purpose: 'verify', reveal: 'plain' });

@@ -13,12 +13,13 @@ import {
   LocalKeyring,
   MemoryKeyStore,
   rewrapDataKeys,
+  withIndexClasses,
 } from '../../src/index.js';
 import { VaultTransitKeyring, type VaultTransitKeyringOptions } from '../../src/vault.js';
 import { startFakeVault, type FakeVault } from './fakes/vault.js';
 import { ctx, injectedDataKeyContract, keyringContract, tinySchema } from './keyring-contract.js';
 
-const CLASSES = ['contact', 'address'];
+const CLASSES = withIndexClasses(['contact', 'address']);
 let vault: FakeVault;
 let nsVault: FakeVault;
 const noSleep = async () => undefined;
@@ -132,7 +133,7 @@ describe('VaultTransitKeyring', () => {
     expect(vault.count('encrypt')).toBeGreaterThanOrEqual(4);
 
     const ids = await keyring.rotate();
-    expect(ids).toEqual(['vault:transit/rot-contact:v2', 'vault:transit/rot-address:v2']);
+    expect(ids).toEqual(CLASSES.map((c) => `vault:transit/rot-${c}:v2`));
     const decryptsBefore = vault.count('decrypt');
     const rewrapsBefore = vault.count('rewrap');
     const summary = await rewrapDataKeys(keyring, keyStore);

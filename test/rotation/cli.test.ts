@@ -54,17 +54,17 @@ describe('waybill-seal keys', () => {
     const list1 = await cli(['keys', 'list', '--keys', keys, '--json']);
     expect(list1.code).toBe(0);
     const s1 = JSON.parse(list1.stdout);
-    expect(s1.versions).toMatchObject([{ version: 1, current: true, dataKeys: 24 }]); // 6 months × 4 classes
+    expect(s1.versions).toMatchObject([{ version: 1, current: true, dataKeys: 36 }]); // 6 months × (4 classes + 2 indexed classes' index keys)
 
     const human = await cli(['keys', 'list', '--keys', keys]);
-    expect(human.stdout).toMatch(/^\* v1 .* 24 data keys$/m);
+    expect(human.stdout).toMatch(/^\* v1 .* 36 data keys$/m);
 
     const rot = await cli(['keys', 'rotate', '--keys', keys]);
     expect(rot).toMatchObject({ code: 0 });
     expect(rot.stdout).toMatch(/KEK version 2 added and current/);
     const s2 = JSON.parse((await cli(['keys', 'list', '--keys', keys, '--json'])).stdout);
     expect(s2.versions).toMatchObject([
-      { version: 1, current: false, dataKeys: 24 },
+      { version: 1, current: false, dataKeys: 36 },
       { version: 2, current: true, dataKeys: 0 },
     ]);
 
@@ -74,12 +74,12 @@ describe('waybill-seal keys', () => {
     expect((await cli(['keys', 'retire', '--version', '2', '--keys', keys])).stderr).toMatch(/is current/);
 
     const rw = await cli(['keys', 'rewrap', '--keys', keys, '--json']);
-    expect(JSON.parse(rw.stdout)).toMatchObject({ scanned: 24, rewrapped: 24 });
-    expect(JSON.parse((await cli(['keys', 'rewrap', '--keys', keys, '--json'])).stdout)).toMatchObject({ rewrapped: 0, alreadyCurrent: 24 });
+    expect(JSON.parse(rw.stdout)).toMatchObject({ scanned: 36, rewrapped: 36 });
+    expect(JSON.parse((await cli(['keys', 'rewrap', '--keys', keys, '--json'])).stdout)).toMatchObject({ rewrapped: 0, alreadyCurrent: 36 });
 
     expect((await cli(['keys', 'retire', '--version', '1', '--keys', keys])).code).toBe(0);
     const s3 = JSON.parse((await cli(['keys', 'list', '--keys', keys, '--json'])).stdout);
-    expect(s3.versions).toMatchObject([{ version: 2, current: true, dataKeys: 24 }]);
+    expect(s3.versions).toMatchObject([{ version: 2, current: true, dataKeys: 36 }]);
     expect(s3.retired.map((r: { version: number }) => r.version)).toEqual([1]);
     expect((await stat(keys)).mode & 0o777).toBe(0o600);
 
@@ -122,7 +122,7 @@ describe('waybill-seal reseal', () => {
     expect(killedAt).toBeGreaterThan(0);
     expect(killedAt).toBeLessThan(3000);
     const cp = JSON.parse(await readFile(checkpoint, 'utf8'));
-    expect(cp.retired.length).toBe(24);
+    expect(cp.retired.length).toBe(36);
 
     const again = await cli(args.slice(1));
     expect(again.code).toBe(0);
@@ -133,7 +133,7 @@ describe('waybill-seal reseal', () => {
     expect(lines.length).toBe(3000);
     const k = await loadKeyFile(keys);
     const retired = new Set((await k.keyStore.list()).filter((r) => r.retiredAt).map((r) => r.id));
-    expect(retired.size).toBe(24);
+    expect(retired.size).toBe(36);
     expect(lines.flatMap((l) => dataKeyIds(JSON.parse(l))).some((id) => retired.has(id))).toBe(false);
     expect(await openAll(out)).toEqual(plain);
 
@@ -149,7 +149,7 @@ describe('waybill-seal reseal', () => {
     const r = await cli(['reseal', '--keys', keys, '--in', join(dir, 'resealed.jsonl'), '--out', out, '--only-retired', '--progress']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\[#+\.*\] \d+\.\d% \d+\/3000 lines/);
-    expect(r.stderr).toMatch(/wrote 3000 records .*\(0 re-sealed, 0 fields; 24 data keys retired\)/);
+    expect(r.stderr).toMatch(/wrote 3000 records .*\(0 re-sealed, 0 fields; 36 data keys retired\)/);
     expect(await readFile(out, 'utf8')).toBe(await readFile(join(dir, 'resealed.jsonl'), 'utf8'));
   }, 120_000);
 });

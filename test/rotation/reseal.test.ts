@@ -153,7 +153,7 @@ describe('resealFile: resumable, never in place, crash injection', () => {
     const lines = (await readFile(out, 'utf8')).trim().split('\n');
     expect(lines.length).toBe(1200);
     const retired = new Set((await keyStore.list()).filter((k) => k.retiredAt).map((k) => k.id));
-    expect(retired.size).toBe(16); // 4 months × 4 key classes, all retired at the fresh start
+    expect(retired.size).toBe(24); // 4 months × (4 key classes + 2 index key classes), all retired at the fresh start
     const reader = createSealer({ keyring, keyStore, guard: 'allow-all' });
     for (const [i, line] of lines.entries()) {
       const r = JSON.parse(line);

@@ -71,7 +71,7 @@ describe('KEK rotation on local key material', () => {
     let m: RotatableKeyMaterial = generateLocalKeyMaterial(['contact', 'note']);
     m = addKekVersion(m);
     expect(m.currentKek).toBe(2);
-    expect(Object.keys(m.keks[1]!.keys).sort()).toEqual(['contact', 'note']);
+    expect(Object.keys(m.keks[1]!.keys).sort()).toEqual(['contact', 'contact-index', 'note', 'note-index']);
     m = removeKekVersion(m, 1, new Map());
     expect(m.keks.map((k) => k.version)).toEqual([2]);
     m = addKekVersion(m);

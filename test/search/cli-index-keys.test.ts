@@ -1,14 +1,16 @@
 /**
- * CLI with per-month index keys (issue 13, part 1): `keygen --index-keys key-store` writes KEKs for the
- * `-index` classes and no index secret; seal writes month tokens; token and find search a window of
- * months; shred takes a month's tokens with its data keys.
+ * CLI with per-month index keys (issue 13): `keygen` writes KEKs for the `-index` classes and no
+ * index secret; seal writes month tokens; token and find search a window of months; shred takes a
+ * month's tokens with its data keys.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, keyDir } from '../cli/run.js';
-import { parseKeyFile } from '../../src/index.js';
+import { parseKeyFile, waybill } from '../../src/index.js';
+import { fromBase64Url } from '../../src/crypto/bytes.js';
+import { BlindTokenizer, deriveKey, INDEX_KEY_LABEL, keyInfo } from '../../src/search/tokens.js';
 import { sampleWaybill } from '../helpers.js';
 
 const ACCESS = ['--principal', 'test', '--policy', fileURLToPath(new URL('../fixtures/search-policy.json', import.meta.url))];
@@ -18,7 +20,7 @@ let keys: string;
 let sealed: string;
 
 beforeAll(async () => {
-  ({ dir, keys } = await keyDir('ws-index-keys-', ['--index-keys', 'key-store', '--quiet']));
+  ({ dir, keys } = await keyDir('ws-index-keys-', ['--quiet']));
   const plain = ['2025-01-15T08:00:00Z', '2025-02-15T08:00:00Z'].map((createdAt, i) => JSON.stringify({ ...sampleWaybill(), waybillNo: `M${i}`, createdAt, receiver: { ...sampleWaybill().receiver, mobile: MOBILE } }));
   await writeFile(join(dir, 'plain.jsonl'), `${plain.join('\n')}\n`);
   sealed = join(dir, 'sealed.jsonl');
@@ -35,8 +37,8 @@ const tokens = async (...extra: string[]) => {
 describe('waybill-seal with per-month index keys', () => {
   it('keygen writes index KEKs and no index secret; seal stores month tokens; token prints one per month in --from..--to', async () => {
     const file = parseKeyFile(JSON.parse(await readFile(keys, 'utf8')));
-    expect(file.indexKeys).toBe('key-store');
     expect(file.secrets?.index).toBeUndefined();
+    expect(Object.keys(file.secrets ?? {}).sort()).toEqual(['audit', 'integrity']);
     expect(Object.keys(file.keks[0]!.keys)).toEqual(expect.arrayContaining(['contact', 'contact-index', 'identity-index']));
     const rows = (await readFile(sealed, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     const stored = rows.map((r) => r.receiver.mobile.tok['receiver.mobile'] as string);
@@ -51,6 +53,15 @@ describe('waybill-seal with per-month index keys', () => {
     const found = await cli(['find', '--keys', keys, ...ACCESS, '--index', 'receiver.mobile', '--from', '2025-02', '--in', sealed, MOBILE]);
     expect(found.code).toBe(0);
     expect(found.stdout.trim().split('\n').map((l) => JSON.parse(l).waybillNo)).toEqual(['M1']);
+    // Attack: an insider knows the number and holds the key file's secrets and the other KEKs. None of
+    // them is the root of the stored token (before, the file's index secret was).
+    const roots = [...Object.values(file.secrets ?? {}).flatMap((l) => l.map((x) => x.key)), ...Object.entries(file.keks[0]!.keys).filter(([c]) => !c.endsWith('-index')).map(([, k]) => k)];
+    const spec = waybill.indexes['receiver.mobile'];
+    for (const b64 of roots) {
+      const key = deriveKey('hmac-sha256', fromBase64Url(b64)!, keyInfo(INDEX_KEY_LABEL, 'hmac-sha256', 'waybill', 'receiver.mobile', spec.id));
+      expect(new BlindTokenizer('hmac-sha256', key, spec.bits, '2025-01~1', 'js').token([`+86${MOBILE}`])).not.toBe(stored[0]);
+    }
+    expect(await cli(['keygen', '--out', join(dir, 'old.json'), '--index-keys', 'secret'])).toMatchObject({ code: 1 });
   });
 
   it('shred --before takes a month’s tokens with its data keys: token prints none for it any more', async () => {

@@ -1,10 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/run.js';
-import { addSecretVersion, parseKeyFile } from '../../src/index.js';
 import { sampleWaybill } from '../helpers.js';
 
 /** Every find and token is an access: a principal under a test policy that may search everything. */
@@ -114,19 +113,19 @@ describe('waybill-seal find', () => {
     expect((await cli(['--help'])).stdout).toMatch(/find .*\n.*token/);
   });
 
-  it('after an index key rotation: two tokens, and old and new records are both found', async () => {
-    const rotated = join(dir, 'rotated.json');
-    const file = parseKeyFile(JSON.parse(await readFile(keys, 'utf8')));
-    await writeFile(rotated, JSON.stringify(addSecretVersion(file, 'index')), { mode: 0o600 });
-    const tokens = await cli(['token', '--keys', rotated, ...ACCESS, '--index', 'receiver.mobile', '13812345678']);
-    const lines = tokens.stdout.trim().split('\n');
-    expect(lines.map((t) => t.split('.')[0])).toEqual(['2', '1']);
+  it('records of a second month: a query gives one token per live month, and both months are found', async () => {
+    const other = join(dir, 'two-months.json');
+    await copyFile(keys, other);
     const w = sampleWaybill();
     w.waybillNo = 'NEW';
+    w.createdAt = '2025-04-02T08:00:00Z';
     w.receiver.mobile = '13812345678';
-    const fresh = await cli(['seal', '--keys', rotated], `${JSON.stringify(w)}\n`);
+    const fresh = await cli(['seal', '--keys', other], `${JSON.stringify(w)}\n`);
+    const tokens = await cli(['token', '--keys', other, ...ACCESS, '--index', 'receiver.mobile', '13812345678']);
+    const lines = tokens.stdout.trim().split('\n');
+    expect(lines.map((t) => t.split('.')[0])).toEqual(['2025-04~1', '2025-03~1']);
     expect(JSON.parse(fresh.stdout).receiver.mobile.tok['receiver.mobile']).toBe(lines[0]);
-    const found = await cli(['find', '--keys', rotated, ...ACCESS, '--index', 'receiver.mobile', '13812345678'], `${sealedLines.join('\n')}\n${fresh.stdout}`);
+    const found = await cli(['find', '--keys', other, ...ACCESS, '--index', 'receiver.mobile', '13812345678'], `${sealedLines.join('\n')}\n${fresh.stdout}`);
     expect(numbers(found.stdout)).toEqual(['SF0', 'SF2', 'SF4', 'NEW']);
   });
 });

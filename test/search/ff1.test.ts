@@ -2,10 +2,10 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, LocalKeyring, MemoryKeyStore, ValidationError, createSealer, defineSchema, generateLocalKeyMaterial, s, storedToken } from '../../src/index.js';
-import { encodeParts, fromBase64Url } from '../../src/crypto/bytes.js';
+import { encodeParts } from '../../src/crypto/bytes.js';
 import { ff1EncryptDigits, ff1Radix10 } from '../../src/search/ff1.js';
 import { ff1Tweak } from '../../src/search/engine.js';
-import { freshSealer, hex, loadVectors, SEARCH } from '../helpers.js';
+import { freshSealer, hex, indexKeyOf, loadVectors, SEARCH } from '../helpers.js';
 
 interface FpeTest {
   tcId: number;
@@ -86,12 +86,12 @@ const parcel = defineSchema(
 const rec = { id: 'P1', createdAt: '2025-03-01T00:00:00Z', sender: '+86 138-1234-5678', receiver: '13812345678' };
 
 describe('FF1 format-preserving tokens', () => {
-  it('stores "<version>.<digits>": same length as the national number, digits only', async () => {
+  it('stores "<month>~<generation>.<digits>": same length as the national number, digits only', async () => {
     const { sealer } = freshSealer();
     const sealed = await sealer.seal(parcel, rec);
     const token = storedToken(parcel, sealed, 'sender:ff1')!;
-    expect(token).toMatch(/^1\.\d{11}$/);
-    expect(token.slice(2)).not.toBe('13812345678');
+    expect(token).toMatch(/^2025-03~1\.\d{11}$/);
+    expect(token.slice(10)).not.toBe('13812345678');
     expect(sealed.sender.mask['label']).toBe('*******5678');
   });
 
@@ -105,23 +105,24 @@ describe('FF1 format-preserving tokens', () => {
     expect(storedToken(parcel, a, 'receiver:ff1')).not.toBe(storedToken(parcel, a, 'sender:ff1'));
   });
 
-  it('follows the specification: AES-256 key by HKDF from the index root, tweak = schema, path, calling code', async () => {
-    const material = generateLocalKeyMaterial();
-    const sealer = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore() });
+  it('follows the specification: AES-256 key by HKDF from the month index key, tweak = schema, path, calling code', async () => {
+    const keyring = new LocalKeyring(generateLocalKeyMaterial());
+    const keyStore = new MemoryKeyStore();
+    const sealer = createSealer({ keyring, keyStore });
     const sealed = await sealer.seal(parcel, rec);
-    const root = fromBase64Url(material.secrets!.index![0]!.key)!;
+    const root = await indexKeyOf(keyring, keyStore, 'contact', '2025-03');
     const key = hkdf(sha256, root, undefined, encodeParts(['waybill-seal/ff1', 'hmac-sha256', 'parcel', 'sender:ff1', parcel.indexes['sender:ff1'].id]), 32);
     const tweak = encodeParts(['waybill-seal/ff1', 'parcel', 'sender', '86']);
     expect(ff1Tweak('parcel', 'sender', '86')).toEqual(tweak);
-    const digits = storedToken(parcel, sealed, 'sender:ff1')!.slice(2);
-    // Whoever holds the index secret can invert it: FF1 is a keyed permutation.
+    const digits = storedToken(parcel, sealed, 'sender:ff1')!.slice(10);
+    // Whoever holds the month's index key can invert it: FF1 is a keyed permutation.
     expect(ff1Radix10(key, tweak).decrypt(Array.from(digits, Number)).join('')).toBe('13812345678');
   });
 
   it('a digits field refuses values under 10^6 at seal (ValidationError), or skips them when lenient', async () => {
     const { sealer } = freshSealer();
     const ok = await sealer.seal(parcel, { ...rec, code: '12-34-56' });
-    expect(storedToken(parcel, ok, 'code:ff1')).toMatch(/^1\.\d{6}$/);
+    expect(storedToken(parcel, ok, 'code:ff1')).toMatch(/^2025-03~1\.\d{6}$/);
     await expect(sealer.seal(parcel, { ...rec, code: '12345' })).rejects.toMatchObject({ path: 'code', reason: 'ff1_domain_too_small' });
     await expect(sealer.tokensFor(parcel, 'code:ff1', '12345', SEARCH)).rejects.toThrow(ValidationError);
     const lenient = freshSealer({ lenient: true }).sealer;
@@ -140,7 +141,7 @@ describe('FF1 format-preserving tokens', () => {
   it('numbers of other countries are tokenised with their calling code in the tweak', async () => {
     const { sealer } = freshSealer();
     const hk = await sealer.seal(parcel, { ...rec, receiver: '+852 5123 4567' });
-    expect(storedToken(parcel, hk, 'receiver:ff1')).toMatch(/^1\.\d{8}$/);
+    expect(storedToken(parcel, hk, 'receiver:ff1')).toMatch(/^2025-03~1\.\d{8}$/);
     expect(await sealer.tokensFor(parcel, 'receiver:ff1', '51234567', { ...SEARCH, country: 'HK' })).toEqual([storedToken(parcel, hk, 'receiver:ff1')]);
   });
 });

@@ -25,9 +25,10 @@ import { sealerInternals } from '../../src/seal/sealer.js';
 import { hex, SEARCH } from '../helpers.js';
 import { searchVectorSchema, type SearchVectorInput } from './search-vector-builder.js';
 import { CLASSES, mobileOf, people, type Person } from './index-key-fixtures.js';
+import { legacySealed } from './legacy-tokens.js';
 
-function sealerFor(keyring: Keyring, keyStore: KeyStore, indexKeys: 'secret' | 'key-store' = 'key-store') {
-  return createSealer({ keyring, keyStore, guard: 'allow-all', indexKeys });
+function sealerFor(keyring: Keyring, keyStore: KeyStore) {
+  return createSealer({ keyring, keyStore, guard: 'allow-all' });
 }
 
 /** The 10^4 numbers a screen mask `139****5678` leaves. */
@@ -79,13 +80,12 @@ describe('key-store index keys', () => {
     expect(report.shredded).toEqual(['contact-index/2025-01/1', 'contact/2025-01/1']);
     sealer.forget();
 
-    // Every key the system still holds: the keyring (KEKs and its index secret), the live key store.
-    const secretMode = sealerFor(keyring, keyStore, 'secret');
+    // Every key the system still holds: the keyring (KEKs; no index secret), the live key store.
+    await expect(keyring.secret('index')).rejects.toMatchObject({ reason: 'no_secret' });
     const internals = sealerInternals(sealer);
     for (const [i, victim] of victims.entries()) {
       expect(await sealer.tokensFor(people, 'mobile', mobileOf(i), { ...SEARCH, window: { from: '2025-01', to: '2025-01' } })).toEqual([]);
       expect(await recovered(victim, (c) => sealer.tokensFor(people, 'mobile', c, SEARCH))).toEqual([]);
-      expect(await recovered(victim, (c) => secretMode.tokensFor(people, 'mobile', c, SEARCH))).toEqual([]);
     }
     // Sealing into the shredded month takes a new index key: its tokens are unrelated to the old ones,
     // and queries then include that new key, which matches nothing of the shredded records either.
@@ -111,11 +111,11 @@ describe('key-store index keys', () => {
   it('reindex moves records sealed under the index secret to key-store tokens, resumably and idempotently', async () => {
     const keyring = new LocalKeyring(generateLocalKeyMaterial(CLASSES));
     const keyStore = new MemoryKeyStore();
-    const old = sealerFor(keyring, keyStore, 'secret');
-    const records = [];
-    for (let i = 0; i < 4; i++) records.push(await old.seal(people, { id: `R${i}`, createdAt: `2025-0${1 + (i % 2)}-03T00:00:00Z`, mobile: mobileOf(i) }));
-    expect(storedToken(people, records[0]!, 'mobile')).toMatch(/^1\./);
     const sealer = sealerFor(keyring, keyStore);
+    const secret = new Uint8Array(32).fill(7);
+    const records = [];
+    for (let i = 0; i < 4; i++) records.push(await legacySealed(sealer, people, { id: `R${i}`, createdAt: `2025-0${1 + (i % 2)}-03T00:00:00Z`, mobile: mobileOf(i) }, secret));
+    expect(storedToken(people, records[0]!, 'mobile')).toMatch(/^1\./);
     const first = [];
     for await (const item of reindex(sealer, people, records)) {
       first.push(item);

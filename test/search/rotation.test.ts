@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
-  KeyError,
   MemoryAuditSink,
   createAccessGuard,
   type AccessPolicy,
@@ -12,18 +12,21 @@ import {
   createFinder,
   createSealer,
   defineSchema,
-  dropSecretVersion,
   generateLocalKeyMaterial,
   reindex,
   s,
   storedToken,
   tokenVersion,
   waybill,
+  withIndexKeks,
+  withoutIndexSecret,
   type LocalKeyMaterial,
   type Sealer,
   type SealedRecord,
 } from '../../src/index.js';
+import { tokenScope } from '../../src/search/tokens.js';
 import { sampleWaybill, SEARCH } from '../helpers.js';
+import { legacySealed } from './legacy-tokens.js';
 
 type W = typeof waybill;
 const TARGET = '13812345678';
@@ -54,45 +57,34 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('index key rotation without losing search', () => {
-  it('seal under v1, rotate, find old and new, reindex (resumably), drop v1, find everything', async () => {
+describe('moving records from the index secret to per-month index keys (reindex)', () => {
+  it('records with index-secret tokens are found only after reindex, which needs no secret, resumes, and never writes a secret-derived token', async () => {
     const keyStore = new MemoryKeyStore();
-    const v1 = generateLocalKeyMaterial();
-    const before = sealerFor(v1, keyStore);
-    const old = await Promise.all(Array.from({ length: 30 }, (_, i) => before.seal(waybill, waybillFor(i))));
+    const material = generateLocalKeyMaterial();
+    expect(material.secrets!.index).toBeUndefined();
+    const sealer = sealerFor(material, keyStore);
+    const legacySecret = new Uint8Array(randomBytes(32));
+    const old = await Promise.all(Array.from({ length: 30 }, (_, i) => legacySealed(sealer, waybill, waybillFor(i), legacySecret)));
     expect(old.every((r) => tokenVersion(storedToken(waybill, r, 'receiver.mobile')) === 1)).toBe(true);
-    const expectedOld = old.filter((_, i) => i % 3 === 0).map((r) => r.waybillNo);
-    expect(await search(before, old)).toEqual(expectedOld);
-
-    // 1. Rotate: a second index secret beside the first; new seals write v2 tokens.
-    const v2 = addSecretVersion(v1, 'index');
-    expect(v2.secrets!.index!.map((x) => x.version)).toEqual([1, 2]);
-    expect(v1.secrets!.index).toHaveLength(1); // pure: the input is untouched
-    const during = sealerFor(v2, keyStore);
-    expect(await during.indexVersions()).toEqual([1, 2]);
-    const fresh = await Promise.all(Array.from({ length: 30 }, (_, i) => during.seal(waybill, waybillFor(100 + i))));
-    expect(fresh.every((r) => tokenVersion(storedToken(waybill, r, 'receiver.mobile')) === 2)).toBe(true);
-    expect(fresh.every((r) => Object.values(r.receiver.mobile!.tok!).every((t) => t.startsWith('2.')))).toBe(true);
-
-    const tokens = await during.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH);
-    expect(tokens.map(tokenVersion)).toEqual([2, 1]);
-    expect(tokens[1]).toBe((await before.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH))[0]);
+    const fresh = await Promise.all(Array.from({ length: 30 }, (_, i) => sealer.seal(waybill, waybillFor(100 + i))));
+    expect(fresh.every((r) => Object.values(r.receiver.mobile!.tok!).every((t) => tokenScope(t) === '2025-03'))).toBe(true);
     const all = [...old, ...fresh];
     const expectedAll = all.filter((r) => r.receiver.mobile!.mask['screen'] === '138****5678').map((r) => r.waybillNo);
     expect(expectedAll).toHaveLength(20);
-    expect(await search(during, all)).toEqual(expectedAll);
+    // Before the re-index, the old records are lost to search: no query computes their tokens.
+    expect(await search(sealer, all)).toEqual(expectedAll.filter((n) => fresh.some((r) => r.waybillNo === n)));
 
-    // 2. Re-index, interrupted after 25 records and resumed from the checkpoint.
+    // Re-index, interrupted after 25 records and resumed from the checkpoint. The keyring holds no
+    // index secret: the tokens are recomputed from the opened plaintext.
     const audit = new MemoryAuditSink();
-    const counting = sealerFor(v2, keyStore, audit);
+    const counting = sealerFor(material, keyStore, audit);
     const opensSince = (from: number) => audit.events.slice(from).filter((e) => e.type === 'access' && e.purpose === 'reindex').length;
     const firstRun: { record: SealedRecord<W>; changed: boolean; checkpoint: number }[] = [];
     for await (const item of reindex(counting, waybill, all)) {
       firstRun.push(item);
       if (item.checkpoint === 25) break;
     }
-    const checkpoint = firstRun.at(-1)!.checkpoint;
-    const secondRun = await collect(reindex(counting, waybill, all, { resumeFrom: checkpoint }));
+    const secondRun = await collect(reindex(counting, waybill, all, { resumeFrom: firstRun.at(-1)!.checkpoint }));
     expect(secondRun[0]!.checkpoint).toBe(26);
     const items = [...firstRun, ...secondRun];
     expect(items.map((x) => x.checkpoint)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -100,15 +92,16 @@ describe('index key rotation without losing search', () => {
     expect(opensSince(0)).toBe(30); // only the old records were opened
     const reindexed = items.map((x) => x.record);
     for (const [i, r] of reindexed.entries()) {
-      // Ciphertexts and masks are kept; every token is v2 and equals what a v2 seal would store.
+      // Ciphertexts and masks are kept; every token is the month's and equals what a seal stores.
       expect(r.receiver.mobile!.enc).toBe(all[i]!.receiver.mobile!.enc);
       expect(r.receiver.mobile!.mask).toEqual(all[i]!.receiver.mobile!.mask);
       expect(r.receiver.name).toEqual(all[i]!.receiver.name);
       for (const f of [r.receiver.mobile!, r.sender.mobile!, r.sender.idNumber!]) {
-        expect(Object.values(f.tok!).every((t) => tokenVersion(t) === 2)).toBe(true);
+        expect(Object.values(f.tok!).every((t) => tokenScope(t) === '2025-03' && tokenVersion(t) === undefined)).toBe(true);
       }
+      expect((await counting.verify(waybill, r)).ok).toBe(true);
     }
-    expect(reindexed[0]!.receiver.mobile!.tok).toEqual((await during.seal(waybill, waybillFor(0))).receiver.mobile!.tok);
+    expect(reindexed[0]!.receiver.mobile!.tok).toEqual((await sealer.seal(waybill, waybillFor(0))).receiver.mobile!.tok);
 
     // Idempotent: a second pass changes and opens nothing.
     const mark = audit.events.length;
@@ -116,37 +109,56 @@ describe('index key rotation without losing search', () => {
     expect(again.every((x) => !x.changed && x.record === reindexed[x.checkpoint - 1])).toBe(true);
     expect(opensSince(mark)).toBe(0);
 
-    // 3. Drop v1: search still finds every record, old and new.
-    const v2only = dropSecretVersion(v2, 'index', 1);
-    const after = sealerFor(v2only, keyStore);
-    expect(await after.indexVersions()).toEqual([2]);
-    expect((await after.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH)).map(tokenVersion)).toEqual([2]);
-    expect(await search(after, reindexed)).toEqual(expectedAll);
-    for (const last4 of ['5678']) {
-      const finder = await createFinder(after, waybill, 'receiver.mobile:last4+district', [last4, '西湖区'], SEARCH);
-      const hits = [];
-      for (const r of reindexed) if (await finder.matches(r)) hits.push(r.waybillNo);
-      expect(hits).toEqual(expectedAll);
-    }
-    // Without the re-index the old records would have been lost to search.
-    expect(await search(after, old)).toEqual([]);
-    // Opening is untouched by index keys.
-    const opened = await after.open(waybill, reindexed[0]!, { principal: 't', purpose: 't', reveal: 'plain' });
+    // Search finds every record, old and new, also by the compound index.
+    expect(await search(sealer, reindexed)).toEqual(expectedAll);
+    const finder = await createFinder(sealer, waybill, 'receiver.mobile:last4+district', ['5678', '西湖区'], SEARCH);
+    const hits = [];
+    for (const r of reindexed) if (await finder.matches(r)) hits.push(r.waybillNo);
+    expect(hits).toEqual(expectedAll);
+    const opened = await sealer.open(waybill, reindexed[0]!, { principal: 't', purpose: 't', reveal: 'plain' });
     expect(opened.record.receiver.mobile).toBe('+86 138-1234-5678');
   });
 
-  it('key-file helpers: versions count up, the current version cannot be dropped', () => {
-    const m = generateLocalKeyMaterial();
-    const m3 = addSecretVersion(addSecretVersion(m, 'index'), 'index');
-    expect(m3.secrets!.index!.map((x) => x.version)).toEqual([1, 2, 3]);
-    expect(m3.secrets!.audit).toEqual(m.secrets!.audit);
-    expect(() => dropSecretVersion(m3, 'index', 3)).toThrow(KeyError);
-    expect(() => dropSecretVersion(m3, 'index', 7)).toThrow(KeyError);
-    const dropped = dropSecretVersion(dropSecretVersion(m3, 'index', 1), 'index', 2);
-    expect(dropped.secrets!.index!.map((x) => x.version)).toEqual([3]);
-    expect(new LocalKeyring(dropped)).toBeInstanceOf(LocalKeyring);
-    const none: LocalKeyMaterial = { ...m, secrets: {} };
-    expect(addSecretVersion(none, 'index').secrets!.index!.map((x) => x.version)).toEqual([1]);
+  it('R13b F3: a keyring that still holds the index secret neither writes nor reindexes to secret-derived tokens', async () => {
+    const keyStore = new MemoryKeyStore();
+    const legacySecret = new Uint8Array(randomBytes(32));
+    const material = generateLocalKeyMaterial();
+    // An old key file: the index secret is still in it (and loads).
+    const old = { ...material, secrets: { ...material.secrets, index: [{ version: 1, key: Buffer.from(legacySecret).toString('base64url') }] } };
+    const sealer = sealerFor(old, keyStore);
+    const sealed = await sealer.seal(waybill, waybillFor(0));
+    const legacy = await legacySealed(sealer, waybill, waybillFor(1), legacySecret);
+    const out = (await collect(reindex(sealer, waybill, [sealed, legacy]))).map((x) => x.record);
+    expect(out[0]).toBe(sealed); // a month-key record is current: never downgraded
+    for (const r of out) for (const t of Object.values(r.receiver.mobile!.tok!)) expect(tokenScope(t)).toBe('2025-03');
+    // The secret computes none of the tokens now stored.
+    const again = await legacySealed(sealer, waybill, waybillFor(1), legacySecret);
+    for (const [name, t] of Object.entries(out[1]!.receiver.mobile!.tok!)) expect(t).not.toBe(again.receiver.mobile!.tok![name]);
+    expect(await sealer.tokensFor(waybill, 'receiver.mobile', TARGET, SEARCH)).toEqual([storedToken(waybill, sealed, 'receiver.mobile')]);
+  });
+
+  it('key-file helpers: no index secret can be added; the old one is dropped; missing index-key KEKs are added', () => {
+    const m = generateLocalKeyMaterial(['contact']);
+    expect(Object.keys(m.keks[0]!.keys).sort()).toEqual(['contact', 'contact-index']);
+    expect(Object.keys(m.secrets!).sort()).toEqual(['audit', 'integrity']);
+    expect(() => addSecretVersion(m, 'index')).toThrow(expect.objectContaining({ reason: 'index_secret_removed' }));
+    expect(addSecretVersion(m, 'integrity').secrets!.integrity!.map((x) => x.version)).toEqual([1, 2]);
+    const legacy: LocalKeyMaterial = {
+      ...m,
+      keks: [{ ...m.keks[0]!, keys: { contact: m.keks[0]!.keys['contact']! } }],
+      secrets: { ...m.secrets, index: [{ version: 1, key: m.secrets!.audit![0]!.key }] },
+    };
+    const dropped = withoutIndexSecret(legacy);
+    expect(dropped.secrets!.index).toBeUndefined();
+    expect(dropped.secrets!.audit).toEqual(m.secrets!.audit);
+    expect(withoutIndexSecret(dropped)).toBe(dropped);
+    const upgraded = withIndexKeks(legacy);
+    expect(Object.keys(upgraded.keks[0]!.keys).sort()).toEqual(['contact', 'contact-index']);
+    expect(upgraded.keks[0]!.keys['contact']).toBe(m.keks[0]!.keys['contact']);
+    expect(withIndexKeks(upgraded)).toBe(upgraded);
+    expect(legacy.keks[0]!.keys['contact-index']).toBeUndefined(); // pure
+    expect(new LocalKeyring(upgraded).currentKekId('contact-index')).toBe('local:v1:contact-index');
+    expect(() => createSealer({ keyring: new LocalKeyring(m), keyStore: new MemoryKeyStore(), indexKeys: 'secret' as never })).toThrow(ConfigError);
   });
 
   it('reindex also brings records in line with a changed index definition, and drops stale tokens', async () => {

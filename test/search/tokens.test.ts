@@ -19,10 +19,10 @@ import {
   waybill,
   type Keyring,
 } from '../../src/index.js';
-import { encodeParts, fromBase64Url, toBase64Url } from '../../src/crypto/bytes.js';
+import { encodeParts, toBase64Url } from '../../src/crypto/bytes.js';
 import { hmacSm3, sm3 } from '../../src/crypto/sm/index.js';
-import { truncate } from '../../src/search/tokens.js';
-import { freshSealer, sampleWaybill, SEARCH } from '../helpers.js';
+import { tokenScope, truncate } from '../../src/search/tokens.js';
+import { freshSealer, indexKeyOf, sampleWaybill, SEARCH } from '../helpers.js';
 
 const person = defineSchema(
   'person',
@@ -57,6 +57,8 @@ const base = { id: 'P1', createdAt: '2025-03-01T00:00:00Z', name: '张三', mobi
 describe('blind index tokens', () => {
   it('equivalent phone inputs give one token, and it is what seal stores', async () => {
     const { sealer } = freshSealer();
+    // A query gets one token per month whose index key is live: March's, made by the first seal.
+    await sealer.seal(person, base);
     const forms = ['+86 138-1234-5678', '13812345678', '0086 13812345678', '(+86) 138 1234 5678', '86-138-1234-5678', '１３８１２３４５６７８', '138.1234.5678'];
     const tokens = await Promise.all(forms.map((f) => sealer.tokensFor(person, 'mobile', f, SEARCH)));
     expect(new Set(tokens.flat()).size).toBe(1);
@@ -110,6 +112,7 @@ describe('blind index tokens', () => {
 
   it('equal values in two indexes, or two schemas, give unrelated tokens', async () => {
     const { sealer } = freshSealer();
+    await sealer.seal(person, base);
     let sameInWaybill = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 99_999_999 }), async (n) => {
@@ -128,11 +131,15 @@ describe('blind index tokens', () => {
     expect(sameInWaybill).toBeLessThanOrEqual(1);
   });
 
-  it('one keyring, two sealers: same tokens; another keyring: different tokens', async () => {
+  it('one key store, two sealers: same tokens; another key store, even with the same keyring: different tokens (random index keys)', async () => {
     const material = generateLocalKeyMaterial();
-    const a = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
-    const b = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
-    const c = freshSealer().sealer;
+    const keyStore = new MemoryKeyStore();
+    const a = createSealer({ keyring: new LocalKeyring(material), keyStore, guard: 'allow-all' });
+    const b = createSealer({ keyring: new LocalKeyring(material), keyStore, guard: 'allow-all' });
+    const c = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
+    await a.seal(person, base);
+    await c.seal(person, base);
+    expect(await a.tokensFor(person, 'mobile', '13812345678', SEARCH)).toHaveLength(1);
     expect(await a.tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual(await b.tokensFor(person, 'mobile', '13812345678', SEARCH));
     expect(await a.tokensFor(person, 'mobile', '13812345678', SEARCH)).not.toEqual(await c.tokensFor(person, 'mobile', '13812345678', SEARCH));
   });
@@ -173,34 +180,35 @@ describe('blind index tokens', () => {
     }
   });
 
-  it('tokens follow the specification: HKDF-SHA-256 key per index, HMAC, truncation, version prefix', async () => {
-    const material = generateLocalKeyMaterial();
-    const sealer = createSealer({ keyring: new LocalKeyring(material), keyStore: new MemoryKeyStore(), guard: 'allow-all' });
-    const root = fromBase64Url(material.secrets!.index![0]!.key)!;
+  it('tokens follow the specification: HKDF-SHA-256 key per index from the month index key, HMAC, truncation, month~generation prefix', async () => {
+    const { sealer, keyring, keyStore } = freshSealer();
+    await sealer.seal(waybill, sampleWaybill());
+    const root = await indexKeyOf(keyring, keyStore, 'contact', '2025-03');
     const spec = waybill.indexes['receiver.mobile:last4+district'];
     expect(spec.id).toBe('blind:receiver.mobile=phone-last4+receiver.address.district=text/19');
     const info = encodeParts(['waybill-seal/index', 'hmac-sha256', 'waybill', 'receiver.mobile:last4+district', spec.id]);
     const key = hkdf(sha256, root, undefined, info, 32);
     const mac = hmac(sha256, key, encodeParts(['5678', '西湖区']));
-    const expected = `1.${toBase64Url(Uint8Array.from([mac[0]!, mac[1]!, mac[2]! & 0xe0]))}`;
+    const expected = `2025-03~1.${toBase64Url(Uint8Array.from([mac[0]!, mac[1]!, mac[2]! & 0xe0]))}`;
     expect(await sealer.tokensFor(waybill, 'receiver.mobile:last4+district', ['5678', '西湖区'], SEARCH)).toEqual([expected]);
   });
 
   it('hmac-sm3: HKDF-SM3 and HMAC-SM3, unrelated to the SHA-256 tokens', async () => {
     const material = generateLocalKeyMaterial();
     const keyring = new LocalKeyring(material);
-    const sm = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all', indexHash: 'hmac-sm3' });
-    const sha = createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all' });
+    const keyStore = new MemoryKeyStore();
+    const sm = createSealer({ keyring, keyStore, guard: 'allow-all', indexHash: 'hmac-sm3' });
+    const sha = createSealer({ keyring, keyStore, guard: 'allow-all' });
     expect(sm.indexHash).toBe('hmac-sm3');
     expect(sha.indexHash).toBe('hmac-sha256');
-    const root = fromBase64Url(material.secrets!.index![0]!.key)!;
+    const sealed = await sm.seal(person, base);
+    const root = await indexKeyOf(keyring, keyStore, 'contact', '2025-03');
     const info = encodeParts(['waybill-seal/index', 'hmac-sm3', 'person', 'mobile', person.indexes.mobile.id]);
     const key = hkdf(sm3, root, undefined, info, 32);
-    const expected = `1.${toBase64Url(hmacSm3(key, encodeParts(['+8613812345678'])))}`;
+    const expected = `2025-03~1.${toBase64Url(hmacSm3(key, encodeParts(['+8613812345678'])))}`;
     const [smToken] = await sm.tokensFor(person, 'mobile', '138 1234 5678', SEARCH);
     expect(smToken).toBe(expected);
     expect(smToken).not.toBe((await sha.tokensFor(person, 'mobile', '138 1234 5678', SEARCH))[0]);
-    const sealed = await sm.seal(person, base);
     expect(storedToken(person, sealed, 'mobile')).toBe(expected);
     expect(() => createSealer({ keyring, keyStore: new MemoryKeyStore(), indexHash: 'md5' as never })).toThrow(ConfigError);
   });
@@ -220,11 +228,12 @@ describe('blind index tokens', () => {
   it('truncated tokens spread evenly over their 2^bits values', async () => {
     const few = defineSchema('few', 1, { id: s.string(), mobile: s.mobile() }, { recordId: 'id', indexes: { m: { field: 'mobile', bits: 6 } } });
     const { sealer } = freshSealer();
+    await sealer.seal(few, { id: 'F', mobile: '13900000000' });
     const counts = new Map<string, number>();
     const n = 6400;
     for (let i = 0; i < n; i++) {
       const [t] = await sealer.tokensFor(few, 'm', `1390000${String(i).padStart(4, '0')}`, SEARCH);
-      expect(t).toMatch(/^1\.[A-Za-z0-9_-]{2}$/);
+      expect(t).toMatch(/^all~1\.[A-Za-z0-9_-]{2}$/); // no date field: scope "all"
       counts.set(t!, (counts.get(t!) ?? 0) + 1);
     }
     expect(counts.size).toBe(64);
@@ -234,36 +243,53 @@ describe('blind index tokens', () => {
     expect(chi).toBeLessThan(135);
   });
 
-  it('tokens carry the index-secret version', async () => {
+  it('tokens carry their month and index key generation; a legacy index-secret token only its version', async () => {
     const { sealer } = freshSealer();
+    await sealer.seal(waybill, sampleWaybill());
     const [t] = await sealer.tokensFor(waybill, 'receiver.mobile', '13812345678', SEARCH);
-    expect(tokenVersion(t)).toBe(1);
-    expect(t).toMatch(/^1\.[A-Za-z0-9_-]{3}$/); // 12 bits → 2 bytes → 3 characters
+    expect(tokenScope(t)).toBe('2025-03');
+    expect(tokenVersion(t)).toBeUndefined();
+    expect(t).toMatch(/^2025-03~1\.[A-Za-z0-9_-]{3}$/); // 12 bits → 2 bytes → 3 characters
+    expect(tokenVersion('1.abc')).toBe(1);
+    expect(tokenScope('1.abc')).toBeUndefined();
     expect(tokenVersion('x.abc')).toBeUndefined();
   });
 
-  it('an indexed schema needs the keyring index secret; other schemas do not', async () => {
+  it('an indexed schema needs the KEK of its index key class; other schemas do not; no keyring secret makes tokens', async () => {
     const material = generateLocalKeyMaterial();
-    // Only the integrity secret (record tags): no index secret.
-    const noIndexSecret = { ...material, secrets: { integrity: material.secrets!.integrity! } };
-    const sealer = createSealer({ keyring: new LocalKeyring(noIndexSecret), keyStore: new MemoryKeyStore() });
-    await expect(sealer.seal(person, base)).rejects.toThrow(KeyError);
+    const { 'contact-index': _dropped, ...keks } = material.keks[0]!.keys;
+    const noIndexKek = { ...material, keks: [{ ...material.keks[0]!, keys: keks }] };
+    const sealer = createSealer({ keyring: new LocalKeyring(noIndexKek), keyStore: new MemoryKeyStore() });
+    await expect(sealer.seal(person, base)).rejects.toMatchObject({ reason: 'no_kek' });
     const plainSchema = defineSchema('plain', 1, person.shape, { recordId: 'id' });
-    const sealed = await sealer.seal(plainSchema, base);
-    expect(sealed.mobile?.tok).toBeUndefined();
-    // A keyring without secret() at all.
+    expect((await sealer.seal(plainSchema, base)).mobile?.tok).toBeUndefined();
+    // A keyring without secret() at all (no record tags either) seals and searches.
     const local = new LocalKeyring(material);
     const bare: Keyring = { wrap: (k, c) => local.wrap(k, c), unwrap: (w, c) => local.unwrap(w, c), currentKekId: (c) => local.currentKekId(c) };
-    await expect(createSealer({ keyring: bare, keyStore: new MemoryKeyStore() }).seal(person, base)).rejects.toMatchObject({ reason: 'no_secret' });
-    // secret() without secretVersions(): version 1.
-    const v1: Keyring = { ...bare, secret: (n, v) => local.secret(n, v) };
-    expect(await createSealer({ keyring: v1, keyStore: new MemoryKeyStore(), guard: 'allow-all' }).tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual(
-      await createSealer({ keyring: local, keyStore: new MemoryKeyStore(), guard: 'allow-all' }).tokensFor(person, 'mobile', '13812345678', SEARCH),
-    );
+    const keyStore = new MemoryKeyStore();
+    const noSecrets = createSealer({ keyring: bare, keyStore, guard: 'allow-all', integrity: false });
+    const sealed = await noSecrets.seal(person, base);
+    expect(await noSecrets.tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual([storedToken(person, sealed, 'mobile')]);
+    // A legacy keyring still holding an index secret: never asked for it, and its value changes nothing.
+    const asked: string[] = [];
+    const withSecret = (key: string): Keyring => ({
+      ...bare,
+      secret: async (n, v) => {
+        asked.push(n);
+        return n === 'index' ? Uint8Array.from(Buffer.from(key.repeat(32), 'hex')) : local.secret(n, v);
+      },
+      secretVersions: async () => [1],
+    });
+    const one = createSealer({ keyring: withSecret('aa'), keyStore, guard: 'allow-all', integrity: false });
+    const two = createSealer({ keyring: withSecret('bb'), keyStore, guard: 'allow-all', integrity: false });
+    expect((await one.seal(person, base)).mobile?.tok).toEqual(sealed.mobile?.tok);
+    expect(await two.tokensFor(person, 'mobile', '13812345678', SEARCH)).toEqual([storedToken(person, sealed, 'mobile')]);
+    expect(asked).not.toContain('index');
   });
 
   it('a closed sealer refuses token work', async () => {
     const { sealer } = freshSealer();
+    await sealer.seal(person, base);
     await sealer.tokensFor(person, 'mobile', '13812345678', SEARCH);
     sealer.close();
     await expect(sealer.tokensFor(person, 'mobile', '13812345678', SEARCH)).rejects.toThrow(KeyError);

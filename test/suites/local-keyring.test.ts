@@ -126,7 +126,7 @@ describe('SM4-GCM wrapping', () => {
 
   it('KEK versions of different algorithms coexist: a move from XChaCha KEKs (v1) to SM4 KEKs (v2)', async () => {
     const keyStore = new MemoryKeyStore();
-    const classes = ['contact', 'address', 'identity', 'note'];
+    const classes = ['contact', 'address', 'identity', 'note'].flatMap((c) => [c, `${c}-index`]);
     const v1 = material([{ ...kekV(1, undefined, 32), keys: Object.fromEntries(classes.map((c, i) => [c, b64(32, 0x10 + i)])) }]);
     const before = await testSealer({ keyring: new LocalKeyring(v1), keyStore }).seal(waybill, sampleWaybill());
     const v2 = material([...v1.keks, { ...kekV(2, 'sm4-gcm', 16), keys: Object.fromEntries(classes.map((c, i) => [c, b64(16, 0x20 + i)])) }], 2);

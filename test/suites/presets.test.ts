@@ -16,7 +16,13 @@ describe('presets', () => {
     expect(inspect(sealed).every((f) => f.suite === 'sm4-gcm')).toBe(true);
     expect(sealed.sender.mobile!.mask['label']).toBe('*******5678');
     expect(sealed.receiver.name.mask['label']).toBe('欧***');
-    expect((await keyStore.list()).every((r) => r.suite === 'sm4-gcm' && Buffer.from(r.wrapped, 'base64url').length === 44)).toBe(true);
+    const rows = await keyStore.list();
+    expect(rows.filter((r) => !r.keyClass.endsWith('-index')).every((r) => r.suite === 'sm4-gcm' && Buffer.from(r.wrapped, 'base64url').length === 44)).toBe(true);
+    // The 256-bit index keys (HMAC-SM3 token roots) are wrapped under SM4 KEKs too.
+    expect(rows.filter((r) => r.keyClass.endsWith('-index')).map((r) => [r.kekId, Buffer.from(r.wrapped, 'base64url').length])).toEqual([
+      ['local:v1:contact-index', 60],
+      ['local:v1:identity-index', 60],
+    ]);
     expect((await sealer.open(waybill, sealed, access)).record).toEqual(sampleWaybill());
   });
 

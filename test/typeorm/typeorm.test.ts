@@ -99,8 +99,8 @@ describe.skipIf(server.skip !== undefined)('waybill-seal/typeorm (TypeORM 1.x, p
     expect(rows.map((r) => r.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
     for (const r of rows) {
       expect(r.sealed.receiver.mobile.enc).toMatch(/^ws1\./);
-      expect(r.receiver_mobile_tok).toMatch(/^\d+\./);
-      expect(r.receiver_last4_tok).toMatch(/^\d+\./);
+      expect(r.receiver_mobile_tok).toMatch(/^\d{4}-\d{2}~\d+\./);
+      expect(r.receiver_last4_tok).toMatch(/^\d{4}-\d{2}~\d+\./);
     }
     // Nothing of the plain records in the table, nor in any query TypeORM logged (parameters included).
     expect(queries.some((q) => q.startsWith('INSERT INTO "parcel"'))).toBe(true);

@@ -2,7 +2,7 @@ import { createAccessGuard } from '../../access/guard.js';
 import type { AuditSink } from '../../access/audit.js';
 import type { QuotaStore } from '../../access/quota.js';
 import { AccessDeniedError } from '../../errors.js';
-import { indexKeysOf, loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
+import { loadKeyFile, type LoadedKeys } from '../../node/key-file-io.js';
 import { presetFor } from '../../presets/index.js';
 import { createSealer, type Sealer, type SearchRequest } from '../../seal/sealer.js';
 import { windowProblem, type SearchWindow } from '../../keys/index-keys.js';
@@ -151,7 +151,7 @@ export async function authorizedQuery<T>(
   query: (sealer: Sealer) => Promise<T>,
 ): Promise<T | number> {
   const guard = createAccessGuard({ policy: policyFrom(access.policyJson, access.policyPath), audit: access.audit, quotaStore: access.quotaStore });
-  const sealer = createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), ...indexKeysOf(keys.file), keyring: keys.keyring, keyStore: keys.keyStore, guard });
+  const sealer = createSealer({ ...presetFor(keys.file.suite), ...(indexHash ? { indexHash } : {}), keyring: keys.keyring, keyStore: keys.keyStore, guard });
   try {
     return await query(sealer);
   } catch (e) {

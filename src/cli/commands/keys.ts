@@ -2,13 +2,13 @@ import { exportVerifyKeys } from '../../integrity/verify-keys.js';
 import { KeyError } from '../../errors.js';
 import { loadKeyFile, writeNewKeyFile } from '../../node/key-file-io.js';
 import { isSignatureAlg, SIGNATURE_ALGS } from '../../crypto/signature.js';
-import { addSigningKeyFile, keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
+import { addIndexKeksFile, addSigningKeyFile, dropIndexSecretFile, keyFileStatus, retireKeyFileKek, rewrapKeyFile, rotateKeyFile } from '../../node/key-file-rotation.js';
 import { parse, required, UsageError } from '../args.js';
 import { EXIT, exitLine } from '../exit.js';
 
 const EXITS = [EXIT.OK, EXIT.USAGE] as const;
 
-export const help = `waybill-seal keys <list|rotate|rewrap|retire|add-integrity|export-verify> --keys keys.json [--version N] [--integrity ed25519|sm2] [--accept-previous] [--force] [--out FILE] [--json]
+export const help = `waybill-seal keys <list|rotate|rewrap|retire|add-integrity|export-verify|add-index-keks|drop-index-secret> --keys keys.json [--version N] [--integrity ed25519|sm2] [--accept-previous] [--force] [--out FILE] [--json]
 
 KEK rotation for a local key file, without downtime (sealing may go on meanwhile):
   list     KEK versions (numbered from 1 in creation order), which is current, and how many data
@@ -30,6 +30,12 @@ KEK rotation for a local key file, without downtime (sealing may go on meanwhile
            Every signing key version the file holds, or only --version N[,M] (leave out a
            compromised version: printers then refuse its signatures)
            Refused for HMAC record tags (checking those needs the secret that makes them)
+  add-index-keks  (key files written before per-month index keys) add a KEK for each index key
+           class (<class>-index) the current KEK version lacks; new seals then write tokens of
+           per-month index keys. Idempotent
+  drop-index-secret  remove the file's index secret. Nothing uses it any more; whoever holds it
+           computes every token made from it. Run it once reindex (waybill-seal/search) has moved
+           every stored record to per-month tokens; backups taken before still hold the old tokens
 
 Example:
   waybill-seal keys rotate --keys keys.json && waybill-seal keys rewrap --keys keys.json
@@ -37,6 +43,8 @@ Example:
   waybill-seal keys retire --version 1 --keys keys.json
   waybill-seal keys add-integrity --keys keys.json --integrity ed25519 --accept-previous
   waybill-seal keys export-verify --keys keys.json --out verify.json
+  waybill-seal keys add-index-keks --keys keys.json     # then reindex, then:
+  waybill-seal keys drop-index-secret --keys keys.json
 
 ${exitLine(EXITS)}
 1 also: a refused retire or add-integrity.`;
@@ -117,7 +125,19 @@ export async function run(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'add-index-keks': {
+      const added = await addIndexKeksFile(path);
+      out({ added }, added.length > 0 ? `KEKs for ${added.join(', ')} added to ${path}` : `${path} already holds a KEK for every index key class`);
+      return 0;
+    }
+    case 'drop-index-secret': {
+      const held = await dropIndexSecretFile(path);
+      out({ dropped: held }, held ? `index secret removed from ${path} (backups of the file, and of records not re-indexed, still hold what it computes)` : `${path} holds no index secret`);
+      return 0;
+    }
     default:
-      throw new UsageError(action === undefined ? 'keys needs an action: list, rotate, rewrap, retire, add-integrity or export-verify' : `unknown keys action "${action}"`);
+      throw new UsageError(
+        action === undefined ? 'keys needs an action: list, rotate, rewrap, retire, add-integrity, export-verify, add-index-keks or drop-index-secret' : `unknown keys action "${action}"`,
+      );
   }
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { indexKeysOf, integrityOf, loadKeyFile } from '../../node/key-file-io.js';
+import { integrityOf, loadKeyFile } from '../../node/key-file-io.js';
 import { createResealer } from '../../seal/reseal.js';
 import { presetFor } from '../../presets/index.js';
 import { createSealer } from '../../seal/sealer.js';
@@ -118,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   const keyStore = await PgKeyStore.create(db, typeof values['key-table'] === 'string' ? { table: values['key-table'] } : {});
   // The record tags of the key file (HMAC or its signature algorithm), as seal, open and reseal use.
   const integrity = integrityOf(keys.file);
-  const worker = op === 'seal' ? createSealer({ ...presetFor(keys.file.suite), keyring: keys.keyring, keyStore, passSealed: true, integrity, ...indexKeysOf(keys.file) }) : createResealer({ keyring: keys.keyring, keyStore, integrity });
+  const worker = op === 'seal' ? createSealer({ ...presetFor(keys.file.suite), keyring: keys.keyring, keyStore, passSealed: true, integrity }) : createResealer({ keyring: keys.keyring, keyStore, integrity });
   const transform = op === 'seal' ? sealRows(worker as ReturnType<typeof createSealer>, schema) : resealRows(worker as ReturnType<typeof createResealer>, schema);
   const quiet = values['quiet'] === true;
   const json = values['json-progress'] === true;

@@ -12,9 +12,10 @@ import { EXIT } from '../exit.js';
 /** 0: all lines done; 2: some lines rejected (usage and configuration errors exit 1 earlier). */
 export const exitCode = (s: { readonly rejected: number }): number => (s.rejected > 0 ? EXIT.REJECTED : EXIT.OK);
 
-/** A key file readable by others is worth a warning even with --quiet. */
+/** A key file readable by others, or one still waiting for the index-key migration, is worth a warning even with --quiet (once per run). */
 export function warnKeyFile(keys: LoadedKeys): void {
   if (keys.warning) process.stderr.write(`warning: ${keys.warning}\n`);
+  if (keys.indexNotice) process.stderr.write(`warning: ${keys.indexNotice}\n`);
 }
 
 /** A file next to the key file: `keys.json` → `keys.audit.jsonl`, `keys.quota.json`. */
