@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const probe = plain[7]!.receiver.mobile!;
   const tokens = await sealer.tokensFor(waybill, 'receiver.mobile', probe, { principal: 'rotation-check' });
   const found = sealed.filter((r) => tokens.includes(r.receiver.mobile?.tok?.['receiver.mobile'] ?? ''));
-  say(`   Search is unaffected (the index secret did not change): ${found.some((r) => r.waybillNo === plain[7]!.waybillNo) ? 'found' : 'NOT found'} by receiver mobile.`);
+  say(`   Search is unaffected (KEK rotation leaves the month index keys as they are): ${found.some((r) => r.waybillNo === plain[7]!.waybillNo) ? 'found' : 'NOT found'} by receiver mobile.`);
   sealer.close();
   if (same !== sealed.length) process.exitCode = 1;
 

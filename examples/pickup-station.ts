@@ -12,7 +12,7 @@
  *   queries an hour. Every query is audited (index, scope, counts; never the digits).
  * - The station receives label views only (GB/T 41833 masks: `*******4321`); the clerk reads the
  *   masked name and shelf to the customer.
- * - Why no key on the terminal: with the blind-index secret and a stored screen mask `138****5678`,
+ * - Why no key on the terminal: with a token key (a month's index key) and a stored screen mask `138****5678`,
  *   a stolen terminal could test the 10^4 candidate numbers offline and recover every mobile.
  */
 import {

@@ -102,7 +102,7 @@ describe('npx tsx examples/key-rotation.ts', () => {
     expect(r.stdout).toContain(`Run again: 0 re-wrapped, ${before + added} already current. Now: ${before + added} data keys under KEK v2.`);
     expect(r.stdout).toContain('5. Retired KEK v1 (the keyring keeps versions [2], retired: [1]).');
     expect(r.stdout).toContain('A restarted service opened 240 of 240 waybills, every field equal to what was sealed.');
-    expect(r.stdout).toContain('Search is unaffected (the index secret did not change): found by receiver mobile.');
+    expect(r.stdout).toContain('Search is unaffected (KEK rotation leaves the month index keys as they are): found by receiver mobile.');
     expect(r.stdout).toContain('6. An old copy of KEK v1 opens nothing: KekNotAllowedError (kek_not_allowed).');
   }, 180_000);
 });

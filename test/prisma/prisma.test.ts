@@ -315,8 +315,14 @@ describe('waybill-seal/prisma on PGlite (the embedded default: no server)', () =
     expect((await lite.waybill.create({ data: { id: 'w30', sealed: p } })).sealed.receiver.mobile).toBe('139****3333');
     const stored = await db.query('SELECT * FROM waybill');
     expect(findPlaintext(stored.rows, [p], { schema: waybill })).toEqual([]);
-    const found = await embedded.as(station('OUT-C'), () => lite.waybill.findMany({ where: { receiverLast4: '3333' } }));
-    expect(found.map((w) => w.id)).toEqual(['w30']);
+    // A parcel of another month: its token is of April's index key. A query gives one token per live
+    // month, and the token filter matches any of them (IN on the token column).
+    const april = { ...parcel(31, '13700003333', 'OUT-C'), createdAt: '2025-04-10T08:00:00Z' };
+    await lite.waybill.create({ data: { id: 'w31', sealed: april } });
+    const months = (await db.query<{ receiverLast4: string }>('SELECT "receiverLast4" FROM waybill ORDER BY id')).rows.map((r) => r.receiverLast4.slice(0, 9));
+    expect(months).toEqual(['2025-03~1', '2025-04~1']);
+    const found = await embedded.as(station('OUT-C'), () => lite.waybill.findMany({ where: { receiverLast4: '3333' }, orderBy: { id: 'asc' } }));
+    expect(found.map((w) => w.id)).toEqual(['w30', 'w31']);
     expect(events.events.filter((e) => e.type === 'search').length).toBeGreaterThan(0);
     await client.$disconnect();
     await db.close();
