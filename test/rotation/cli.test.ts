@@ -84,7 +84,7 @@ describe('waybill-seal keys', () => {
     expect((await stat(keys)).mode & 0o777).toBe(0o600);
 
     // Everything sealed before the rotation still opens (CLI open).
-    const opened = await cli(['open', '--keys', keys, '--principal', 'u', '--purpose', 'audit', '--in', join(dir, 'sealed.jsonl')]);
+    const opened = await cli(['open', '--keys', keys, '--principal', 'u', '--purpose', 'export', '--approval', 'A-1', '--budget', '3000', '--in', join(dir, 'sealed.jsonl')]);
     expect(opened.code).toBe(0);
     expect(opened.stdout.trim().split('\n').length).toBe(3000);
     expect(await openAll(join(dir, 'sealed.jsonl'))).toEqual(plain);
