@@ -152,6 +152,15 @@ function compileIndex(shape: Shape, name: string, option: IndexOption): IndexSpe
   if (!Array.isArray(sources) || sources.length === 0) throw new ConfigError(`index ${name}: needs "field" or a non-empty "fields"`);
   const parts = sources.map((source, i) => compilePart(shape, name, source, i === 0));
   if (new Set(parts.map((p) => p.path)).size !== parts.length) throw new ConfigError(`index ${name}: a field is named twice`);
+  // The token key is the first protected source's class's month index key: a second class's shred
+  // would leave its values confirmable through this token, so all protected sources share one class.
+  const classes = new Set(parts.filter((p) => p.protected).map((p) => (fieldAt(shape, p.path) as { keyClass: string }).keyClass));
+  if (classes.size > 1) {
+    throw new ConfigError(
+      `index ${name}: its protected fields have key classes ${[...classes].join(', ')}; a compound index takes the fields of one key class (shredding one class would leave its values confirmable through the token)`,
+      'INDEX_KEY_CLASSES',
+    );
+  }
 
   if (type === 'ff1') {
     const part = parts[0]!;
@@ -189,18 +198,21 @@ function compilePart(shape: Shape, name: string, source: IndexSource, primary: b
 
 /** The kind of the field at a dotted path: a protected kind, 'string' for plain strings, else undefined. */
 function fieldKind(shape: Shape, path: string): ProtectedKind | 'string' | undefined {
+  const def = fieldAt(shape, path);
+  if (def?.type === 'protected') return def.kind;
+  if (def?.type === 'plain' && def.kind === 'string') return 'string';
+  return undefined;
+}
+
+/** The definition of the field at a dotted path outside arrays, else undefined. */
+function fieldAt(shape: Shape, path: string): Shape[string]['def'] | undefined {
   const keys = path.split('.');
   let current: Shape = shape;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     if (!Object.hasOwn(current, key)) return undefined;
     const def = current[key]!.def;
-    const last = i === keys.length - 1;
-    if (last) {
-      if (def.type === 'protected') return def.kind;
-      if (def.type === 'plain' && def.kind === 'string') return 'string';
-      return undefined;
-    }
+    if (i === keys.length - 1) return def;
     if (def.type !== 'object') return undefined;
     current = def.shape;
   }
