@@ -13,10 +13,11 @@
  * `t1` tags (units sorted by path, canonical JSON contents, FNV-1a locators inside the message:
  * ./canonical.ts) still verify; `tag` writes `t2`.
  *
- * The MAC or signature is the only check; the t2 locators are outside it. They are diagnostics: an
- * unkeyed checksum of data stored in clear anyway, so that after a failure the verifier can say
- * which path differs. Someone who forges them can only misdirect that report (the path is a hint),
- * and a record has many valid `$tag` strings: a tag is not a fingerprint of its record.
+ * The t2 locators are outside the MAC or signature: an unkeyed checksum of data stored in clear
+ * anyway, so that after a failure the verifier can say which path differs. Once the MAC holds,
+ * verify recomputes them and requires the stored section to be exactly theirs, so every bit of a
+ * `$tag` is checked and a record has one valid tag (a fingerprint). After a MAC failure they are
+ * a hint: someone who forges them along with the data can only misdirect that report.
  * Which keys a verifier accepts is its configuration (the current key and those listed in
  * `accept`), never whatever its keyring happens to hold.
  */
@@ -227,7 +228,7 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       const m = typeof tag === 'string' ? TAG.exec(tag) : null;
       const alg = m?.[2] as TagAlg | undefined;
       const stored = m ? fromBase64Url(m[4]!) : undefined;
-      // t2 locators are outside the MAC: decoded only after a failure, to name the unit that differs.
+      // t2 locators are outside the MAC: compared as text once it holds, decoded only after a failure.
       const locators = m?.[1] === 't1' ? fromBase64Url(m[5]!) : NO_LOCATORS;
       if (!alg || !stored || !locators || locators.length % LOCATOR_BYTES !== 0 || stored.length !== (isSignatureAlg(alg) ? SIGNATURE_BYTES : MAC_BYTES)) {
         return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
@@ -250,8 +251,10 @@ export function createTagger(source: IntegrityKeySource, hash: IndexHash = 'hmac
       if (problem) return { ok: false, path: problem.path, reason: 'not_a_record' };
       const bytes = writer.bytes();
       if (!bytes) return { ok: false, path: '', reason: 'not_a_record' };
-      if (check(bytes)) return { ok: true };
-      // Locators are outside the t2 message: only after a failure are they read, to name the unit that differs.
+      // Locators are outside the t2 message, so once the MAC holds they must be exactly the record's
+      // own (canonical base64url): every bit of `$tag` is then checked and a record has one tag.
+      if (check(bytes)) return m![5] === toBase64Url(writer.locators()) ? { ok: true } : { ok: false, path: TAG_FIELD, reason: 'altered' };
+      // After a failure they name the unit that differs: a hint, as they are not authenticated.
       const storedLocators = fromBase64Url(m![5]!);
       if (!storedLocators || storedLocators.length % LOCATOR_BYTES !== 0) return { ok: false, path: TAG_FIELD, reason: 'malformed_tag' };
       return locate(writer.paths, writer.locators(), storedLocators);

@@ -76,6 +76,22 @@ describe.each<SignatureAlg>(['ed25519', 'sm2'])('%s record signatures', (alg) =>
     expect(await printer.verify(waybill, stripped as never)).toEqual({ ok: false, path: '$tag', reason: 'missing_tag' });
   });
 
+  it('a printer refuses a signed record whose locators were rewritten: they are not signed, but must match (R16 F2)', async () => {
+    const keyring = await signingKeyring(alg);
+    const sealed = await createSealer({ keyring, keyStore: new MemoryKeyStore(), guard: 'allow-all', integrity: { alg } }).seal(waybill, sampleWaybill());
+    const printer = createVerifier(parseVerifyKeys(await exportVerifyKeys(keyring, alg)));
+    const tag = (sealed as Record<string, unknown>)['$tag'] as string;
+    const cut = tag.lastIndexOf('.') + 1;
+    const flipped = Buffer.from(tag.slice(cut), 'base64url');
+    flipped[0]! ^= 0x80;
+    for (const locators of ['', flipped.toString('base64url')]) {
+      const forged = { ...sealed, $tag: tag.slice(0, cut) + locators };
+      expect(await printer.verify(waybill, forged)).toEqual({ ok: false, path: '$tag', reason: 'altered' });
+      await expect(printer.mask(waybill, forged, 'label')).rejects.toMatchObject({ code: 'INTEGRITY', path: '$tag', reason: 'altered' });
+    }
+    expect(await printer.verify(waybill, sealed)).toEqual({ ok: true });
+  });
+
   it('verify refuses what the schema refuses: content outside the schema is covered by no tag', async () => {
     const keyring = await signingKeyring(alg);
     const sealed = await createSealer({ keyring, keyStore: new MemoryKeyStore(), integrity: { alg } }).seal(waybill, sampleWaybill());

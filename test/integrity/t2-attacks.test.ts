@@ -87,11 +87,26 @@ describe('t2 tags: what a database writer can do fails verify', () => {
     expect((await sealer.verify(waybill, edit(a, (c) => (c.waybillNo = 'SF0000000000001')))).ok).toBe(false);
   });
 
-  it('locators are diagnostics outside the MAC: forged ones cannot pass a changed record, only misname it', async () => {
+  it('forged locators on an unchanged record fail: once the MAC holds, every bit of $tag must match (R16 F2)', async () => {
+    const { sealer, a } = await twoRecords();
+    const [head, locators] = (a.$tag as string).split(/\.(?=[^.]*$)/) as [string, string];
+    const flipped = Buffer.from(locators, 'base64url');
+    flipped[flipped.length - 1]! ^= 1;
+    // The same bytes spelt with non-zero leftover bits (when the section leaves any): not canonical.
+    const last = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const loose = locators.length % 4 === 0 ? `${locators}AA` : locators.slice(0, -1) + last[last.indexOf(locators.at(-1)!) ^ 1];
+    for (const forged of ['', 'AAAAAA', `${locators}AAAAAA`, locators.slice(0, -6), flipped.toString('base64url'), loose]) {
+      expect(forged).not.toBe(locators);
+      expect(await sealer.verify(waybill, edit(a, (c) => (c.$tag = `${head}.${forged}`)))).toEqual({ ok: false, path: '$tag', reason: 'altered' });
+      await expect(sealer.open(waybill, edit(a, (c) => (c.$tag = `${head}.${forged}`)), access)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    }
+    // So one record has one valid $tag under a key: the unchanged one still verifies.
+    expect(await sealer.verify(waybill, a)).toEqual({ ok: true });
+  });
+
+  it('locators after a MAC failure: forged ones cannot pass a changed record, only misname it', async () => {
     const { sealer, a } = await twoRecords();
     const [head] = (a.$tag as string).split(/\.(?=[^.]*$)/);
-    // So a record has many valid $tag strings (FORMAT §11: never compare tags as fingerprints).
-    expect(await sealer.verify(waybill, edit(a, (c) => (c.$tag = `${head}.AAAAAA`)))).toEqual({ ok: true });
     const changed = edit(a, (c) => {
       c.weightGrams = 1;
       c.$tag = `${head}.A`;
