@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { MaskOptions } from '../mask/index.js';
-import { DEFAULT_KEY_CLASS, type KeyClass, type ProtectedKind, type VirtualNumber } from './kinds.js';
+import { DEFAULT_KEY_CLASS, keyClassProblem, type KeyClass, type ProtectedKind, type VirtualNumber } from './kinds.js';
 import type { SealedField } from '../format/sealed-field.js';
 import type { Redacted } from '../access/redacted.js';
 
@@ -79,7 +79,8 @@ const plain = <T>(kind: PlainKind) => node<T, T, T>({ type: 'plain', kind, optio
 
 function protectedNode<K extends ProtectedKind>(kind: K, options: ProtectedOptions = {}) {
   const keyClass = options.keyClass ?? DEFAULT_KEY_CLASS[kind];
-  if (!/^[a-z][a-z0-9-]{0,31}$/.test(keyClass)) throw new ConfigError(`invalid key class "${keyClass}"`);
+  const problem = keyClassProblem(keyClass);
+  if (problem) throw new ConfigError(`invalid key class "${keyClass}": ${problem}`);
   type Value = K extends 'virtualNumber' ? VirtualNumber : string;
   return node<Value, SealedField, MaskedText, Redacted<Value> | string>({ type: 'protected', kind, keyClass, mask: options.mask ?? {}, optional: false });
 }

@@ -19,7 +19,7 @@ import { ConfigError } from '../errors.js';
 import type { MaskOptions } from '../mask/types.js';
 import { compileIndexes, type IndexOption } from './indexes.js';
 import { s, type AnyNode, type NodeDef, type Shape } from './builder.js';
-import { DEFAULT_KEY_CLASS, PROTECTED_KINDS, type ProtectedKind } from './kinds.js';
+import { DEFAULT_KEY_CLASS, keyClassProblem, PROTECTED_KINDS, type ProtectedKind } from './kinds.js';
 import { defineSchema, type Schema } from './schema.js';
 
 /** The `format` member a schema file may carry (optional). */
@@ -220,9 +220,9 @@ function build(kind: FieldKind, f: Record<string, unknown>, path: string, depth:
     default: {
       const options: { keyClass?: string; mask?: MaskOptions } = {};
       if (f['keyClass'] !== undefined) {
-        if (typeof f['keyClass'] !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(f['keyClass'])) {
-          throw new SchemaFileError(`${path}.keyClass`, 'must be 1-32 lower-case letters, digits or "-", starting with a letter (contact, address, identity, note, or your own)');
-        }
+        if (typeof f['keyClass'] !== 'string') throw new SchemaFileError(`${path}.keyClass`, 'must be a string (contact, address, identity, note, or your own)');
+        const problem = keyClassProblem(f['keyClass']);
+        if (problem) throw new SchemaFileError(`${path}.keyClass`, `${problem} (contact, address, identity, note, or your own)`);
         options.keyClass = f['keyClass'];
       }
       if (f['mask'] !== undefined) options.mask = maskOf(f['mask'], kind as ProtectedKind, `${path}.mask`);

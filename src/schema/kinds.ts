@@ -42,6 +42,17 @@ export type ProtectedValueOf<K extends ProtectedKind> = K extends 'virtualNumber
 export const KEY_CLASSES = ['contact', 'address', 'identity', 'note'] as const;
 export type KeyClass = (typeof KEY_CLASSES)[number];
 
+/**
+ * Why a name cannot be a field key class, or undefined when it can. `<class>-index` names are the
+ * classes of the month index keys (search tokens): a field of such a class would share its key-store
+ * rows with the tokens, and a shred of `<class>` would destroy it.
+ */
+export function keyClassProblem(name: string): string | undefined {
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) return 'must be 1-32 lower-case letters, digits or "-", starting with a letter';
+  if (name.endsWith('-index')) return 'the suffix "-index" is reserved for the key classes of search index keys';
+  return undefined;
+}
+
 export const DEFAULT_KEY_CLASS: Record<ProtectedKind, KeyClass> = {
   name: 'contact',
   mobile: 'contact',

@@ -54,3 +54,29 @@ describe('compound index over two key classes (R13d H1)', () => {
     expect((err as SchemaFileError).reason).toMatch(/key classes contact, identity/);
   });
 });
+
+/**
+ * Attack (R13d M1): a field of key class `contact-index` would be sealed under the same key-store row
+ * (`contact-index/<month>/<g>`) as the month's contact search tokens: one key both AEAD data key and
+ * HMAC root, and `shred('contact', month)` would destroy that field too. The suffix is reserved.
+ */
+describe('field key classes ending in -index (R13d M1)', () => {
+  it('the builder refuses them, naming the reserved suffix', () => {
+    expect(() => s.text({ keyClass: 'contact-index' })).toThrow(ConfigError);
+    expect(() => s.mobile({ keyClass: 'vip-index' })).toThrow(/"-index" is reserved/);
+    expect(s.text({ keyClass: 'index-notes' }).def).toMatchObject({ keyClass: 'index-notes' });
+  });
+
+  it('schema files refuse them at fields.<path>.keyClass', () => {
+    const doc = { name: 'memo', version: 1, recordId: 'id', fields: { id: 'string', createdAt: 'date', memo: { kind: 'text', keyClass: 'contact-index' } } };
+    let err: unknown;
+    try {
+      schemaFromJson(doc);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SchemaFileError);
+    expect((err as SchemaFileError).path).toBe('fields.memo.keyClass');
+    expect((err as SchemaFileError).reason).toMatch(/"-index" is reserved/);
+  });
+});

@@ -71,4 +71,12 @@ describe('waybill-seal with per-month index keys', () => {
     expect(file.dataKeys.some((k) => k.id === 'contact-index/2025-01/1')).toBe(true);
     expect((await tokens()).map((t) => t.slice(0, 7))).toEqual(['2025-02']);
   });
+
+  it('keygen --classes refuses a class ending in -index (R13d M1: it would share rows with the index keys)', async () => {
+    const out = join(dir, 'reserved.json');
+    const r = await cli(['keygen', '--out', out, '--classes', 'serials,contact-index', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--classes: "contact-index" .*"-index" is reserved/);
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+  });
 });

@@ -4,7 +4,7 @@ import { wipe } from '../../crypto/bytes.js';
 import { defaultKekAlg, KEY_FILE_FORMAT, newKeyFile, withSigningKey, type KeyFile } from '../../keys/key-file.js';
 import { generateLocalKeyMaterial } from '../../keys/local-keyring.js';
 import { writeNewKeyFile } from '../../node/key-file-io.js';
-import { KEY_CLASSES } from '../../schema/kinds.js';
+import { KEY_CLASSES, keyClassProblem } from '../../schema/kinds.js';
 import { protectedFields } from '../../schema/paths.js';
 import { parse, required, UsageError } from '../args.js';
 import { loadSchema } from '../schemas.js';
@@ -56,7 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   const extra = new Set<string>();
   for (const c of typeof values['classes'] === 'string' ? values['classes'].split(',') : []) {
     const name = c.trim();
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new UsageError(`--classes: "${name}" is not a key class name (lower-case letters, digits, "-")`);
+    const problem = keyClassProblem(name);
+    if (problem) throw new UsageError(`--classes: "${name}" is not a field key class name: ${problem}`);
     extra.add(name);
   }
   const { schema } = await loadSchema(values['schema'] as string);
