@@ -124,6 +124,8 @@ export class LocalKeyring implements Keyring {
     }
     this.#current = material.currentKek;
     for (const [name, versions] of Object.entries(material.secrets ?? {}) as [SecretName, SecretVersion[]][]) {
+      // An old key file's index secret computes every legacy token: never decoded, never handed out.
+      if (name === 'index') continue;
       for (const s of versions) this.#secrets.set(`${name}:${s.version}`, decodeKey(s.key, `${name} secret v${s.version}`));
       const max = Math.max(...versions.map((s) => s.version));
       if (versions.length > 0) this.#currentSecret.set(name, max);
@@ -172,6 +174,9 @@ export class LocalKeyring implements Keyring {
   }
 
   async secret(name: SecretName, version?: number): Promise<Uint8Array> {
+    if (name === 'index') {
+      throw new KeyError('index_secret_removed', 'the index secret is no longer used or loaded: search tokens come from per-month index keys (reindex, then "waybill-seal keys drop-index-secret")');
+    }
     const v = version ?? this.#currentSecret.get(name);
     const key = v === undefined ? undefined : this.#secrets.get(`${name}:${v}`);
     if (!key) throw new KeyError('no_secret', `this keyring holds no ${name} secret${version ? ` v${version}` : ''}`);

@@ -125,7 +125,7 @@ export async function loadKeyFile(path: string): Promise<LoadedKeys> {
  * the removal of its `index` secret, which nothing reads any more but which computes every token
  * stored before (backups included). Undefined when there is nothing to do.
  */
-export function indexNotice(file: KeyFile, path: string): string | undefined {
+export function indexNotice(file: KeyFile, path: string, origin = `key file ${path}`): string | undefined {
   const current = file.keks.find((v) => v.version === file.currentKek);
   const classes = Object.keys(current?.keys ?? {});
   const missing = withIndexClasses(classes).filter((c) => !classes.includes(c));
@@ -134,10 +134,14 @@ export function indexNotice(file: KeyFile, path: string): string | undefined {
   if (file.secrets?.index !== undefined) {
     steps.push(`it holds an index secret that nothing uses any more: once reindex (waybill-seal/search) has moved every stored record to per-month tokens, run "waybill-seal keys drop-index-secret --keys ${path}"`);
   }
-  return steps.length > 0 ? `key file ${path}: ${steps.join('; ')}` : undefined;
+  return steps.length > 0 ? `${origin}: ${steps.join('; ')}` : undefined;
 }
 
-/** A keyring from an environment variable holding a key file's JSON (for containers). */
+/**
+ * A keyring from an environment variable holding a key file's JSON (for containers). The migration
+ * steps `loadKeyFile` returns as `indexNotice` (the CLI prints them) go to `process.emitWarning`
+ * (code `WAYBILL_SEAL_INDEX_KEYS`), naming the key file the variable was made from as KEYS.json.
+ */
 export function keyringFromEnv(name = 'WAYBILL_SEAL_KEYS', env: Record<string, string | undefined> = process.env): LocalKeyring {
   const text = env[name];
   if (!text) throw new KeyError('no_env_keys', `environment variable ${name} is not set`);
@@ -147,5 +151,9 @@ export function keyringFromEnv(name = 'WAYBILL_SEAL_KEYS', env: Record<string, s
   } catch {
     throw new KeyError('bad_key_file', `${name} is not valid JSON`);
   }
-  return new LocalKeyring(parseKeyFile(json));
+  const file = parseKeyFile(json);
+  const keyring = new LocalKeyring(file);
+  const notice = indexNotice(file, 'KEYS.json', `the key file in ${name}`);
+  if (notice) process.emitWarning(notice, { code: 'WAYBILL_SEAL_INDEX_KEYS' });
+  return keyring;
 }

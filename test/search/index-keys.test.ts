@@ -81,7 +81,7 @@ describe('key-store index keys', () => {
     sealer.forget();
 
     // Every key the system still holds: the keyring (KEKs; no index secret), the live key store.
-    await expect(keyring.secret('index')).rejects.toMatchObject({ reason: 'no_secret' });
+    await expect(keyring.secret('index')).rejects.toMatchObject({ reason: 'index_secret_removed' });
     const internals = sealerInternals(sealer);
     for (const [i, victim] of victims.entries()) {
       expect(await sealer.tokensFor(people, 'mobile', mobileOf(i), { ...SEARCH, window: { from: '2025-01', to: '2025-01' } })).toEqual([]);
