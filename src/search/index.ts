@@ -1,7 +1,8 @@
 /**
  * Keyed search: blind indexes (truncated HMAC-SHA-256 or HMAC-SM3 of normalised values, keys
- * derived per index from the keyring's `index` secret), FF1 format-preserving tokens, a planner for
- * token lengths, confirmed lookups and re-indexing after an index key rotation. Pure: no Node built-ins.
+ * derived per index from the month's index key in the key store), FF1 format-preserving tokens, a
+ * planner for token lengths, confirmed lookups and re-indexing (legacy index-secret tokens, index key
+ * rotation). Pure: no Node built-ins.
  * @module
  */
 export {

@@ -29,9 +29,10 @@ A search is an access, like open: the query is decided by the access policy (the
 default search, must exist, carry its evidence and be allowed to search the index; scoped purposes
 such as pickup --outlet only find records of their scope), charged to the principal's search quota
 (built-in policy: 60 queries an hour) and written to the audit log (index, scope, counts; never the
-value). Tokens of every index-secret version in the key file are tried, so records sealed before an
-index key rotation are found too. With a key file of per-month index keys (keygen --index-keys
-key-store), --from/--to limit the months searched (default every month not shredded). Truncated tokens have false positives by design: each token match
+value). Tokens of each live month's index key are tried; --from/--to limit the months searched
+(default every month not shredded). Records sealed before per-month index keys carry tokens of the
+old index secret and are NOT found until reindex (waybill-seal/search) has moved them: "no match" on
+such data does not mean no such record. Truncated tokens have false positives by design: each token match
 is confirmed by opening the index's protected fields inside this process under the same principal
 and purpose (audited, charged to the open quota); only sealed records are printed. --candidates
 prints every token match in scope without opening anything.

@@ -9,10 +9,10 @@ const EXITS = [EXIT.OK, EXIT.USAGE, EXIT.QUOTA] as const;
 
 export const help = `waybill-seal token --keys keys.json --principal ID [--purpose P] [evidence] --index NAME [--from YYYY-MM] [--to YYYY-MM] [--country CC] [--index-hash H] [--schema NAME|FILE.json] VALUE...
 
-Prints the search token(s) of VALUE for an index, one per line: one per index-secret version the
-key file holds, newest first (during an index key rotation a record may carry either); with a key
-file of per-month index keys (keygen --index-keys key-store), one per live month in --from..--to
-(default every live month), newest first: 24 months = 24 tokens, for WHERE tok = ANY($1). Use them to
+Prints the search token(s) of VALUE for an index, one per line: one per live month's index key in
+--from..--to (default every live month), newest first: 24 months = 24 tokens, for WHERE tok =
+ANY($1). Records sealed before per-month index keys carry tokens of the old index secret, which no
+token printed here matches: they are found only after reindex (waybill-seal/search). Use them to
 query a database column that stores the sealed field's tok member. A compound index takes one
 VALUE per field (receiver.mobile:last4+district 5678 西湖区). For an FF1 index the part after the
 dot is the format-preserving token. Values that begin with "-" go after "--".
